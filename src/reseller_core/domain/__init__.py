@@ -1,0 +1,1 @@
+"""Entities, value objects and pure rules of the ResellerIO domain (no I/O, no clock reads)."""

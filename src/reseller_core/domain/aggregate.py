@@ -1,0 +1,30 @@
+"""The product as the API shows it: the row plus everything hanging off it."""
+
+from __future__ import annotations
+
+import msgspec
+
+from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
+from reseller_core.domain.images import ProductImage
+from reseller_core.domain.products import Product, ProductTab
+from reseller_core.domain.runs import ProcessingRun
+
+
+class ProductView(msgspec.Struct, frozen=True, kw_only=True):
+    """One product with its tab, images (payload order), AI artifacts and latest run."""
+
+    product: Product
+    tab: ProductTab | None = None
+    images: tuple[ProductImage, ...] = ()
+    description_draft: DescriptionDraft | None = None
+    price_research: PriceResearch | None = None
+    marketplace_listings: tuple[MarketplaceListing, ...] = ()
+    latest_run: ProcessingRun | None = None
+
+
+class ProductPage(msgspec.Struct, frozen=True, kw_only=True):
+    products: tuple[ProductView, ...]
+    page: int
+    page_size: int
+    total_count: int
+    total_pages: int

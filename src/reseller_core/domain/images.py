@@ -1,0 +1,66 @@
+"""Product images: kinds, processing statuses and the image entity (spec 30 §2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import msgspec
+
+
+class ImageKind(StrEnum):
+    ORIGINAL = "original"
+    BACKGROUND_REMOVED = "background_removed"
+    LIFESTYLE_GENERATED = "lifestyle_generated"
+    NORMALIZED = "normalized"
+    WHITE_BACKGROUND = "white_background"
+    OBJECT_CROP = "object_crop"
+    THUMBNAIL = "thumbnail"
+    BACKGROUND_REPLACED = "background_replaced"
+
+
+class ImageStatus(StrEnum):
+    PENDING_UPLOAD = "pending_upload"
+    UPLOADED = "uploaded"
+    PROCESSING = "processing"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class ProductImage(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    product_id: str
+    kind: ImageKind
+    position: int
+    storage_key: str
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    byte_size: int | None = None
+    checksum: str | None = None
+    background_style: str | None = None
+    processing_status: ImageStatus
+    original_filename: str | None = None
+    lifestyle_generation_run_id: str | None = None
+    scene_key: str | None = None
+    variant_index: int | None = None
+    source_image_ids: tuple[str, ...] = ()
+    seller_approved: bool = False
+    approved_at: datetime | None = None
+    storefront_visible: bool = False
+    storefront_position: int | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+def sort_images(images: list[ProductImage]) -> list[ProductImage]:
+    """Images in payload order: position, then creation order (the ULID breaks ties)."""
+    return sorted(images, key=lambda image: (image.position, image.id))
+
+
+def originals(images: list[ProductImage]) -> list[ProductImage]:
+    return [image for image in images if image.kind == ImageKind.ORIGINAL]
+
+
+def variant_key(user_id: str, product_id: str, source_image_id: str) -> str:
+    return f"users/{user_id}/products/{product_id}/variants/{source_image_id}-background_removed.png"

@@ -1,0 +1,79 @@
+"""The ports: one small ``typing.Protocol`` per role the core needs from the outside world.
+
+Adapters in ``adapters/`` implement them; ``reseller_core.testing`` ships in-memory fakes
+and conformance suites for each.
+"""
+
+from reseller_core.ports.ai import (
+    AIProvider,
+    AIProviderError,
+    DescriptionResult,
+    ImageInput,
+    ListingRequest,
+    ListingResult,
+    PriceResult,
+    ProductFacts,
+    Recognition,
+)
+from reseller_core.ports.clock import Clock, IdFactory
+from reseller_core.ports.images import EditedImage, ImageEditor, ImageEditorError
+from reseller_core.ports.mailer import EmailMessage, Mailer
+from reseller_core.ports.marketplace import MarketplaceAdapter, ShapedListing
+from reseller_core.ports.queue import Job, TaskQueue
+from reseller_core.ports.rate_limit import RateDecision, RateLimiter
+from reseller_core.ports.security import PasswordHasher
+from reseller_core.ports.storage import ObjectInfo, ObjectStorage, SignedUpload, StorageError
+from reseller_core.ports.unit_of_work import (
+    ImageRepository,
+    ProductRepository,
+    ProviderCall,
+    RunRepository,
+    TabRepository,
+    TokenRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UsageEvent,
+    UsageRepository,
+    UserRepository,
+)
+
+__all__ = [
+    "AIProvider",
+    "AIProviderError",
+    "Clock",
+    "DescriptionResult",
+    "EditedImage",
+    "EmailMessage",
+    "IdFactory",
+    "ImageEditor",
+    "ImageEditorError",
+    "ImageInput",
+    "ImageRepository",
+    "Job",
+    "ListingRequest",
+    "ListingResult",
+    "Mailer",
+    "MarketplaceAdapter",
+    "ObjectInfo",
+    "ObjectStorage",
+    "PasswordHasher",
+    "PriceResult",
+    "ProductFacts",
+    "ProductRepository",
+    "ProviderCall",
+    "RateDecision",
+    "RateLimiter",
+    "Recognition",
+    "RunRepository",
+    "ShapedListing",
+    "SignedUpload",
+    "StorageError",
+    "TabRepository",
+    "TaskQueue",
+    "TokenRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "UsageEvent",
+    "UsageRepository",
+    "UserRepository",
+]

@@ -1,0 +1,117 @@
+"""The AI provider: recognise, describe, research a price, write marketplace copy."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, Protocol
+
+import msgspec
+
+from reseller_core.domain.marketplaces import MarketplaceRules
+
+
+class ImageInput(msgspec.Struct, frozen=True, kw_only=True):
+    """One image handed to the provider: its bytes, read from storage by the pipeline."""
+
+    image_id: str
+    kind: str
+    position: int
+    content_type: str
+    data: bytes
+
+
+class ProductFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What the seller (and earlier stages) know about the item."""
+
+    product_id: str
+    title: str | None = None
+    brand: str | None = None
+    category: str | None = None
+    condition: str | None = None
+    color: str | None = None
+    size: str | None = None
+    material: str | None = None
+    ai_summary: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+class Recognition(msgspec.Struct, frozen=True, kw_only=True):
+    category: str
+    confidence_score: float
+    needs_review: bool
+    brand: str | None = None
+    possible_model: str | None = None
+    color: str | None = None
+    material: str | None = None
+    logo_text: str | None = None
+    distinguishing_features: tuple[str, ...] = ()
+    field_confidence: dict[str, float] = msgspec.field(default_factory=dict)
+    missing_information: tuple[str, ...] = ()
+    observations: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class DescriptionResult(msgspec.Struct, frozen=True, kw_only=True):
+    suggested_title: str
+    short_description: str
+    long_description: str | None = None
+    key_features: tuple[str, ...] = ()
+    seo_keywords: tuple[str, ...] = ()
+    missing_details_warning: str | None = None
+
+
+class PriceResult(msgspec.Struct, frozen=True, kw_only=True):
+    currency: str
+    suggested_target_price: Decimal
+    pricing_confidence: float
+    suggested_min_price: Decimal | None = None
+    suggested_max_price: Decimal | None = None
+    suggested_median_price: Decimal | None = None
+    rationale_summary: str | None = None
+    market_signals: tuple[str, ...] = ()
+    comparable_results: tuple[dict[str, Any], ...] = ()
+    search_error: str | None = None
+
+
+class ListingRequest(msgspec.Struct, frozen=True, kw_only=True):
+    marketplace: str
+    label: str
+    rules: MarketplaceRules
+    facts: ProductFacts
+    description: DescriptionResult
+    price: PriceResult | None
+
+
+class ListingResult(msgspec.Struct, frozen=True, kw_only=True):
+    generated_title: str
+    generated_description: str
+    generated_price_suggestion: Decimal
+    generated_tags: tuple[str, ...] = ()
+    compliance_warnings: tuple[str, ...] = ()
+    generation_version: str | None = None
+
+
+class AIProviderError(Exception):
+    """A provider failure, already classified into a run error code."""
+
+    def __init__(
+        self, code: str, message: str, *, retryable: bool, details: dict[str, Any] | None = None
+    ) -> None:
+        self.code = code
+        self.retryable = retryable
+        self.details = details or {}
+        super().__init__(message)
+
+
+class AIProvider(Protocol):
+    name: str
+    model: str
+    offline: bool
+
+    async def recognize(self, images: Sequence[ImageInput], facts: ProductFacts) -> Recognition: ...
+
+    async def describe(self, facts: ProductFacts, recognition: Recognition) -> DescriptionResult: ...
+
+    async def research_price(self, facts: ProductFacts, recognition: Recognition) -> PriceResult: ...
+
+    async def write_listing(self, request: ListingRequest) -> ListingResult: ...

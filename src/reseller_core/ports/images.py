@@ -1,0 +1,26 @@
+"""Image editing done by a provider (background removal)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+
+class EditedImage(msgspec.Struct, frozen=True, kw_only=True):
+    data: bytes
+    content_type: str
+    width: int
+    height: int
+
+
+class ImageEditorError(Exception):
+    """The editor could not process this image."""
+
+
+class ImageEditor(Protocol):
+    name: str
+
+    async def remove_background(self, data: bytes, content_type: str) -> EditedImage:
+        """A transparent PNG of the item with the background removed (padding 0.15)."""
+        ...

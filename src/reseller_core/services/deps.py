@@ -1,0 +1,37 @@
+"""The ports a use case may need, bundled so the composition root wires them once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reseller_core.ports import (
+    AIProvider,
+    Clock,
+    IdFactory,
+    ImageEditor,
+    Mailer,
+    MarketplaceAdapter,
+    ObjectStorage,
+    PasswordHasher,
+    RateLimiter,
+    TaskQueue,
+    UnitOfWorkFactory,
+)
+from reseller_core.services.config import CoreConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    uow: UnitOfWorkFactory
+    storage: ObjectStorage
+    queue: TaskQueue
+    ai: AIProvider
+    image_editor: ImageEditor
+    rate_limiter: RateLimiter
+    mailer: Mailer
+    hasher: PasswordHasher
+    clock: Clock
+    ids: IdFactory
+    marketplaces: Mapping[str, MarketplaceAdapter]
+    config: CoreConfig
