@@ -91,8 +91,16 @@ class ListingResult(msgspec.Struct, frozen=True, kw_only=True):
     generation_version: str | None = None
 
 
+INVALID_IMAGE = "invalid_image"
+"""``AIProviderError.code`` for one input that is not a decodable image of an allowed type.
+
+``details["image_id"]`` names the image. The pipeline marks that image ``failed`` and
+retries recognition with the remaining inputs (decision Q-M4); it is never a run error code.
+"""
+
+
 class AIProviderError(Exception):
-    """A provider failure, already classified into a run error code."""
+    """A provider failure, already classified into a run error code (or ``INVALID_IMAGE``)."""
 
     def __init__(
         self, code: str, message: str, *, retryable: bool, details: dict[str, Any] | None = None
@@ -108,10 +116,20 @@ class AIProvider(Protocol):
     model: str
     offline: bool
 
-    async def recognize(self, images: Sequence[ImageInput], facts: ProductFacts) -> Recognition: ...
+    async def recognize(self, images: Sequence[ImageInput], facts: ProductFacts) -> Recognition:
+        """Report what the images show; unknown facts stay None, never guessed.
 
-    async def describe(self, facts: ProductFacts, recognition: Recognition) -> DescriptionResult: ...
+        Raises ``AIProviderError(INVALID_IMAGE, details={"image_id": ...})`` for an input
+        whose bytes are not a real image of an allowed type.
+        """
+        ...
 
-    async def research_price(self, facts: ProductFacts, recognition: Recognition) -> PriceResult: ...
+    async def describe(
+        self, facts: ProductFacts, recognition: Recognition
+    ) -> DescriptionResult: ...
+
+    async def research_price(
+        self, facts: ProductFacts, recognition: Recognition
+    ) -> PriceResult: ...
 
     async def write_listing(self, request: ListingRequest) -> ListingResult: ...

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import msgspec
-
+from reseller_core.domain.listing_rules import ShapedListing
 from reseller_core.domain.marketplaces import MarketplaceRules
 from reseller_core.ports.ai import ListingResult
 
-
-class ShapedListing(msgspec.Struct, frozen=True, kw_only=True):
-    """Copy after the marketplace's rules were enforced; each adjustment is a warning."""
-
-    title: str
-    description: str
-    tags: tuple[str, ...]
-    compliance_warnings: tuple[str, ...]
+__all__ = ["MarketplaceAdapter", "ShapedListing"]
 
 
 class MarketplaceAdapter(Protocol):
@@ -25,5 +17,10 @@ class MarketplaceAdapter(Protocol):
     rules: MarketplaceRules
 
     def shape(self, draft: ListingResult) -> ShapedListing:
-        """Enforce the rules on ``draft``; never invent content, only trim and flag."""
+        """Enforce the rules on ``draft``; never invent content, only trim and flag.
+
+        ``reseller_core.domain.listing_rules.shape_listing`` does this for rule-based
+        marketplaces. The returned warnings are the adapter's own adjustments; the
+        pipeline adds ``draft.compliance_warnings`` to them.
+        """
         ...

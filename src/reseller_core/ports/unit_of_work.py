@@ -6,6 +6,7 @@ a failure anywhere in a use case leaves nothing behind.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -95,7 +96,7 @@ class TabRepository(Protocol):
 
     async def add(self, tab: ProductTab) -> None: ...
 
-    async def list(self, user_id: str) -> list[ProductTab]: ...
+    async def list(self, user_id: str) -> builtins.list[ProductTab]: ...
 
 
 class ProductRepository(Protocol):
@@ -103,6 +104,10 @@ class ProductRepository(Protocol):
 
     async def get(self, user_id: str, product_id: str) -> Product | None:
         """The caller's product, or None for unknown and foreign ids alike."""
+        ...
+
+    async def find_by_sku(self, user_id: str, sku: str) -> Product | None:
+        """The user's product with exactly this SKU (SKUs are unique per user)."""
         ...
 
     async def get_by_id(self, product_id: str) -> Product | None:
@@ -135,15 +140,15 @@ class ProductRepository(Protocol):
 
     async def save_price_research(self, product_id: str, research: PriceResearch) -> None: ...
 
-    async def save_listings(
-        self, product_id: str, listings: Sequence[MarketplaceListing]
-    ) -> None:
+    async def save_listings(self, product_id: str, listings: Sequence[MarketplaceListing]) -> None:
         """Replace the product's listings with ``listings`` (one per marketplace)."""
         ...
 
     async def artifacts(
         self, product_id: str
-    ) -> tuple[DescriptionDraft | None, PriceResearch | None, list[MarketplaceListing]]: ...
+    ) -> tuple[
+        DescriptionDraft | None, PriceResearch | None, builtins.list[MarketplaceListing]
+    ]: ...
 
 
 class ImageRepository(Protocol):
@@ -165,7 +170,9 @@ class RunRepository(Protocol):
 
     async def latest_for_product(self, product_id: str) -> ProcessingRun | None: ...
 
-    async def claim(self, run_id: str, now: datetime, stale_before: datetime) -> ProcessingRun | None:
+    async def claim(
+        self, run_id: str, now: datetime, stale_before: datetime
+    ) -> ProcessingRun | None:
         """Conditionally move a run to ``running`` and return it, or None if not claimable.
 
         Claimable: ``queued``, or ``running`` with a heartbeat older than ``stale_before``

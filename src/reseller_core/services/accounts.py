@@ -2,54 +2,303 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from reseller_core.domain.users import IssuedToken, User
+import msgspec
+
+from reseller_core.domain.marketplaces import get_marketplace, humanise, parse_selected_marketplaces
+from reseller_core.domain.users import (
+    ApiToken,
+    ConfirmationToken,
+    IssuedToken,
+    Plan,
+    PlanStatus,
+    User,
+    normalise_email,
+    trial_end,
+    validate_register,
+)
+from reseller_core.domain.validation import TAKEN, Errors
+from reseller_core.errors import (
+    Conflict,
+    EmailNotConfirmed,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    Unauthorized,
+    ValidationFailed,
+)
+from reseller_core.ports import EmailMessage
+from reseller_core.services._tokens import parse_bearer, token_digest
 from reseller_core.services.deps import Deps
 from reseller_core.services.results import AuthContext, ResendResult
+
+log = logging.getLogger(__name__)
+
+AUTH_BUCKETS = ("register", "login", "confirm")
+INVALID_CREDENTIALS = "Invalid email or password"
 
 
 class AccountService:
     def __init__(self, deps: Deps) -> None:
         self._deps = deps
 
+    # -- public auth -------------------------------------------------------------------
+
+    async def _rate_limit(self, bucket: str, client_key: str | None) -> None:
+        """Decision Q-A2: 10 requests per rolling 60 s per client and endpoint."""
+        if client_key is None:
+            return
+        config = self._deps.config
+        decision = await self._deps.rate_limiter.hit(
+            f"auth:{bucket}:{client_key}", config.auth_rate_limit, config.auth_rate_window_s
+        )
+        if not decision.allowed:
+            raise RateLimited(decision.retry_after_s)
+
     async def register(self, body: Any, *, client_key: str | None = None) -> IssuedToken:
         """Create a user (unconfirmed, 7-day trial), e-mail a confirmation link, issue a token.
 
         ``client_key`` (the client IP over HTTP) enables the public auth rate limit.
         """
-        raise NotImplementedError
+        await self._rate_limit("register", client_key)
+        if not isinstance(body, dict):
+            raise InvalidRequest("Request body must be a JSON object")
+        config = self._deps.config
+        data = validate_register(body, config.supported_marketplaces, config.default_marketplaces)
+        password_hash = await self._deps.hasher.hash(data.password)
+        now = self._deps.clock.now()
+        user = User(
+            id=self._deps.ids.new_id(),
+            email=data.email,
+            password_hash=password_hash,
+            confirmed_at=None,
+            selected_marketplaces=data.selected_marketplaces,
+            plan=Plan.FREE,
+            plan_status=PlanStatus.TRIALING,
+            trial_ends_at=trial_end(now),
+            created_at=now,
+            updated_at=now,
+        )
+        raw_confirm = self._deps.ids.new_secret()
+        try:
+            async with self._deps.uow() as uow:
+                if await uow.users.get_by_email(data.email) is not None:
+                    raise ValidationFailed({"email": [TAKEN]})
+                await uow.users.add(user)
+                issued = await self._issue_token(uow, user, data.device_name, now)
+                await uow.tokens.add_confirmation(self._confirmation(user, raw_confirm, now))
+                await uow.commit()
+        except Conflict as exc:
+            raise ValidationFailed({"email": [TAKEN]}) from exc
+        await self._send_confirmation(user, raw_confirm)
+        return issued
 
     async def login(self, body: Any, *, client_key: str | None = None) -> IssuedToken:
-        raise NotImplementedError
+        await self._rate_limit("login", client_key)
+        if not isinstance(body, dict) or "email" not in body or "password" not in body:
+            raise InvalidRequest("Email and password are required")
+        email, password = body["email"], body["password"]
+        if not isinstance(email, str) or not isinstance(password, str):
+            await self._deps.hasher.dummy_verify()
+            raise Unauthorized(INVALID_CREDENTIALS)
+        device = body.get("device_name")
+        device_name = device.strip()[:120] if isinstance(device, str) and device.strip() else None
+        async with self._deps.uow() as uow:
+            user = await uow.users.get_by_email(normalise_email(email))
+            if user is None:
+                await self._deps.hasher.dummy_verify()
+                raise Unauthorized(INVALID_CREDENTIALS)
+            if not await self._deps.hasher.verify(user.password_hash, password):
+                raise Unauthorized(INVALID_CREDENTIALS)
+            now = self._deps.clock.now()
+            issued = await self._issue_token(uow, user, device_name, now)
+            await uow.commit()
+        return issued
+
+    async def _issue_token(
+        self, uow: Any, user: User, device_name: str | None, now: datetime
+    ) -> IssuedToken:
+        raw = self._deps.ids.new_secret()
+        ttl = timedelta(days=self._deps.config.api_token_ttl_days)
+        expires_at = now.replace(microsecond=0) + ttl
+        token = ApiToken(
+            id=self._deps.ids.new_id(),
+            user_id=user.id,
+            token_hash=token_digest(raw),
+            context="mobile",
+            device_name=device_name,
+            expires_at=expires_at,
+            last_used_at=None,
+            created_at=now,
+        )
+        await uow.tokens.add(token)
+        return IssuedToken(token=raw, expires_at=expires_at, user=user)
 
     async def authenticate(self, authorization: str | None) -> AuthContext:
         """Resolve an ``Authorization`` header value; Unauthorized for anything not live."""
-        raise NotImplementedError
+        raw = parse_bearer(authorization)
+        if raw is None:
+            raise Unauthorized()
+        async with self._deps.uow() as uow:
+            found = await uow.tokens.authenticate(token_digest(raw), self._deps.clock.now())
+            await uow.commit()
+        if found is None:
+            raise Unauthorized()
+        token, user = found
+        return AuthContext(user=user, token=token)
 
     async def revoke(self, auth: AuthContext) -> None:
-        raise NotImplementedError
+        async with self._deps.uow() as uow:
+            await uow.tokens.revoke(auth.token.id)
+            await uow.commit()
+
+    # -- e-mail confirmation -------------------------------------------------------------
+
+    def _confirmation(self, user: User, raw: str, now: datetime) -> ConfirmationToken:
+        return ConfirmationToken(
+            id=self._deps.ids.new_id(),
+            user_id=user.id,
+            token_hash=token_digest(raw),
+            sent_to=user.email,
+            expires_at=now + timedelta(hours=self._deps.config.confirmation_ttl_hours),
+            used_at=None,
+            created_at=now,
+        )
+
+    async def _send_confirmation(self, user: User, raw: str) -> None:
+        """Send after commit: a mail failure must not undo the account, only be logged."""
+        link = f"{self._deps.config.confirmation_url_base}?token={raw}"
+        hours = self._deps.config.confirmation_ttl_hours
+        message = EmailMessage(
+            to=user.email,
+            subject="Confirm your ResellerIO e-mail address",
+            text=(
+                "Welcome to ResellerIO.\n\n"
+                f"Confirm your e-mail address by opening this link (valid {hours} hours):\n"
+                f"{link}\n\nIf you did not sign up, ignore this message.\n"
+            ),
+            tag="confirmation",
+        )
+        try:
+            await self._deps.mailer.send(message)
+        except Exception:
+            log.exception("confirmation e-mail to user %s could not be sent", user.id)
 
     async def resend_confirmation(self, user: User) -> ResendResult:
-        raise NotImplementedError
+        if user.confirmed_at is not None:
+            return ResendResult(sent=False, already_confirmed=True)
+        now = self._deps.clock.now()
+        config = self._deps.config
+        raw = self._deps.ids.new_secret()
+        async with self._deps.uow() as uow:
+            sends = await uow.tokens.confirmation_sends_since(user.id, now - timedelta(hours=1))
+            last_minute = [sent for sent in sends if sent > now - timedelta(minutes=1)]
+            if len(last_minute) >= config.resend_per_minute:
+                raise RateLimited(_retry_after(min(last_minute), timedelta(minutes=1), now))
+            if len(sends) >= config.resend_per_hour:
+                raise RateLimited(_retry_after(min(sends), timedelta(hours=1), now))
+            await uow.tokens.invalidate_confirmations(user.id, now)
+            await uow.tokens.add_confirmation(self._confirmation(user, raw, now))
+            await uow.commit()
+        await self._send_confirmation(user, raw)
+        return ResendResult(sent=True)
 
     async def confirm(self, body: Any, *, client_key: str | None = None) -> User:
-        raise NotImplementedError
+        await self._rate_limit("confirm", client_key)
+        if not isinstance(body, dict):
+            raise InvalidRequest("Request body must be a JSON object")
+        raw = body.get("token")
+        invalid = ValidationFailed({"token": ["is invalid or expired"]})
+        if not isinstance(raw, str) or not raw.strip():
+            raise invalid
+        now = self._deps.clock.now()
+        async with self._deps.uow() as uow:
+            token = await uow.tokens.find_confirmation(token_digest(raw.strip()))
+            if token is None or token.used_at is not None or token.expires_at <= now:
+                raise invalid
+            user = await uow.users.get(token.user_id)
+            if user is None or not await uow.tokens.use_confirmation(token.id, now):
+                raise invalid
+            if user.confirmed_at is None:
+                user = msgspec.structs.replace(user, confirmed_at=now, updated_at=now)
+                await uow.users.update(user)
+            await uow.commit()
+        return user
 
     async def confirm_email(self, email: str) -> User:
         """Operator action: confirm an address without a token (``reseller users confirm``)."""
-        raise NotImplementedError
+        now = self._deps.clock.now()
+        async with self._deps.uow() as uow:
+            user = await uow.users.get_by_email(normalise_email(email))
+            if user is None:
+                raise NotFound("User not found")
+            if user.confirmed_at is None:
+                user = msgspec.structs.replace(user, confirmed_at=now, updated_at=now)
+                await uow.users.update(user)
+                await uow.tokens.invalidate_confirmations(user.id, now)
+            await uow.commit()
+        return user
+
+    # -- /me -------------------------------------------------------------------------------
 
     async def me(self, user_id: str) -> User:
-        raise NotImplementedError
+        async with self._deps.uow() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise Unauthorized()
+        return user
 
     async def update_me(self, user: User, body: Any) -> User:
-        raise NotImplementedError
+        """Only marketplace preferences are editable; an absent key changes nothing (Q-A9)."""
+        if not isinstance(body, dict):
+            raise InvalidRequest("Request body must be a JSON object")
+        source = body["user"] if isinstance(body.get("user"), dict) else body
+        if "selected_marketplaces" not in source:
+            return await self.me(user.id)
+        ids, messages = parse_selected_marketplaces(
+            source["selected_marketplaces"], self._deps.config.supported_marketplaces
+        )
+        if messages or ids is None:
+            errors = Errors()
+            for message in messages:
+                errors.add("selected_marketplaces", message)
+            errors.raise_if_any()
+            raise ValidationFailed({"selected_marketplaces": ["is invalid"]})
+        async with self._deps.uow() as uow:
+            current = await uow.users.get(user.id)
+            if current is None:
+                raise Unauthorized()
+            updated = msgspec.structs.replace(
+                current, selected_marketplaces=tuple(ids), updated_at=self._deps.clock.now()
+            )
+            await uow.users.update(updated)
+            await uow.commit()
+        return updated
 
     def require_confirmed(self, user: User) -> None:
         """The write gate: EmailNotConfirmed when the user's address is unconfirmed."""
-        raise NotImplementedError
+        if self._deps.config.require_email_confirmation and user.confirmed_at is None:
+            raise EmailNotConfirmed()
 
     def supported_marketplaces(self) -> list[tuple[str, str]]:
         """(id, label) of every supported marketplace, in catalogue order."""
-        raise NotImplementedError
+        result: list[tuple[str, str]] = []
+        for marketplace_id in self._deps.config.supported_marketplaces:
+            adapter = self._deps.marketplaces.get(marketplace_id)
+            known = get_marketplace(marketplace_id)
+            label = adapter.label if adapter else known.label if known else humanise(marketplace_id)
+            result.append((marketplace_id, label))
+        return result
+
+    def selected_for(self, user: User) -> list[str]:
+        """The user's selection filtered to supported ids, in catalogue order."""
+        supported = self._deps.config.supported_marketplaces
+        chosen = set(user.selected_marketplaces)
+        return [m for m in supported if m in chosen]
+
+
+def _retry_after(oldest: datetime, window: timedelta, now: datetime) -> int:
+    return max(1, int((oldest + window - now).total_seconds() + 0.999))

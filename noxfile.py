@@ -1,0 +1,64 @@
+"""The sessions CI runs: lint, typecheck, tests, contract, schemathesis; and bench.
+
+Run ``nox -s <name>`` for an isolated virtualenv, or ``nox --no-venv -s <name>`` inside an
+environment that already has ``.[dev]`` installed (that is what ``.ci/run`` does).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_venv = "yes"
+DEV = ("-e", ".[dev]")
+
+
+def _install(session: nox.Session) -> None:
+    if session.venv_backend != "none":
+        session.install(*DEV)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check) and the dependency rule (import-linter)."""
+    _install(session)
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+    session.run("lint-imports")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy, strict on reseller_core."""
+    _install(session)
+    session.run("mypy")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite: unit, contract (real PostgreSQL/Redis), integration, e2e."""
+    _install(session)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def contract(session: nox.Session) -> None:
+    """Only the conformance suites, on the fakes and every built-in adapter."""
+    _install(session)
+    session.run("python", "-m", "pytest", "tests/contract", *session.posargs)
+
+
+@nox.session
+def schemathesis(session: nox.Session) -> None:
+    """schemathesis against the app's own OpenAPI document: no 5xx, responses match it."""
+    _install(session)
+    session.run(
+        "python", "-m", "pytest", "tests/schemathesis", "-p", "no:cacheprovider", *session.posargs
+    )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite (not part of the tests): prints the figures."""
+    _install(session)
+    session.run("python", "-m", "benchmarks", *session.posargs)

@@ -1,0 +1,5 @@
+"""Mailers (the ``Mailer`` port)."""
+
+from adapters.mail.outbox import OutboxMailer
+
+__all__ = ["OutboxMailer"]

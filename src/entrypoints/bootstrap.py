@@ -1,0 +1,237 @@
+"""The composition root: settings → adapters → use cases. No module-level state.
+
+The HTTP app, the worker and the embedding API all build their object graph here, through
+an :class:`~entrypoints.plugins.AdapterRegistry` so a deployment picks each adapter by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entrypoints.builtin_adapters import register_builtins
+from entrypoints.plugins import AdapterRegistry, BuildContext
+from entrypoints.settings import Settings
+from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules, humanise
+from reseller_core.ports import MarketplaceAdapter
+from reseller_core.services.accounts import AccountService
+from reseller_core.services.deps import Deps
+from reseller_core.services.pipeline import PROCESS_RUN_JOB, PipelineService, RunSweeper
+from reseller_core.services.products import ProductService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    accounts: AccountService
+    products: ProductService
+    pipeline: PipelineService
+    sweeper: RunSweeper
+
+
+@dataclass(slots=True)
+class Container:
+    """Everything one process needs, built once and closed once."""
+
+    settings: Settings
+    deps: Deps
+    services: Services
+    database: Any
+    """The persistence adapter's database object (``check``, ``dispose``, ``migrate``)."""
+    queue: Any
+    local_storage: Any = None
+    """The LocalObjectStorage when storage is local (the HTTP app serves its URLs)."""
+    resources: dict[str, Any] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _started: bool = False
+    _worker_running: bool = False
+
+    async def start(self, *, run_worker: bool = True, migrate: bool | None = None) -> None:
+        """Apply migrations, start the in-process worker and the periodic sweeper.
+
+        Idempotent. ``migrate`` defaults to ``settings.auto_migrate``. With an in-process
+        queue this process is the only worker, so every run still queued or running at
+        start-up was orphaned by the previous process and is enqueued again at once.
+        """
+        if self._started:
+            return
+        self._started = True
+        if self.settings.auto_migrate if migrate is None else migrate:
+            await self.database.migrate()
+        if run_worker and hasattr(self.queue, "start"):
+            await self.queue.start()
+            self._worker_running = True
+            in_process = self.settings.queue == "inprocess"
+            cutoff = self.deps.clock.now() if in_process else None
+            try:
+                count = await self.services.sweeper.sweep(stale_before=cutoff)
+                if count:
+                    log.info("re-enqueued %d unfinished processing run(s) at start-up", count)
+            except Exception:
+                log.exception("start-up sweep failed; the periodic sweeper will retry")
+            self._tasks.append(asyncio.create_task(self._sweep_forever()))
+
+    async def _sweep_forever(self) -> None:
+        interval = max(0.05, self.settings.sweep_interval_s)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.services.sweeper.sweep()
+            except Exception:
+                log.exception("sweeper pass failed; retrying in %.0f s", interval)
+
+    async def drain(self) -> None:
+        """Wait until the in-process queue has no job left (tests, embedding, CLI)."""
+        join = getattr(self.queue, "join", None)
+        if join is not None:
+            await join()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self._worker_running and hasattr(self.queue, "stop"):
+            await self.queue.stop()
+            self._worker_running = False
+        for resource in self.resources.values():
+            closer = getattr(resource, "aclose", None) or getattr(resource, "close", None)
+            if closer is not None:
+                with contextlib.suppress(Exception):
+                    result = closer()
+                    if asyncio.iscoroutine(result):
+                        await result
+        await self.database.dispose()
+        self._started = False
+
+    async def readiness(self) -> dict[str, str]:
+        """Dependency name → ``"ok"`` or a short error, for ``/health/ready``."""
+        checks: dict[str, Any] = {
+            "database": self.database.check,
+            "storage": self.deps.storage.check,
+        }
+        queue_check = getattr(self.queue, "check", None)
+        if queue_check is not None:
+            checks["queue"] = queue_check
+        limiter_check = getattr(self.deps.rate_limiter, "check", None)
+        if limiter_check is not None:
+            checks["rate_limiter"] = limiter_check
+        report: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), timeout=3)
+                report[name] = "ok"
+            except Exception as exc:
+                report[name] = f"unavailable: {type(exc).__name__}"
+        return report
+
+
+def _secret_key(settings: Settings) -> bytes:
+    """The signing key: from settings, else generated once and kept in the data directory."""
+    if settings.secret_key:
+        return settings.secret_key.encode("utf-8")
+    path = settings.data_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip().encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key.encode("utf-8")
+
+
+def _marketplaces(
+    settings: Settings, registry: AdapterRegistry, context: BuildContext
+) -> dict[str, MarketplaceAdapter]:
+    """Built-in catalogue adapters, overridden or extended by marketplace plugins."""
+    from adapters.marketplaces.builtin import BuiltinMarketplace, builtin_marketplaces
+
+    adapters: dict[str, MarketplaceAdapter] = dict(
+        builtin_marketplaces(settings.core.supported_marketplaces)
+    )
+    for name in registry.names("marketplace"):
+        if name in settings.core.supported_marketplaces:
+            adapters[name] = registry.factory("marketplace", name)(settings, context)
+    for name in settings.core.supported_marketplaces:
+        if name not in adapters:
+            adapters[name] = BuiltinMarketplace(
+                Marketplace(
+                    id=name,
+                    label=humanise(name),
+                    rules=MarketplaceRules(model="custom", tone="factual"),
+                )
+            )
+    return adapters
+
+
+async def build_container(
+    settings: Settings, *, registry: AdapterRegistry | None = None
+) -> Container:
+    """Wire the adapters named in ``settings`` to the use cases."""
+    from adapters.system import SystemClock, UlidIdFactory
+
+    if registry is None:
+        registry = AdapterRegistry()
+        register_builtins(registry)
+        registry.load_entry_points()
+    data_dir: Path = settings.data_path
+    data_dir.mkdir(parents=True, exist_ok=True)
+    context = BuildContext(clock=SystemClock(), ids=UlidIdFactory(), data_dir=data_dir)
+    context.resources["secret_key"] = _secret_key(settings)
+
+    from adapters.persistence.sqlalchemy import SqlAlchemyDatabase
+
+    database = SqlAlchemyDatabase(settings.resolved_database_url)
+    storage = registry.factory("storage", settings.storage)(settings, context)
+    queue = registry.factory("queue", settings.queue)(settings, context)
+    deps = Deps(
+        uow=database.unit_of_work,
+        storage=storage,
+        queue=queue,
+        ai=registry.factory("ai_provider", settings.ai_provider)(settings, context),
+        image_editor=registry.factory("image_editor", settings.image_editor)(settings, context),
+        rate_limiter=registry.factory("rate_limiter", settings.rate_limiter)(settings, context),
+        mailer=registry.factory("mailer", settings.mailer)(settings, context),
+        hasher=context.resources.get("password_hasher") or _hasher(),
+        clock=context.clock,
+        ids=context.ids,
+        marketplaces=_marketplaces(settings, registry, context),
+        config=settings.core,
+    )
+    services = Services(
+        accounts=AccountService(deps),
+        products=ProductService(deps),
+        pipeline=PipelineService(deps),
+        sweeper=RunSweeper(deps),
+    )
+
+    async def process_run(args: Mapping[str, str]) -> None:
+        await services.pipeline.process(args["run_id"])
+
+    context.job_handlers[PROCESS_RUN_JOB] = process_run
+    from adapters.storage.local import LocalObjectStorage
+
+    return Container(
+        settings=settings,
+        deps=deps,
+        services=services,
+        database=database,
+        queue=queue,
+        local_storage=storage if isinstance(storage, LocalObjectStorage) else None,
+        resources={k: v for k, v in context.resources.items() if k != "secret_key"},
+    )
+
+
+def _hasher() -> Any:
+    from adapters.security.argon2 import Argon2PasswordHasher
+
+    return Argon2PasswordHasher()

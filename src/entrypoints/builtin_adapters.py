@@ -1,0 +1,57 @@
+"""Factories of the adapters that ship with the distribution, registered by name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entrypoints.plugins import AdapterRegistry, BuildContext
+
+
+def _local_storage(settings: Any, context: BuildContext) -> Any:
+    from adapters.storage.local import LocalObjectStorage
+
+    return LocalObjectStorage(
+        root=context.data_dir / "storage",
+        public_base_url=settings.public_base_url,
+        secret=context.resources["secret_key"],
+    )
+
+
+def _inprocess_queue(settings: Any, context: BuildContext) -> Any:
+    from adapters.queues.inprocess import InProcessTaskQueue
+
+    return InProcessTaskQueue(context.job_handlers, concurrency=settings.worker_concurrency)
+
+
+def _offline_ai(settings: Any, context: BuildContext) -> Any:
+    from adapters.ai.offline import OfflineAIProvider
+
+    return OfflineAIProvider()
+
+
+def _offline_image_editor(settings: Any, context: BuildContext) -> Any:
+    from adapters.images.offline import OfflineImageEditor
+
+    return OfflineImageEditor()
+
+
+def _memory_rate_limiter(settings: Any, context: BuildContext) -> Any:
+    from adapters.ratelimit.memory import MemoryRateLimiter
+
+    return MemoryRateLimiter(context.clock)
+
+
+def _outbox_mailer(settings: Any, context: BuildContext) -> Any:
+    from adapters.mail.outbox import OutboxMailer
+
+    return OutboxMailer(context.data_dir / "outbox")
+
+
+def register_builtins(registry: AdapterRegistry) -> None:
+    """The embedded defaults; production adapters are added beside them by name."""
+    registry.register("storage", "local", _local_storage)
+    registry.register("queue", "inprocess", _inprocess_queue)
+    registry.register("ai_provider", "offline", _offline_ai)
+    registry.register("image_editor", "offline", _offline_image_editor)
+    registry.register("rate_limiter", "memory", _memory_rate_limiter)
+    registry.register("mailer", "outbox", _outbox_mailer)

@@ -1,0 +1,211 @@
+"""The embedding API: the ResellerIO use cases in-process, no HTTP.
+
+    async with await ResellerCore.open("sqlite+aiosqlite:///./var/app.db", "./var") as core:
+        issued = await core.register("seller@example.com", "a long password!")
+        ...
+
+Domain objects go in and come out (``User``, ``ProductView``, ``ProcessingRun``...); errors
+are the :mod:`reseller_core.errors` hierarchy, each carrying its API ``code``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from entrypoints.bootstrap import Container, build_container
+from entrypoints.plugins import AdapterRegistry
+from entrypoints.settings import Settings, load_settings
+from reseller_core.domain.aggregate import ProductView
+from reseller_core.domain.images import ProductImage
+from reseller_core.domain.products import ProductStatus
+from reseller_core.domain.uploads import UploadIntent
+from reseller_core.domain.users import IssuedToken, User
+from reseller_core.services.results import (
+    FinalizeResult,
+    ProductListResult,
+    ProductWithUploads,
+    ReprocessResult,
+    ResendResult,
+    UploadInstruction,
+)
+
+SETTLED = frozenset(
+    {
+        ProductStatus.READY,
+        ProductStatus.REVIEW,
+        ProductStatus.DRAFT,
+        ProductStatus.SOLD,
+        ProductStatus.ARCHIVED,
+    }
+)
+
+
+class ResellerCore:
+    """An open ResellerIO core: database, storage, worker, and the use cases over them."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    @classmethod
+    async def open(
+        cls,
+        database_url: str | None = None,
+        data_dir: str = "./var",
+        *,
+        run_worker: bool = True,
+        registry: AdapterRegistry | None = None,
+        settings: Settings | None = None,
+        **overrides: Any,
+    ) -> Self:
+        """Open the core on a database URL and a data directory (storage, outbox, keys).
+
+        Other settings come from ``RESELLER_*`` variables, then ``overrides`` (any Settings
+        or CoreConfig field, e.g. ``require_email_confirmation=False``). Migrations run on
+        open; with ``run_worker`` the in-process worker processes runs in the background.
+        """
+        if settings is None:
+            settings = load_settings(
+                data_dir=data_dir,
+                **({"database_url": database_url} if database_url else {}),
+                **overrides,
+            )
+        container = await build_container(settings, registry=registry)
+        await container.start(run_worker=run_worker)
+        return cls(container)
+
+    @property
+    def container(self) -> Container:
+        return self._container
+
+    async def close(self) -> None:
+        await self._container.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- accounts ------------------------------------------------------------------------
+
+    async def register(
+        self,
+        email: str,
+        password: str,
+        *,
+        selected_marketplaces: Sequence[str] | None = None,
+        device_name: str | None = None,
+    ) -> IssuedToken:
+        body: dict[str, Any] = {"email": email, "password": password}
+        if selected_marketplaces is not None:
+            body["selected_marketplaces"] = list(selected_marketplaces)
+        if device_name is not None:
+            body["device_name"] = device_name
+        return await self._container.services.accounts.register(body)
+
+    async def login(self, email: str, password: str) -> IssuedToken:
+        return await self._container.services.accounts.login({"email": email, "password": password})
+
+    async def authenticate(self, token: str) -> User:
+        """The user a bearer token belongs to (Unauthorized when it is not live)."""
+        auth = await self._container.services.accounts.authenticate(f"Bearer {token}")
+        return auth.user
+
+    async def confirm(self, token: str) -> User:
+        return await self._container.services.accounts.confirm({"token": token})
+
+    async def confirm_email(self, email: str) -> User:
+        """Confirm an address directly (operator action; no token)."""
+        return await self._container.services.accounts.confirm_email(email)
+
+    async def resend_confirmation(self, user: User) -> ResendResult:
+        return await self._container.services.accounts.resend_confirmation(user)
+
+    async def user(self, user_id: str) -> User:
+        return await self._container.services.accounts.me(user_id)
+
+    async def set_marketplaces(self, user: User, marketplaces: Sequence[str]) -> User:
+        return await self._container.services.accounts.update_me(
+            user, {"selected_marketplaces": list(marketplaces)}
+        )
+
+    # -- products ------------------------------------------------------------------------
+
+    async def create_product(
+        self,
+        user: User,
+        fields: dict[str, Any] | None = None,
+        uploads: Sequence[UploadIntent] = (),
+    ) -> ProductWithUploads:
+        body = {
+            "product": fields or {},
+            "uploads": [
+                {
+                    "filename": u.filename,
+                    "content_type": u.content_type,
+                    "byte_size": u.byte_size,
+                    **({"checksum": u.checksum} if u.checksum else {}),
+                    **({"width": u.width} if u.width else {}),
+                    **({"height": u.height} if u.height else {}),
+                }
+                for u in uploads
+            ],
+        }
+        return await self._container.services.products.create(await self._fresh(user), body)
+
+    async def upload(self, instruction: UploadInstruction, data: bytes) -> None:
+        """Store the bytes for an upload instruction directly (no signed URL round trip)."""
+        content_type = instruction.headers.get("content-type", "application/octet-stream")
+        await self._container.deps.storage.put(
+            instruction.storage_key, data, content_type=content_type
+        )
+
+    async def finalize_uploads(
+        self, user: User, product_id: str, image_ids: Sequence[str]
+    ) -> FinalizeResult:
+        body = {"uploads": [{"id": image_id} for image_id in image_ids]}
+        return await self._container.services.products.finalize_uploads(
+            await self._fresh(user), product_id, body
+        )
+
+    async def reprocess(self, user: User, product_id: str) -> ReprocessResult:
+        return await self._container.services.products.reprocess(
+            await self._fresh(user), product_id
+        )
+
+    async def product(self, user: User, product_id: str) -> ProductView:
+        return await self._container.services.products.get(user, product_id)
+
+    async def products(self, user: User, **filters: str | int) -> ProductListResult:
+        """List products; filters are the query parameters of ``GET /products``."""
+        params = {key: str(value) for key, value in filters.items()}
+        return await self._container.services.products.list(user, params)
+
+    async def wait_until_settled(
+        self, user: User, product_id: str, *, timeout: float = 60.0, poll: float = 0.05
+    ) -> ProductView:
+        """Poll until the product leaves ``uploading``/``processing`` (or time runs out)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            view = await self.product(user, product_id)
+            if view.product.status in SETTLED:
+                return view
+            if loop.time() >= deadline:
+                raise TimeoutError(f"product {product_id} still {view.product.status}")
+            await asyncio.sleep(poll)
+
+    async def read_image(self, image: ProductImage) -> bytes:
+        return await self._container.deps.storage.get(image.storage_key)
+
+    async def _fresh(self, user: User) -> User:
+        """Use cases check the write gate on the current user row, not a stale copy."""
+        return await self._container.services.accounts.me(user.id)

@@ -1,0 +1,103 @@
+"""Deployment settings, read from ``RESELLER_*`` environment variables into a typed struct."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+from reseller_core.services.config import CoreConfig
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a deployment chooses. Defaults are the embedded, zero-service setup."""
+
+    data_dir: str = "./var"
+    database_url: str | None = None
+    """Defaults to ``sqlite+aiosqlite:///{data_dir}/reseller.db``."""
+    public_base_url: str = "http://127.0.0.1:8000"
+    """Where clients reach this server; upload and file URLs are built on it."""
+    secret_key: str | None = None
+    """Signs local upload URLs. Generated once into ``{data_dir}/secret_key`` when unset."""
+    storage: str = "local"
+    queue: str = "inprocess"
+    ai_provider: str = "offline"
+    image_editor: str = "offline"
+    rate_limiter: str = "memory"
+    mailer: str = "outbox"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "auto"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_public_base_url: str | None = None
+    allowed_origins: tuple[str, ...] = ("http://localhost:4000", "http://127.0.0.1:4000")
+    trusted_proxies: tuple[str, ...] = ()
+    auto_migrate: bool = True
+    """Apply database migrations when a server or worker starts."""
+    worker_concurrency: int = 2
+    sweep_interval_s: float = 30.0
+    log_level: str = "INFO"
+    core: CoreConfig = msgspec.field(default_factory=CoreConfig)
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_path / 'reseller.db').as_posix()}"
+
+
+_CORE_FIELDS = {field.name: field for field in msgspec.structs.fields(CoreConfig)}
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from ``RESELLER_<FIELD>`` variables (core fields included), then overrides.
+
+    Lists are comma-separated; booleans accept 1/0, true/false, yes/no, on/off.
+    ``API_ALLOWED_ORIGINS`` is honoured too (the contract's name for the CORS allowlist).
+    """
+    env = os.environ if environ is None else environ
+    top: dict[str, object] = {}
+    core: dict[str, object] = {}
+    for field in msgspec.structs.fields(Settings):
+        if field.name == "core":
+            continue
+        raw = env.get(f"RESELLER_{field.name.upper()}")
+        if raw is not None:
+            top[field.name] = (
+                _split(raw) if field.name in ("allowed_origins", "trusted_proxies") else raw
+            )
+    if "allowed_origins" not in top and "API_ALLOWED_ORIGINS" in env:
+        top["allowed_origins"] = _split(env["API_ALLOWED_ORIGINS"])
+    for name in _CORE_FIELDS:
+        if name == "daily_ceilings":
+            continue
+        raw = env.get(f"RESELLER_{name.upper()}")
+        if raw is not None:
+            core[name] = _split(raw) if name.endswith("marketplaces") else raw
+    for key, value in overrides.items():
+        if key in _CORE_FIELDS:
+            core[key] = value
+        else:
+            top[key] = value
+    if "core" in top:
+        base = msgspec.to_builtins(top.pop("core"))
+        core = {**base, **core}
+    base_url = str(top.get("public_base_url", Settings.public_base_url)).rstrip("/")
+    core.setdefault("confirmation_url_base", f"{base_url}/confirm")
+    pricing = str(core.get("pricing_url", "/pricing"))
+    if not pricing.startswith(("http://", "https://")):
+        core["pricing_url"] = f"{base_url}/{pricing.lstrip('/')}"
+    data = {**top, "core": core}
+    return msgspec.convert(data, Settings, strict=False)

@@ -1,0 +1,25 @@
+"""Test support shipped in the wheel: in-memory fakes of the ports and conformance suites.
+
+Imports only the standard library, msgspec, python-ulid and ``reseller_core`` (the
+conformance modules also import pytest), so adapter authors can use it in their own tests.
+"""
+
+from reseller_core.testing.fakes import (
+    FixedClock,
+    MemoryMailer,
+    MemoryObjectStorage,
+    PlainPasswordHasher,
+    RecordingRateLimiter,
+    RecordingTaskQueue,
+    SequentialIds,
+)
+
+__all__ = [
+    "FixedClock",
+    "MemoryMailer",
+    "MemoryObjectStorage",
+    "PlainPasswordHasher",
+    "RecordingRateLimiter",
+    "RecordingTaskQueue",
+    "SequentialIds",
+]
