@@ -193,11 +193,16 @@ async def build_container(
     database = SqlAlchemyDatabase(settings.resolved_database_url)
     storage = registry.factory("storage", settings.storage)(settings, context)
     queue = registry.factory("queue", settings.queue)(settings, context)
+    ai = registry.factory("ai_provider", settings.ai_provider)(settings, context)
+    if settings.ai_latency_s > 0:
+        from adapters.ai.latency import LatencyAIProvider
+
+        ai = LatencyAIProvider(ai, settings.ai_latency_s)
     deps = Deps(
         uow=database.unit_of_work,
         storage=storage,
         queue=queue,
-        ai=registry.factory("ai_provider", settings.ai_provider)(settings, context),
+        ai=ai,
         image_editor=registry.factory("image_editor", settings.image_editor)(settings, context),
         rate_limiter=registry.factory("rate_limiter", settings.rate_limiter)(settings, context),
         mailer=registry.factory("mailer", settings.mailer)(settings, context),

@@ -24,6 +24,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     storage: str = "local"
     queue: str = "inprocess"
     ai_provider: str = "offline"
+    ai_latency_s: float = 0.0
+    """Simulated latency added to every AI call (demos, crash-recovery tests)."""
     image_editor: str = "offline"
     rate_limiter: str = "memory"
     mailer: str = "outbox"

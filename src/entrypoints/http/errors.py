@@ -113,15 +113,15 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         return unhandled_exception_handler(request, exc)
     code = _CODE_BY_STATUS.get(status) or _snake(HTTPStatus(status).phrase)
     detail = _DETAIL_BY_STATUS.get(status) or HTTPStatus(status).phrase
-    headers = {name: value for name, value in (exc.headers or {}).items() if name.lower() == "allow"}
+    headers = {
+        name: value for name, value in (exc.headers or {}).items() if name.lower() == "allow"
+    }
     return error_response(status, code, detail, headers=headers)
 
 
 def unhandled_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Log the traceback and answer a generic 500: nothing about the failure reaches the client."""
-    logger.error(
-        "Unhandled error on %s %s", request.method, request.url.path, exc_info=exc
-    )
+    logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_server_error", _DETAIL_BY_STATUS[500])
 
 
@@ -132,8 +132,8 @@ def _snake(phrase: str) -> str:
 def exception_handlers() -> ExceptionHandlersMap:
     """The handlers to register on the app (most specific class wins, then the 500 fallback)."""
     return {
-        DomainError: domain_error_handler,  # type: ignore[dict-item]
-        HTTPException: http_exception_handler,  # type: ignore[dict-item]
+        DomainError: domain_error_handler,
+        HTTPException: http_exception_handler,
         Exception: unhandled_exception_handler,
         500: unhandled_exception_handler,
     }

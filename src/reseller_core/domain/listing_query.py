@@ -136,10 +136,11 @@ def matches(document: str, query: SearchQuery) -> bool:
 
 
 def _positive(value: str | None, default: int) -> int:
-    if value is None:
-        return default
+    text = value.strip() if value is not None else ""
+    if not (text.isascii() and text.isdigit()):
+        return default  # int() would also take "1_0", "٣" or "+5"
     try:
-        number = int(value.strip())
+        number = int(text)
     except ValueError:
         return default
     return number if number >= 1 else default

@@ -49,6 +49,16 @@ class DailyResource(StrEnum):
 
 DAILY_ORDER: tuple[DailyResource, ...] = tuple(DailyResource)
 
+DAILY_RESOURCE_BY_ROLE: dict[str, DailyResource] = {
+    "llm": DailyResource.LLM_CALLS,
+    "search": DailyResource.SEARCH_CALLS,
+    "image_editor": DailyResource.IMAGE_EDITOR_CALLS,
+}
+"""``ProviderCall.role`` → the daily call ceiling it counts toward (spec 10 §5.4).
+
+Every call, whatever its role or status, also adds its ``cost_usd`` to the cost ceiling.
+"""
+
 
 class PlanLimits(msgspec.Struct, frozen=True, kw_only=True):
     ai_drafts: int

@@ -79,9 +79,7 @@ class SlidingWindowLog:
             return
         self._since_sweep = 0
         idle = [
-            bucket
-            for bucket, log in self._logs.items()
-            if not log or log[-1] <= now - bucket[1]
+            bucket for bucket, log in self._logs.items() if not log or log[-1] <= now - bucket[1]
         ]
         for bucket in idle:
             del self._logs[bucket]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -84,6 +85,7 @@ def optional_text(errors: Errors, field: str, value: Any, max_len: int) -> str |
 
 MAX_MONEY = Decimal("9999999999.99")
 _CENTS = Decimal("0.01")
+_NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def parse_money(errors: Errors, field: str, value: Any) -> Decimal | None:
@@ -97,6 +99,9 @@ def parse_money(errors: Errors, field: str, value: Any) -> Decimal | None:
         text = value.strip() if isinstance(value, str) else repr(value)
         if isinstance(value, str) and not text:
             return None
+        if isinstance(value, str) and not _NUMERIC.fullmatch(text):
+            errors.add(field, IS_INVALID)  # Decimal() also takes "1_000", "١٢", "NaN"
+            return None
         try:
             amount = Decimal(text)
         except InvalidOperation:
@@ -105,14 +110,15 @@ def parse_money(errors: Errors, field: str, value: Any) -> Decimal | None:
         if not amount.is_finite():
             errors.add(field, IS_INVALID)
             return None
-        amount = amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
+        if abs(amount) <= MAX_MONEY + 1:  # quantize raises when the digits exceed the context
+            amount = amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
         if amount < 0:
             errors.add(field, greater_or_equal(0))
             return None
         if amount > MAX_MONEY:
             errors.add(field, less_or_equal("9999999999.99"))
             return None
-        return amount
+        return amount.copy_abs()  # "-0.001" rounds to -0.00: store and show 0.00
     errors.add(field, IS_INVALID)
     return None
 

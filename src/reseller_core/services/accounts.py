@@ -194,7 +194,13 @@ class AccountService:
         config = self._deps.config
         raw = self._deps.ids.new_secret()
         async with self._deps.uow() as uow:
-            sends = await uow.tokens.confirmation_sends_since(user.id, now - timedelta(hours=1))
+            since = now - timedelta(hours=1)
+            # The registration e-mail is not a resend: the seed's quick start resends at once.
+            sends = [
+                sent
+                for sent in await uow.tokens.confirmation_sends_since(user.id, since)
+                if sent != user.created_at
+            ]
             last_minute = [sent for sent in sends if sent > now - timedelta(minutes=1)]
             if len(last_minute) >= config.resend_per_minute:
                 raise RateLimited(_retry_after(min(last_minute), timedelta(minutes=1), now))

@@ -13,13 +13,17 @@ from reseller_core.testing.fakes import (
     RecordingTaskQueue,
     SequentialIds,
 )
+from reseller_core.testing.memory_uow import MemoryDatabase, MemoryUnitOfWork, memory_uow_factory
 
 __all__ = [
     "FixedClock",
+    "MemoryDatabase",
     "MemoryMailer",
     "MemoryObjectStorage",
+    "MemoryUnitOfWork",
     "PlainPasswordHasher",
     "RecordingRateLimiter",
     "RecordingTaskQueue",
     "SequentialIds",
+    "memory_uow_factory",
 ]

@@ -1,0 +1,657 @@
+"""The offline AI provider: deterministic, no network, honest about what it cannot know.
+
+It is the embedded default, so a fresh install can take a product from photos to listings
+with no API key. It only reports what it can measure from the image bytes (dimensions,
+orientation, dominant colour, brightness) and what the seller typed (brand, category,
+title, condition...). It never guesses a brand, model, material or condition: unknown stays
+None, and the result says what is missing so the product lands in ``review``.
+
+Same inputs give the same outputs: no randomness, no clock, no network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import colorsys
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Any, Final
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from reseller_core.ports import (
+    AIProviderError,
+    DescriptionResult,
+    ImageInput,
+    ListingRequest,
+    ListingResult,
+    PriceResult,
+    ProductFacts,
+    Recognition,
+)
+from reseller_core.ports.ai import INVALID_IMAGE
+
+DECODABLE_FORMATS: Final = ("JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF")
+"""Pillow format names accepted as uploads (Q-M1 allow-list; MPO is a phone JPEG; HEIF
+only decodes when a HEIF plugin such as pillow-heif is installed)."""
+
+SAMPLE_SIZE: Final = 64
+"""Colour statistics are computed on a copy downscaled to fit this box: cheap and stable."""
+
+ALPHA_VISIBLE: Final = 128
+"""Pixels less opaque than this are ignored (the transparent part of a cut-out)."""
+
+BORDER_UNIFORM_SPREAD: Final = 24.0
+"""Mean channel deviation of the border below which it is treated as a plain backdrop."""
+
+BACKGROUND_DISTANCE: Final = 40
+"""Channel distance from the backdrop colour beyond which a pixel belongs to the item."""
+
+MIN_FOREGROUND_SHARE: Final = 0.05
+"""Below this share of item pixels the backdrop is not excluded (the item fills the frame)."""
+
+TRUSTED_COLOUR_CONFIDENCE: Final = 0.6
+"""Colour confidence when the item stood out from a plain backdrop (or a cut-out); below
+it the describer does not put the measured colour into copy."""
+
+COLOUR_NAMES: Final = (
+    "black",
+    "white",
+    "gray",
+    "beige",
+    "brown",
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "teal",
+    "blue",
+    "navy",
+    "purple",
+    "pink",
+)
+"""The fixed palette; its order breaks ties between equally common colours."""
+
+PRICE_HEURISTICS: Final[tuple[tuple[str, tuple[str, ...], Decimal], ...]] = (
+    ("footwear", ("sneaker", "shoe", "boot", "heel", "sandal", "loafer", "trainer"), Decimal(45)),
+    ("outerwear", ("jacket", "coat", "blazer", "outerwear", "parka", "vest"), Decimal(40)),
+    ("bags", ("handbag", "purse", "bag", "backpack", "tote", "wallet", "clutch"), Decimal(35)),
+    ("dresses", ("dress", "skirt", "jumpsuit", "romper"), Decimal(25)),
+    ("bottoms", ("jeans", "denim", "pants", "trousers", "shorts", "leggings"), Decimal(22)),
+    (
+        "tops",
+        ("shirt", "tee", "top", "blouse", "sweater", "hoodie", "sweatshirt", "cardigan"),
+        Decimal(18),
+    ),
+    (
+        "jewellery and watches",
+        ("watch", "jewelry", "jewellery", "necklace", "ring", "bracelet", "earring"),
+        Decimal(30),
+    ),
+    (
+        "electronics",
+        ("phone", "laptop", "tablet", "camera", "console", "headphone", "speaker", "electronic"),
+        Decimal(80),
+    ),
+    (
+        "furniture and decor",
+        ("chair", "table", "lamp", "desk", "sofa", "furniture", "shelf", "decor", "mirror"),
+        Decimal(60),
+    ),
+    ("books, toys and games", ("book", "toy", "game", "puzzle"), Decimal(10)),
+)
+"""Typical secondhand medians (USD) per category keyword: a fixed offline heuristic, not
+market data. The first group with a whole-word match in the category wins."""
+
+DEFAULT_HEURISTIC_PRICE: Final = Decimal(20)
+PRICE_CONFIDENCE_KEYWORD: Final = 0.2
+PRICE_CONFIDENCE_DEFAULT: Final = 0.1
+"""Far below the 0.6 ``generated`` threshold: an offline price always goes to review."""
+
+_CENTS = Decimal("0.01")
+_WORD = re.compile(r"[^\W_]+")
+_STOPWORDS = frozenset({"a", "an", "and", "the", "of", "for", "with", "in", "on", "to", "by"})
+
+
+@dataclass(frozen=True, slots=True)
+class ImageMeasurement:
+    """What was measured from one decoded image."""
+
+    image_id: str
+    format: str
+    width: int
+    height: int
+    colour: str | None
+    rgb: tuple[int, int, int] | None
+    colour_share: float
+    brightness: float | None
+    background_excluded: bool
+
+    @property
+    def orientation(self) -> str:
+        if self.width == self.height:
+            return "square"
+        return "landscape" if self.width > self.height else "portrait"
+
+    @property
+    def aspect_ratio(self) -> float:
+        return round(self.width / self.height, 3)
+
+    def as_observation(self) -> dict[str, Any]:
+        return {
+            "image_id": self.image_id,
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+            "orientation": self.orientation,
+            "aspect_ratio": self.aspect_ratio,
+            "dominant_color": None
+            if self.colour is None or self.rgb is None
+            else {"name": self.colour, "rgb": list(self.rgb), "share": self.colour_share},
+            "brightness": self.brightness,
+            "background_excluded": self.background_excluded,
+        }
+
+
+def colour_name(red: int, green: int, blue: int) -> str:
+    """Name an sRGB colour from the fixed palette by hue, saturation and value.
+
+    HSV thresholds rather than the nearest palette RGB value, because RGB distance calls
+    dark colours "black" and pale ones "gray" far too eagerly.
+    """
+    hue, saturation, value = colorsys.rgb_to_hsv(red / 255, green / 255, blue / 255)
+    degrees = hue * 360
+    if value < 0.18:
+        return "black"
+    if saturation < 0.12:
+        if value > 0.85:
+            return "white"
+        return "gray"
+    if saturation < 0.35 and value > 0.7 and 20 <= degrees <= 60:
+        return "beige"
+    if 10 <= degrees < 45 and value < 0.6:
+        return "brown"
+    if degrees < 10 or degrees >= 345:
+        return "pink" if saturation < 0.5 and value > 0.7 else "red"
+    if degrees < 45:
+        return "orange"
+    if degrees < 70:
+        return "yellow"
+    if degrees < 165:
+        return "green"
+    if degrees < 195:
+        return "teal"
+    if degrees < 255:
+        return "navy" if value < 0.45 else "blue"
+    if degrees < 315:
+        return "purple"
+    return "pink"
+
+
+def _pixels(image: Image.Image) -> list[tuple[int, int, int, int]]:
+    """RGBA tuples of ``image`` (via ``tobytes``, which every supported Pillow has)."""
+    raw = image.convert("RGBA").tobytes()
+    return [(raw[i], raw[i + 1], raw[i + 2], raw[i + 3]) for i in range(0, len(raw), 4)]
+
+
+def _median(values: list[int]) -> int:
+    ordered = sorted(values)
+    return ordered[len(ordered) // 2]
+
+
+def _measure_colour(
+    image: Image.Image,
+) -> tuple[str | None, tuple[int, int, int] | None, float, float | None, bool]:
+    """Dominant colour (name, mean rgb, share), brightness and whether a backdrop was dropped."""
+    sample = image.convert("RGBA")
+    sample.thumbnail((SAMPLE_SIZE, SAMPLE_SIZE), Image.Resampling.BILINEAR)
+    width, height = sample.size
+    pixels = _pixels(sample)
+    visible = [(r, g, b) for r, g, b, a in pixels if a >= ALPHA_VISIBLE]
+    if not visible:
+        return None, None, 0.0, None, False
+    background_excluded = len(visible) < len(pixels)
+    border = [
+        (r, g, b)
+        for index, (r, g, b, a) in enumerate(pixels)
+        if a >= ALPHA_VISIBLE
+        and (index < width or index >= width * (height - 1) or index % width in (0, width - 1))
+    ]
+    subject = visible
+    if border:
+        backdrop = tuple(_median([pixel[c] for pixel in border]) for c in range(3))
+        spread = sum(abs(pixel[c] - backdrop[c]) for pixel in border for c in range(3)) / (
+            3 * len(border)
+        )
+        if spread < BORDER_UNIFORM_SPREAD:
+            foreground = [
+                pixel
+                for pixel in visible
+                if max(abs(pixel[c] - backdrop[c]) for c in range(3)) > BACKGROUND_DISTANCE
+            ]
+            if len(foreground) >= MIN_FOREGROUND_SHARE * len(visible):
+                subject = foreground
+                background_excluded = True
+    votes: dict[str, list[tuple[int, int, int]]] = {}
+    for pixel in subject:
+        votes.setdefault(colour_name(*pixel), []).append(pixel)
+    winner = max(votes, key=lambda name: (len(votes[name]), -COLOUR_NAMES.index(name)))
+    members = votes[winner]
+    mean = tuple(round(sum(pixel[c] for pixel in members) / len(members)) for c in range(3))
+    luma = sum(0.299 * r + 0.587 * g + 0.114 * b for r, g, b in visible) / len(visible)
+    return (
+        winner,
+        (mean[0], mean[1], mean[2]),
+        round(len(members) / len(subject), 3),
+        round(luma / 255, 3),
+        background_excluded,
+    )
+
+
+@cache
+def _open_formats() -> tuple[str, ...]:
+    """The allowed formats this Pillow can open, registering pillow-heif when installed.
+
+    ``Image.open(formats=...)`` fails on a name whose plugin is not loaded, so the list is
+    filtered after ``Image.init()`` has loaded every plugin (once per process).
+    """
+    try:
+        from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
+    except ImportError:
+        pass
+    else:
+        register_heif_opener()
+    Image.init()
+    return tuple(name for name in DECODABLE_FORMATS if name in Image.OPEN)
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """Open and fully decode ``data`` as an allowed image type, upright (EXIF orientation).
+
+    ``load()`` is what rejects a truncated file (``verify()`` does not), and
+    ``Image.MAX_IMAGE_PIXELS`` is kept so a decompression bomb is refused, not decoded.
+    Raises ``ValueError`` with the reason when the bytes are not such an image.
+    """
+    try:
+        image = Image.open(io.BytesIO(data), formats=_open_formats())
+        image_format = image.format or "unknown"
+        image.load()
+        upright = ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"image is too large to decode safely: {exc}") from exc
+    except UnidentifiedImageError as exc:
+        # Its message embeds the buffer's memory address; keep the reason deterministic.
+        raise ValueError("not a JPEG, PNG, WEBP or HEIF image") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
+        raise ValueError(f"not a decodable JPEG, PNG, WEBP or HEIF image: {exc}") from exc
+    upright.format = image_format
+    return upright
+
+
+def measure_image(image_input: ImageInput) -> ImageMeasurement:
+    """Decode one input and measure it; ``AIProviderError(INVALID_IMAGE)`` if it is no image."""
+    try:
+        image = decode_image(image_input.data)
+    except ValueError as exc:
+        raise AIProviderError(
+            INVALID_IMAGE,
+            f"Image {image_input.image_id} could not be decoded",
+            retryable=False,
+            details={"image_id": image_input.image_id, "reason": str(exc)},
+        ) from exc
+    colour, rgb, share, brightness, excluded = _measure_colour(image)
+    return ImageMeasurement(
+        image_id=image_input.image_id,
+        format=image.format or "unknown",
+        width=image.width,
+        height=image.height,
+        colour=colour,
+        rgb=rgb,
+        colour_share=share,
+        brightness=brightness,
+        background_excluded=excluded,
+    )
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    collapsed = " ".join(value.split())
+    return collapsed or None
+
+
+def _words(text: str) -> list[str]:
+    return [word.casefold() for word in _WORD.findall(text)]
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _clip(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
+    return cut[:limit].rstrip(" ,;:")
+
+
+def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    kept: list[str] = []
+    for value in values:
+        key = value.casefold()
+        if value and key not in seen:
+            seen.add(key)
+            kept.append(value)
+    return tuple(kept)
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The facts the offline provider may state: the seller's, else measured colour."""
+
+    title: str | None
+    brand: str | None
+    category: str | None
+    colour: str | None
+    material: str | None
+    condition: str | None
+    size: str | None
+
+    @classmethod
+    def from_inputs(cls, facts: ProductFacts, recognition: Recognition) -> _Known:
+        # A measured colour is only stated when the backdrop could be told apart from the
+        # item; a frame-filling photo's colour may be the background's.
+        measured = (
+            _clean(recognition.color)
+            if recognition.field_confidence.get("color", 0.0) >= TRUSTED_COLOUR_CONFIDENCE
+            else None
+        )
+        return cls(
+            title=_clean(facts.title),
+            brand=_clean(facts.brand) or _clean(recognition.brand),
+            category=_clean(facts.category) or _clean(recognition.category),
+            colour=_clean(facts.color) or measured,
+            material=_clean(facts.material) or _clean(recognition.material),
+            condition=_clean(facts.condition),
+            size=_clean(facts.size),
+        )
+
+    def item_name(self) -> str:
+        """A title built from known facts only: "Nike Blue Sneakers", "Blue item", "Item"."""
+        parts = [
+            part
+            for part in (self.brand, self.colour and self.colour.title(), self.category)
+            if part
+        ]
+        if not self.category:
+            parts.append("item" if parts else "Item")
+        return " ".join(parts)
+
+    def missing(self) -> list[str]:
+        names = [
+            ("brand", self.brand),
+            ("category", self.category),
+            ("condition", self.condition),
+        ]
+        return [name for name, value in names if not value]
+
+    def feature_lines(self) -> list[str]:
+        pairs = (
+            ("Brand", self.brand),
+            ("Category", self.category),
+            ("Color", self.colour),
+            ("Material", self.material),
+            ("Size", self.size),
+            ("Condition", self.condition),
+        )
+        return [f"{label}: {value}" for label, value in pairs if value]
+
+
+class OfflineAIProvider:
+    """``AIProvider`` that works without a network: measured image facts + seller facts."""
+
+    name = "offline"
+    model = "offline-v1"
+    offline = True
+
+    async def recognize(self, images: Sequence[ImageInput], facts: ProductFacts) -> Recognition:
+        """Measure every image (decoding off the event loop) and restate the seller's facts.
+
+        The first image (the pipeline's highest-priority input) supplies the colour.
+        """
+        if not images:
+            raise AIProviderError(
+                "no_recognition_images", "No image was given to recognise", retryable=False
+            )
+        measurements: list[ImageMeasurement] = []
+        for image_input in images:
+            measurements.append(await asyncio.to_thread(measure_image, image_input))
+        primary = measurements[0]
+        brand = _clean(facts.brand)
+        category = _clean(facts.category)
+        missing = [name for name, value in (("category", category), ("brand", brand)) if not value]
+        confidence = 0.5 + (0.15 if category else 0.0) + (0.15 if brand else 0.0)
+        field_confidence: dict[str, float] = {}
+        if primary.colour is not None:
+            field_confidence["color"] = (
+                TRUSTED_COLOUR_CONFIDENCE if primary.background_excluded else 0.4
+            )
+        if brand:
+            field_confidence["brand"] = 1.0
+        if category:
+            field_confidence["category"] = 1.0
+        features = (f"Predominantly {primary.colour} in the photos",) if primary.colour else ()
+        observations: dict[str, Any] = {
+            "offline": True,
+            "provider": self.name,
+            "model": self.model,
+            "image_count": len(measurements),
+            "width": primary.width,
+            "height": primary.height,
+            "orientation": primary.orientation,
+            "aspect_ratio": primary.aspect_ratio,
+            "brightness": primary.brightness,
+            "dominant_color": None
+            if primary.rgb is None
+            else {"name": primary.colour, "rgb": list(primary.rgb), "share": primary.colour_share},
+            "background_excluded": primary.background_excluded,
+            "images": [measurement.as_observation() for measurement in measurements],
+            "sources": {
+                "brand": "seller" if brand else None,
+                "category": "seller" if category else None,
+                "color": "image" if primary.colour else None,
+            },
+        }
+        return Recognition(
+            category=category or "",
+            confidence_score=round(confidence, 2),
+            needs_review=bool(missing),
+            brand=brand,
+            possible_model=None,
+            color=primary.colour,
+            material=_clean(facts.material),
+            logo_text=None,
+            distinguishing_features=features,
+            field_confidence=field_confidence,
+            missing_information=tuple(missing),
+            observations=observations,
+        )
+
+    async def describe(self, facts: ProductFacts, recognition: Recognition) -> DescriptionResult:
+        """Title and copy from known facts only; the warning names what the seller should add."""
+        known = _Known.from_inputs(facts, recognition)
+        title = _clip(known.title or known.item_name(), 160)
+        subject = known.item_name() if known.title is None else known.title
+        sentences = [f"{subject}."]
+        if known.condition:
+            sentences.append(f"Condition: {known.condition}.")
+        if known.size:
+            sentences.append(f"Size: {known.size}.")
+        if known.material:
+            sentences.append(f"Material: {known.material}.")
+        short = _clip(" ".join(sentences), 500)
+        features = known.feature_lines()
+        long_parts = [short]
+        if features:
+            long_parts.append("\n".join(f"- {line}" for line in features))
+        summary = _clean(facts.ai_summary)
+        if summary and summary.casefold() not in short.casefold():
+            long_parts.append(summary)
+        missing = known.missing()
+        warning = None
+        if missing:
+            pronoun = "it" if len(missing) == 1 else "them"
+            warning = _clip(
+                f"Add the {_join_names(missing)} before listing: the offline provider cannot "
+                f"tell {pronoun} from the photos, and buyers expect {pronoun}.",
+                500,
+            )
+        keywords = _dedupe(
+            [
+                value.casefold()
+                for value in (known.brand, known.category, known.colour, known.material)
+                if value
+            ]
+            + [
+                word
+                for word in _words(known.title or "")
+                if len(word) > 2 and word not in _STOPWORDS
+            ]
+        )[:10]
+        return DescriptionResult(
+            suggested_title=title,
+            short_description=short,
+            long_description="\n\n".join(long_parts),
+            key_features=tuple(features),
+            seo_keywords=keywords,
+            missing_details_warning=warning,
+        )
+
+    async def research_price(self, facts: ProductFacts, recognition: Recognition) -> PriceResult:
+        """A labelled category heuristic with low confidence: no market data exists offline."""
+        category = _clean(facts.category) or _clean(recognition.category)
+        words = {_singular(word) for word in _words(category or "")}
+        group = None
+        keyword = None
+        target = DEFAULT_HEURISTIC_PRICE
+        for name, keywords, median in PRICE_HEURISTICS:
+            hit = next((k for k in keywords if k in words), None)
+            if hit is not None:
+                group, keyword, target = name, hit, median
+                break
+        if group is None:
+            basis = (
+                f"the category {category!r} matches no keyword of the heuristic table"
+                if category
+                else "no category is known"
+            )
+            signal = f"heuristic: generic secondhand median of {target:.2f} USD ({basis})"
+            confidence = PRICE_CONFIDENCE_DEFAULT
+        else:
+            basis = f"the category keyword {keyword!r} ({group})"
+            signal = (
+                f"heuristic: typical secondhand median for {group} is about {target:.2f} USD "
+                "(fixed offline table)"
+            )
+            confidence = PRICE_CONFIDENCE_KEYWORD
+        rationale = (
+            "Offline provider: no market data was consulted; the target is a fixed heuristic "
+            f"median for {basis}, not a market price. Check comparable sold listings before "
+            "pricing."
+        )
+        return PriceResult(
+            currency="USD",
+            suggested_target_price=target.quantize(_CENTS),
+            pricing_confidence=confidence,
+            suggested_min_price=(target * Decimal("0.6")).quantize(_CENTS),
+            suggested_max_price=(target * Decimal("1.5")).quantize(_CENTS),
+            suggested_median_price=target.quantize(_CENTS),
+            rationale_summary=rationale,
+            market_signals=(signal, "no market data consulted (offline provider)"),
+            comparable_results=(),
+        )
+
+    async def write_listing(self, request: ListingRequest) -> ListingResult:
+        """Template copy following the marketplace's rules; the shaper enforces the limits."""
+        rules = request.rules
+        description = request.description
+        tags = _listing_tags(request)
+        if rules.intake_notes:
+            body = _intake_notes(request)
+        elif rules.model.startswith("peer-to-peer"):
+            body = (
+                f"{description.short_description}\n\n"
+                f"Message me through {request.label} with any questions."
+            )
+        else:
+            body = description.long_description or description.short_description
+        if rules.hashtags_in_description > 0 and tags:
+            hashtags = _dedupe(["#" + "".join(_words(tag)) for tag in tags if _words(tag)])[
+                : rules.hashtags_in_description
+            ]
+            body = f"{body}\n\n{' '.join(hashtags)}"
+        warnings: list[str] = []
+        if rules.flags_eligibility:
+            warnings.append(
+                f"{request.label} accepts only handmade, vintage (20+ years old) or craft-supply "
+                "items: confirm this item qualifies before listing."
+            )
+        if description.missing_details_warning:
+            warnings.append(description.missing_details_warning)
+        price = request.price.suggested_target_price if request.price else Decimal("0.00")
+        return ListingResult(
+            generated_title=description.suggested_title,
+            generated_description=body,
+            generated_price_suggestion=price,
+            generated_tags=tags[: max(0, rules.tags_max)],
+            compliance_warnings=tuple(warnings),
+            generation_version=self.model,
+        )
+
+
+def _join_names(names: Sequence[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _listing_tags(request: ListingRequest) -> tuple[str, ...]:
+    """Plain keywords (never ``#``) from the facts and the description's SEO keywords."""
+    facts = request.facts
+    values = [
+        value
+        for value in (facts.brand, facts.category, facts.color, facts.material)
+        if value and value.strip()
+    ]
+    values.extend(request.description.seo_keywords)
+    values.extend(facts.tags)
+    return _dedupe([" ".join(value.replace("#", " ").split()).casefold() for value in values])
+
+
+def _intake_notes(request: ListingRequest) -> str:
+    """Routing notes for a consignment team rather than storefront copy (spec 30 §7)."""
+    facts = request.facts
+    description = request.description
+    lines = [f"Intake notes for {request.label} consignment (not public copy):"]
+    for label, value in (
+        ("Item", description.suggested_title),
+        ("Brand", facts.brand),
+        ("Category", facts.category),
+        ("Color", facts.color),
+        ("Material", facts.material),
+        ("Size", facts.size),
+    ):
+        if value and value.strip():
+            lines.append(f"- {label}: {value.strip()}")
+    lines.append(
+        f"- Condition: {facts.condition.strip()}"
+        if facts.condition and facts.condition.strip()
+        else "- Condition: not stated; inspect on arrival"
+    )
+    lines.append("- Authenticity: not verified; route through authentication as usual")
+    return "\n".join(lines)

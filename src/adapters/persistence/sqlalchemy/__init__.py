@@ -1,0 +1,27 @@
+"""SQLAlchemy 2 async persistence: one code path for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+Typical use (the composition root does this)::
+
+    database = SqlAlchemyDatabase("sqlite+aiosqlite:///var/reseller.db")
+    await database.migrate()
+    deps = Deps(uow=database.unit_of_work, ...)
+    ...
+    await database.dispose()
+"""
+
+from adapters.persistence.sqlalchemy.migrations import migrate, upgrade
+from adapters.persistence.sqlalchemy.unit_of_work import (
+    SqlAlchemyDatabase,
+    SqlAlchemyUnitOfWork,
+    async_url,
+    create_engine_for,
+)
+
+__all__ = [
+    "SqlAlchemyDatabase",
+    "SqlAlchemyUnitOfWork",
+    "async_url",
+    "create_engine_for",
+    "migrate",
+    "upgrade",
+]

@@ -1,0 +1,78 @@
+"""Database exceptions → domain errors, applied around every statement and commit.
+
+Integrity violations (a taken e-mail, a duplicate SKU or token hash) become ``Conflict``;
+an unreachable, locked or failing database becomes ``DependencyUnavailable("database")``
+(HTTP 503). Anything else (a programming error) propagates untouched, so bugs stay loud.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exc as sa_exc
+
+from reseller_core.errors import Conflict, DependencyUnavailable
+
+DATABASE = "database"
+
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "database is busy",
+    "unable to open database file",
+    "disk i/o error",
+    "database disk image is malformed",
+    "no such table",
+)
+"""SQLite reports both outages and SQL mistakes as OperationalError; these are outages
+(``no such table``: the schema was never migrated, the server is not ready)."""
+
+
+_CONNECTION_ERRORS = frozenset(
+    {
+        "PostgresConnectionError",
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "TooManyConnectionsError",
+    }
+)
+
+
+def _mro_names(error: BaseException) -> set[str]:
+    return {cls.__name__ for cls in type(error).__mro__}
+
+
+def is_unavailable(error: BaseException, dialect: str) -> bool:
+    """True when ``error`` means the database cannot serve requests right now."""
+    if isinstance(error, OSError | TimeoutError):
+        return True
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    orig = error.orig
+    for cause in (orig, orig.__cause__ if orig is not None else None):
+        # asyncpg is an optional dependency: recognise its connection errors by class name.
+        if cause is not None and (
+            isinstance(cause, OSError) or _CONNECTION_ERRORS & _mro_names(cause)
+        ):
+            return True
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
+        if dialect != "sqlite":
+            return True
+        message = str(orig).lower()
+        return any(marker in message for marker in _SQLITE_UNAVAILABLE)
+    return False
+
+
+@contextmanager
+def translated_errors(dialect: str, conflict_detail: str | None = None) -> Iterator[None]:
+    """Re-raise database errors as the domain errors the use cases understand."""
+    try:
+        yield
+    except sa_exc.IntegrityError as error:
+        raise Conflict(conflict_detail) from error
+    except (sa_exc.DBAPIError, OSError, TimeoutError) as error:
+        if is_unavailable(error, dialect):
+            raise DependencyUnavailable(DATABASE) from error
+        raise

@@ -1,0 +1,105 @@
+"""Rows ↔ domain structs, by field name (columns are named like the struct fields).
+
+Reading goes through ``msgspec.convert``: one C-level pass that turns JSON lists into tuples,
+strings into enums, and the ISO strings / decimal strings inside the JSON artifacts back into
+``datetime`` and ``Decimal``. Writing uses ``msgspec.to_builtins`` for JSON columns only, so
+decimals travel as strings and datetimes as ISO 8601, on either engine. Timestamps are
+normalised to aware UTC by the ``UtcDateTime`` column type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+import msgspec
+
+from reseller_core.domain.artifacts import (
+    DescriptionDraft,
+    MarketplaceListing,
+    PriceResearch,
+    sort_listings,
+)
+from reseller_core.domain.images import ProductImage
+from reseller_core.domain.listing_query import SEARCH_FIELDS, search_document
+from reseller_core.domain.products import Product, ProductTab
+from reseller_core.domain.runs import ProcessingRun
+from reseller_core.domain.users import ApiToken, ConfirmationToken, User
+from reseller_core.ports.unit_of_work import ProviderCall, UsageEvent
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+USER_FIELDS: tuple[str, ...] = User.__struct_fields__
+TOKEN_FIELDS: tuple[str, ...] = ApiToken.__struct_fields__
+CONFIRMATION_FIELDS: tuple[str, ...] = ConfirmationToken.__struct_fields__
+TAB_FIELDS: tuple[str, ...] = ProductTab.__struct_fields__
+PRODUCT_FIELDS: tuple[str, ...] = Product.__struct_fields__
+IMAGE_FIELDS: tuple[str, ...] = ProductImage.__struct_fields__
+RUN_FIELDS: tuple[str, ...] = ProcessingRun.__struct_fields__
+USAGE_FIELDS: tuple[str, ...] = UsageEvent.__struct_fields__
+CALL_FIELDS: tuple[str, ...] = ProviderCall.__struct_fields__
+ARTIFACT_COLUMNS: tuple[str, ...] = ("description_draft", "price_research", "marketplace_listings")
+
+_JSON_FIELDS: dict[type[msgspec.Struct], frozenset[str]] = {
+    User: frozenset({"selected_marketplaces", "addon_credits"}),
+    Product: frozenset({"tags"}),
+    ProductImage: frozenset({"source_image_ids"}),
+    ProcessingRun: frozenset({"marketplaces", "payload"}),
+}
+"""Fields stored in JSON columns: converted to plain JSON-able builtins on write."""
+
+_IMMUTABLE: frozenset[str] = frozenset({"id", "created_at"})
+
+
+def from_values(kind: type[S], fields: Sequence[str], values: Iterable[Any]) -> S:
+    """Build a domain struct from column values in ``fields`` order."""
+    return msgspec.convert(dict(zip(fields, values, strict=True)), kind)
+
+
+def to_values(struct: msgspec.Struct) -> dict[str, Any]:
+    """Column values for an INSERT of ``struct``."""
+    values = msgspec.structs.asdict(struct)
+    for name in _JSON_FIELDS.get(type(struct), ()):
+        values[name] = msgspec.to_builtins(values[name])
+    return values
+
+
+def to_update_values(struct: msgspec.Struct, *, keep: Iterable[str] = ()) -> dict[str, Any]:
+    """Column values for an UPDATE: everything but the id, creation time and ``keep``."""
+    values = to_values(struct)
+    for name in (*_IMMUTABLE, *keep):
+        values.pop(name, None)
+    return values
+
+
+def product_document(product: Product) -> str:
+    """The product's ``search_document`` (fields per ``SEARCH_FIELDS``, tags last)."""
+    values: list[str | None] = [getattr(product, name) for name in SEARCH_FIELDS if name != "tags"]
+    return search_document(values, product.tags)
+
+
+def product_values(product: Product) -> dict[str, Any]:
+    """Insert values of a new product: the row, empty artifacts and its search document."""
+    values = to_values(product)
+    values["search_document"] = product_document(product)
+    values["description_draft"] = None
+    values["price_research"] = None
+    values["marketplace_listings"] = []
+    return values
+
+
+def artifact_json(artifact: msgspec.Struct | Sequence[msgspec.Struct] | None) -> Any:
+    """An artifact (or the listings) as JSON builtins: decimals as strings, ISO datetimes."""
+    return msgspec.to_builtins(artifact)
+
+
+def artifacts_from_values(
+    values: Sequence[Any],
+) -> tuple[DescriptionDraft | None, PriceResearch | None, list[MarketplaceListing]]:
+    """Decode the three artifact columns (in ``ARTIFACT_COLUMNS`` order)."""
+    draft, research, listings = values
+    return (
+        msgspec.convert(draft, DescriptionDraft) if draft is not None else None,
+        msgspec.convert(research, PriceResearch) if research is not None else None,
+        sort_listings(msgspec.convert(listings or [], list[MarketplaceListing])),
+    )

@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first (``0001_...``); each file is one schema step."""

@@ -1,0 +1,572 @@
+"""The repositories of the SQLAlchemy unit of work: Core statements, rows mapped to structs.
+
+Every statement goes through ``SqlAlchemyUnitOfWork.execute`` (one connection, one
+transaction, errors translated). Reads never build ORM objects: a Core ``select`` returns
+tuples that the mappers turn into the frozen domain structs.
+
+Round trips: ``view`` takes 2 statements (the product joined with its tab and latest run,
+then its images); ``list`` takes 2, or 3 when the page asked for is past the last one.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Result, Row
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.expression import Executable
+
+from adapters.persistence.sqlalchemy import mappers as m
+from adapters.persistence.sqlalchemy.column_types import UtcDateTime
+from adapters.persistence.sqlalchemy.search import search_condition
+from adapters.persistence.sqlalchemy.tables import (
+    api_tokens,
+    confirmation_tokens,
+    processing_runs,
+    product_images,
+    product_tabs,
+    products,
+    provider_calls,
+    usage_events,
+    users,
+)
+from reseller_core.domain.aggregate import ProductPage, ProductView
+from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
+from reseller_core.domain.images import ProductImage
+from reseller_core.domain.listing_query import ProductListQuery, SortKey, total_pages
+from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, DailyUsage
+from reseller_core.domain.products import Product, ProductStatus, ProductTab
+from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunStatus
+from reseller_core.domain.users import ApiToken, ConfirmationToken, User
+from reseller_core.errors import Conflict
+from reseller_core.ports.unit_of_work import ProviderCall, UsageEvent
+
+if TYPE_CHECKING:
+    from adapters.persistence.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+
+def _columns(table: sa.Table, fields: Sequence[str], prefix: str = "") -> list[sa.Label[Any]]:
+    return [table.c[name].label(f"{prefix}{name}") for name in fields]
+
+
+USER_COLUMNS = _columns(users, m.USER_FIELDS)
+TOKEN_COLUMNS = _columns(api_tokens, m.TOKEN_FIELDS, "token_")
+CONFIRMATION_COLUMNS = _columns(confirmation_tokens, m.CONFIRMATION_FIELDS)
+TAB_COLUMNS = _columns(product_tabs, m.TAB_FIELDS, "tab_")
+PRODUCT_COLUMNS = _columns(products, m.PRODUCT_FIELDS)
+ARTIFACT_COLUMNS = _columns(products, m.ARTIFACT_COLUMNS)
+IMAGE_COLUMNS = _columns(product_images, m.IMAGE_FIELDS)
+RUN_COLUMNS = _columns(processing_runs, m.RUN_FIELDS, "run_")
+
+# Offsets of each struct inside a row of ``_VIEW_COLUMNS``.
+_P_END = len(PRODUCT_COLUMNS)
+_A_END = _P_END + len(ARTIFACT_COLUMNS)
+_T_END = _A_END + len(TAB_COLUMNS)
+_R_END = _T_END + len(RUN_COLUMNS)
+_VIEW_COLUMNS = [*PRODUCT_COLUMNS, *ARTIFACT_COLUMNS, *TAB_COLUMNS, *RUN_COLUMNS]
+_VIEW_FROM = products.outerjoin(
+    product_tabs, product_tabs.c.id == products.c.product_tab_id
+).outerjoin(processing_runs, processing_runs.c.id == products.c.latest_run_id)
+_TOTAL = sa.func.count().over().label("total_count")
+
+
+class _Repository:
+    def __init__(self, uow: SqlAlchemyUnitOfWork) -> None:
+        self._uow = uow
+
+    async def _execute(
+        self, statement: Executable, params: Any = None, *, conflict: str | None = None
+    ) -> Result[*tuple[Any, ...]]:
+        return await self._uow.execute(statement, params, conflict=conflict)
+
+
+class SqlUserRepository(_Repository):
+    async def add(self, user: User) -> None:
+        await self._execute(
+            sa.insert(users).values(m.to_values(user)), conflict="Email has already been taken"
+        )
+
+    async def _one(self, condition: ColumnElement[bool]) -> User | None:
+        row = (await self._execute(sa.select(*USER_COLUMNS).where(condition))).first()
+        return m.from_values(User, m.USER_FIELDS, row) if row is not None else None
+
+    async def get(self, user_id: str) -> User | None:
+        return await self._one(users.c.id == user_id)
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one(users.c.email == email)
+
+    async def update(self, user: User) -> None:
+        await self._execute(
+            sa.update(users).where(users.c.id == user.id).values(m.to_update_values(user)),
+            conflict="Email has already been taken",
+        )
+
+
+class SqlTokenRepository(_Repository):
+    async def add(self, token: ApiToken) -> None:
+        await self._execute(sa.insert(api_tokens).values({**m.to_values(token), "revoked": False}))
+
+    async def authenticate(self, token_hash: str, now: datetime) -> tuple[ApiToken, User] | None:
+        statement = (
+            sa.select(*TOKEN_COLUMNS, *USER_COLUMNS)
+            .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+            .where(
+                api_tokens.c.token_hash == token_hash,
+                api_tokens.c.revoked.is_(False),
+                api_tokens.c.expires_at > now,
+            )
+        )
+        row = (await self._execute(statement)).first()
+        if row is None:
+            return None
+        split = len(TOKEN_COLUMNS)
+        token = m.from_values(ApiToken, m.TOKEN_FIELDS, row[:split])
+        user = m.from_values(User, m.USER_FIELDS, row[split:])
+        await self._execute(
+            sa.update(api_tokens).where(api_tokens.c.id == token.id).values(last_used_at=now)
+        )
+        return msgspec.structs.replace(token, last_used_at=now), user
+
+    async def revoke(self, token_id: str) -> None:
+        await self._execute(
+            sa.update(api_tokens).where(api_tokens.c.id == token_id).values(revoked=True)
+        )
+
+    async def add_confirmation(self, token: ConfirmationToken) -> None:
+        await self._execute(sa.insert(confirmation_tokens).values(m.to_values(token)))
+
+    async def find_confirmation(self, token_hash: str) -> ConfirmationToken | None:
+        statement = sa.select(*CONFIRMATION_COLUMNS).where(
+            confirmation_tokens.c.token_hash == token_hash
+        )
+        row = (await self._execute(statement)).first()
+        return m.from_values(ConfirmationToken, m.CONFIRMATION_FIELDS, row) if row else None
+
+    async def use_confirmation(self, token_id: str, now: datetime) -> bool:
+        result = await self._execute(
+            sa.update(confirmation_tokens)
+            .where(confirmation_tokens.c.id == token_id, confirmation_tokens.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return _rowcount(result) == 1
+
+    async def invalidate_confirmations(self, user_id: str, now: datetime) -> None:
+        await self._execute(
+            sa.update(confirmation_tokens)
+            .where(
+                confirmation_tokens.c.user_id == user_id, confirmation_tokens.c.used_at.is_(None)
+            )
+            .values(used_at=now)
+        )
+
+    async def confirmation_sends_since(self, user_id: str, since: datetime) -> list[datetime]:
+        statement = (
+            sa.select(confirmation_tokens.c.created_at)
+            .where(
+                confirmation_tokens.c.user_id == user_id,
+                confirmation_tokens.c.created_at >= since,
+            )
+            .order_by(confirmation_tokens.c.created_at)
+        )
+        return list((await self._execute(statement)).scalars())
+
+
+class SqlTabRepository(_Repository):
+    async def get(self, user_id: str, tab_id: str) -> ProductTab | None:
+        statement = sa.select(*TAB_COLUMNS).where(
+            product_tabs.c.id == tab_id, product_tabs.c.user_id == user_id
+        )
+        row = (await self._execute(statement)).first()
+        return m.from_values(ProductTab, m.TAB_FIELDS, row) if row is not None else None
+
+    async def add(self, tab: ProductTab) -> None:
+        await self._execute(sa.insert(product_tabs).values(m.to_values(tab)))
+
+    async def list(self, user_id: str) -> builtins.list[ProductTab]:
+        statement = (
+            sa.select(*TAB_COLUMNS)
+            .where(product_tabs.c.user_id == user_id)
+            .order_by(product_tabs.c.position, product_tabs.c.id)
+        )
+        rows = await self._execute(statement)
+        return [m.from_values(ProductTab, m.TAB_FIELDS, row) for row in rows]
+
+
+def _rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    return int(getattr(result, "rowcount", 0))
+
+
+def _view_from_row(row: Sequence[Any], images: Sequence[ProductImage]) -> ProductView:
+    product = m.from_values(Product, m.PRODUCT_FIELDS, row[:_P_END])
+    draft, research, listings = m.artifacts_from_values(row[_P_END:_A_END])
+    tab_values = row[_A_END:_T_END]
+    run_values = row[_T_END:_R_END]
+    return ProductView(
+        product=product,
+        tab=m.from_values(ProductTab, m.TAB_FIELDS, tab_values) if tab_values[0] else None,
+        images=tuple(images),
+        description_draft=draft,
+        price_research=research,
+        marketplace_listings=tuple(listings),
+        latest_run=m.from_values(ProcessingRun, m.RUN_FIELDS, run_values)
+        if run_values[0]
+        else None,
+    )
+
+
+class SqlProductRepository(_Repository):
+    _SKU_TAKEN = "SKU has already been taken"
+
+    async def add(self, product: Product) -> None:
+        await self._execute(
+            sa.insert(products).values(m.product_values(product)), conflict=self._SKU_TAKEN
+        )
+
+    async def _one(self, *conditions: ColumnElement[bool]) -> Product | None:
+        row = (await self._execute(sa.select(*PRODUCT_COLUMNS).where(*conditions))).first()
+        return m.from_values(Product, m.PRODUCT_FIELDS, row) if row is not None else None
+
+    async def get(self, user_id: str, product_id: str) -> Product | None:
+        return await self._one(products.c.id == product_id, products.c.user_id == user_id)
+
+    async def find_by_sku(self, user_id: str, sku: str) -> Product | None:
+        return await self._one(products.c.user_id == user_id, products.c.sku == sku)
+
+    async def get_by_id(self, product_id: str) -> Product | None:
+        return await self._one(products.c.id == product_id)
+
+    async def update(self, product: Product, *, expected_version: int) -> Product:
+        values = m.to_update_values(product, keep=("user_id", "version"))
+        values["search_document"] = m.product_document(product)
+        statement = (
+            sa.update(products)
+            .where(products.c.id == product.id, products.c.version == expected_version)
+            .values({**values, "version": products.c.version + 1})
+            .returning(*PRODUCT_COLUMNS)
+        )
+        row = (await self._execute(statement, conflict=self._SKU_TAKEN)).first()
+        if row is None:
+            raise Conflict()
+        return m.from_values(Product, m.PRODUCT_FIELDS, row)
+
+    async def set_status_if(
+        self, product_id: str, expected: ProductStatus, target: ProductStatus, now: datetime
+    ) -> bool:
+        result = await self._execute(
+            sa.update(products)
+            .where(products.c.id == product_id, products.c.status == expected)
+            .values(status=target, updated_at=now, version=products.c.version + 1)
+        )
+        return _rowcount(result) == 1
+
+    async def view(self, user_id: str, product_id: str) -> ProductView | None:
+        statement = (
+            sa.select(*_VIEW_COLUMNS)
+            .select_from(_VIEW_FROM)
+            .where(products.c.id == product_id, products.c.user_id == user_id)
+        )
+        row = (await self._execute(statement)).first()
+        if row is None:
+            return None
+        images = await self._images_of([product_id])
+        return _view_from_row(row, images.get(product_id, ()))
+
+    async def _images_of(self, product_ids: Sequence[str]) -> dict[str, list[ProductImage]]:
+        """Images of the products, each list in payload order (position, then id)."""
+        where = (
+            product_images.c.product_id == product_ids[0]
+            if len(product_ids) == 1
+            else product_images.c.product_id.in_(product_ids)
+        )
+        statement = (
+            sa.select(*IMAGE_COLUMNS)
+            .where(where)
+            .order_by(product_images.c.position, product_images.c.id)
+        )
+        grouped: dict[str, list[ProductImage]] = {}
+        for row in await self._execute(statement):
+            image = m.from_values(ProductImage, m.IMAGE_FIELDS, row)
+            grouped.setdefault(image.product_id, []).append(image)
+        return grouped
+
+    def _filters(self, user_id: str, query: ProductListQuery) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [products.c.user_id == user_id]
+        if query.status != "all":
+            conditions.append(products.c.status == query.status)
+        if query.product_tab_id is not None:
+            conditions.append(products.c.product_tab_id == query.product_tab_id)
+        if query.updated_from is not None:
+            start = datetime.combine(query.updated_from, time(), UTC)
+            conditions.append(products.c.updated_at >= start)
+        if query.updated_to is not None:
+            end = datetime.combine(query.updated_to, time(), UTC) + timedelta(days=1)
+            conditions.append(products.c.updated_at < end)
+        if query.search is not None:
+            conditions.append(search_condition(products.c.search_document, query.search))
+        return conditions
+
+    def _order_by(self, query: ProductListQuery, *, reverse: bool) -> list[ColumnElement[Any]]:
+        """The spec 20 §3.1 order (``reverse`` gives its exact mirror image).
+
+        Title and status compare by code point (``COLLATE "C"`` on PostgreSQL), as SQLite
+        and the in-memory fake do, whatever the database's locale.
+        """
+        descending = (query.dir == "desc") != reverse
+
+        def directed(expression: ColumnElement[Any]) -> ColumnElement[Any]:
+            return expression.desc() if descending else expression.asc()
+
+        if query.sort == SortKey.PRICE:
+            is_null = sa.case((products.c.price.is_(None), 1), else_=0)
+            # Nulls last in both directions: the null flag never follows ``dir``.
+            null_order = is_null.desc() if reverse else is_null.asc()
+            return [null_order, directed(products.c.price), directed(products.c.id)]
+        key: ColumnElement[Any]
+        if query.sort == SortKey.TITLE:
+            key = self._code_point_order(sa.func.lower(sa.func.coalesce(products.c.title, "")))
+        elif query.sort == SortKey.STATUS:
+            key = self._code_point_order(products.c.status)
+        elif query.sort == SortKey.INSERTED_AT:
+            key = products.c.created_at
+        else:
+            key = products.c.updated_at
+        return [directed(key), directed(products.c.id)]
+
+    def _code_point_order(self, expression: ColumnElement[Any]) -> ColumnElement[Any]:
+        if self._uow.dialect == "postgresql":
+            return expression.collate("C")
+        return expression
+
+    async def _page(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        query: ProductListQuery,
+        *,
+        offset: int,
+        limit: int,
+        reverse: bool = False,
+    ) -> builtins.list[Row[*tuple[Any, ...]]]:
+        statement = (
+            sa.select(*_VIEW_COLUMNS, _TOTAL)
+            .select_from(_VIEW_FROM)
+            .where(*conditions)
+            .order_by(*self._order_by(query, reverse=reverse))
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(await self._execute(statement))
+
+    async def list(self, user_id: str, query: ProductListQuery) -> ProductPage:
+        size = max(1, query.page_size)
+        page = max(1, query.page)
+        conditions = self._filters(user_id, query)
+        rows = await self._page(conditions, query, offset=(page - 1) * size, limit=size)
+        total = int(rows[0][-1]) if rows else 0
+        if not rows and page > 1:
+            # Past the last page: read the last ``size`` rows in mirrored order (with the
+            # total), and keep those that make up the last page.
+            tail = await self._page(conditions, query, offset=0, limit=size, reverse=True)
+            total = int(tail[0][-1]) if tail else 0
+            page = total_pages(total, size)
+            rows = tail[: total - (page - 1) * size][::-1]
+        if not rows:
+            page = 1
+        images = await self._images_of([row[0] for row in rows]) if rows else {}
+        return ProductPage(
+            products=tuple(_view_from_row(row, images.get(row[0], ())) for row in rows),
+            page=page,
+            page_size=size,
+            total_count=total,
+            total_pages=total_pages(total, size),
+        )
+
+    async def _set(self, product_id: str, **values: Any) -> None:
+        await self._execute(sa.update(products).where(products.c.id == product_id).values(values))
+
+    async def save_description_draft(self, product_id: str, draft: DescriptionDraft) -> None:
+        await self._set(product_id, description_draft=m.artifact_json(draft))
+
+    async def save_price_research(self, product_id: str, research: PriceResearch) -> None:
+        await self._set(product_id, price_research=m.artifact_json(research))
+
+    async def save_listings(self, product_id: str, listings: Sequence[MarketplaceListing]) -> None:
+        await self._set(product_id, marketplace_listings=m.artifact_json(list(listings)))
+
+    async def artifacts(
+        self, product_id: str
+    ) -> tuple[DescriptionDraft | None, PriceResearch | None, builtins.list[MarketplaceListing]]:
+        statement = sa.select(*ARTIFACT_COLUMNS).where(products.c.id == product_id)
+        row = (await self._execute(statement)).first()
+        if row is None:
+            return None, None, []
+        return m.artifacts_from_values(row)
+
+
+class SqlImageRepository(_Repository):
+    async def add_many(self, images: Sequence[ProductImage]) -> None:
+        if images:
+            await self._execute(sa.insert(product_images), [m.to_values(image) for image in images])
+
+    async def for_product(self, product_id: str) -> list[ProductImage]:
+        statement = (
+            sa.select(*IMAGE_COLUMNS)
+            .where(product_images.c.product_id == product_id)
+            .order_by(product_images.c.position, product_images.c.id)
+        )
+        rows = await self._execute(statement)
+        return [m.from_values(ProductImage, m.IMAGE_FIELDS, row) for row in rows]
+
+    async def update_many(self, images: Sequence[ProductImage]) -> None:
+        if not images:
+            return
+        statement = sa.update(product_images).where(
+            product_images.c.id == sa.bindparam("target_id")
+        )
+        params = [
+            {"target_id": image.id, **m.to_update_values(image, keep=("product_id",))}
+            for image in images
+        ]
+        await self._execute(statement, params)
+
+    async def delete_many(self, image_ids: Sequence[str]) -> None:
+        if image_ids:
+            await self._execute(
+                sa.delete(product_images).where(product_images.c.id.in_(list(image_ids)))
+            )
+
+
+def _timestamp(value: datetime) -> ColumnElement[datetime]:
+    """A bound timestamp typed ``UtcDateTime`` (SQL functions would otherwise bind it naive)."""
+    return sa.literal(value, UtcDateTime())
+
+
+_last_activity = sa.func.coalesce(processing_runs.c.heartbeat_at, processing_runs.c.updated_at)
+"""When a run last showed life: its heartbeat, or its last update before the first one."""
+
+
+class SqlRunRepository(_Repository):
+    async def add(self, run: ProcessingRun) -> None:
+        await self._execute(sa.insert(processing_runs).values(m.to_values(run)))
+        await self._execute(
+            sa.update(products).where(products.c.id == run.product_id).values(latest_run_id=run.id)
+        )
+
+    async def _one(self, statement: Executable) -> ProcessingRun | None:
+        row = (await self._execute(statement)).first()
+        return m.from_values(ProcessingRun, m.RUN_FIELDS, row) if row is not None else None
+
+    async def get(self, run_id: str) -> ProcessingRun | None:
+        return await self._one(sa.select(*RUN_COLUMNS).where(processing_runs.c.id == run_id))
+
+    async def latest_for_product(self, product_id: str) -> ProcessingRun | None:
+        statement = (
+            sa.select(*RUN_COLUMNS)
+            .select_from(
+                processing_runs.join(products, products.c.latest_run_id == processing_runs.c.id)
+            )
+            .where(products.c.id == product_id)
+        )
+        return await self._one(statement)
+
+    async def claim(
+        self, run_id: str, now: datetime, stale_before: datetime
+    ) -> ProcessingRun | None:
+        """One conditional UPDATE: of two concurrent claimers, exactly one matches a row."""
+        statement = (
+            sa.update(processing_runs)
+            .where(
+                processing_runs.c.id == run_id,
+                sa.or_(
+                    processing_runs.c.status == RunStatus.QUEUED.value,
+                    sa.and_(
+                        processing_runs.c.status == RunStatus.RUNNING.value,
+                        _last_activity < _timestamp(stale_before),
+                    ),
+                ),
+            )
+            .values(
+                status=RunStatus.RUNNING.value,
+                heartbeat_at=now,
+                started_at=sa.func.coalesce(processing_runs.c.started_at, _timestamp(now)),
+                attempts=processing_runs.c.attempts + 1,
+                updated_at=now,
+            )
+            .returning(*RUN_COLUMNS)
+        )
+        return await self._one(statement)
+
+    async def update(self, run: ProcessingRun) -> None:
+        values = m.to_update_values(run, keep=("product_id", "user_id"))
+        await self._execute(
+            sa.update(processing_runs).where(processing_runs.c.id == run.id).values(values)
+        )
+
+    async def heartbeat(self, run_id: str, now: datetime) -> None:
+        await self._execute(
+            sa.update(processing_runs)
+            .where(processing_runs.c.id == run_id)
+            .values(heartbeat_at=now)
+        )
+
+    async def stale(self, stale_before: datetime, limit: int = 100) -> list[ProcessingRun]:
+        statement = (
+            sa.select(*RUN_COLUMNS)
+            .where(
+                processing_runs.c.status.in_([status.value for status in ACTIVE_RUN_STATUSES]),
+                _last_activity < _timestamp(stale_before),
+            )
+            .order_by(_last_activity, processing_runs.c.id)
+            .limit(limit)
+        )
+        rows = await self._execute(statement)
+        return [m.from_values(ProcessingRun, m.RUN_FIELDS, row) for row in rows]
+
+
+class SqlUsageRepository(_Repository):
+    async def record(self, event: UsageEvent) -> None:
+        await self._execute(sa.insert(usage_events).values(m.to_values(event)))
+
+    async def record_call(self, call: ProviderCall) -> None:
+        await self._execute(sa.insert(provider_calls).values(m.to_values(call)))
+
+    async def monthly_counts(self, user_id: str, start: datetime, end: datetime) -> dict[str, int]:
+        statement = (
+            sa.select(usage_events.c.bucket, sa.func.sum(usage_events.c.quantity))
+            .where(
+                usage_events.c.user_id == user_id,
+                usage_events.c.created_at >= start,
+                usage_events.c.created_at < end,
+            )
+            .group_by(usage_events.c.bucket)
+        )
+        return {row[0]: int(row[1]) for row in await self._execute(statement)}
+
+    async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:
+        statement = (
+            sa.select(
+                provider_calls.c.role,
+                sa.func.count(),
+                sa.func.sum(provider_calls.c.cost_usd),
+            )
+            .where(
+                provider_calls.c.user_id == user_id,
+                provider_calls.c.created_at >= start,
+                provider_calls.c.created_at < end,
+            )
+            .group_by(provider_calls.c.role)
+        )
+        calls: dict[str, int] = {}
+        cost = Decimal("0")
+        for row in await self._execute(statement):
+            cost += Decimal(row[2] or 0)
+            resource = DAILY_RESOURCE_BY_ROLE.get(row[0])
+            if resource is not None:
+                calls[resource.value] = calls.get(resource.value, 0) + int(row[1])
+        return msgspec.convert({**calls, "cost_usd": cost}, DailyUsage)

@@ -1,0 +1,232 @@
+"""The storage model as SQLAlchemy Core tables (the migrations create the same schema).
+
+Decisions:
+
+- The ULID is the primary key of every table (26-char string); there are no integer ids.
+- Column names equal the domain struct field names, so the mappers zip them directly.
+- ``products`` carries the AI artifacts as JSON (``description_draft``, ``price_research``,
+  ``marketplace_listings``): they are read with the product and only ever replaced whole.
+- ``products.latest_run_id`` points at the newest processing run. It has no foreign key on
+  purpose: a use case writes the product (pointing at the new run) before the run row, and
+  the pointer is only ever followed by a LEFT JOIN.
+- ``products.search_document`` is the normalised word list searched with ``LIKE``
+  (see ``search.py``).
+- Metering tables keep ``product_id``/``run_id`` as plain references: usage history must
+  survive the deletion of what it measured.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from adapters.persistence.sqlalchemy.column_types import (
+    MONEY,
+    PROVIDER_COST,
+    SHORT_TEXT,
+    ULID,
+    UtcDateTime,
+    json_column_type,
+)
+
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so later migrations (and SQLite batch mode) can name them."""
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _timestamps() -> list[sa.Column[object]]:
+    return [
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+    ]
+
+
+def _fk(target: str, ondelete: str) -> sa.ForeignKey:
+    return sa.ForeignKey(target, ondelete=ondelete)
+
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("email", sa.Text(), nullable=False),
+    sa.Column("password_hash", sa.Text(), nullable=False),
+    sa.Column("confirmed_at", UtcDateTime()),
+    sa.Column("selected_marketplaces", json_column_type(), nullable=False),
+    sa.Column("plan", SHORT_TEXT, nullable=False),
+    sa.Column("plan_status", SHORT_TEXT, nullable=False),
+    sa.Column("plan_period", SHORT_TEXT),
+    sa.Column("plan_expires_at", UtcDateTime()),
+    sa.Column("trial_ends_at", UtcDateTime()),
+    sa.Column("addon_credits", json_column_type(), nullable=False),
+    *_timestamps(),
+    sa.UniqueConstraint("email"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False, index=True),
+    sa.Column("token_hash", sa.String(128), nullable=False),
+    sa.Column("context", SHORT_TEXT, nullable=False),
+    sa.Column("device_name", sa.Text()),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("last_used_at", UtcDateTime()),
+    sa.Column("revoked", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("token_hash"),
+)
+
+confirmation_tokens = sa.Table(
+    "confirmation_tokens",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("token_hash", sa.String(128), nullable=False),
+    sa.Column("sent_to", sa.Text(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("used_at", UtcDateTime()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("token_hash"),
+    sa.Index(None, "user_id", "created_at"),
+)
+
+product_tabs = sa.Table(
+    "product_tabs",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    *_timestamps(),
+    sa.Index(None, "user_id", "position"),
+)
+
+products = sa.Table(
+    "products",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("status", SHORT_TEXT, nullable=False),
+    sa.Column("source", SHORT_TEXT, nullable=False),
+    sa.Column("title", sa.Text()),
+    sa.Column("brand", sa.Text()),
+    sa.Column("category", sa.Text()),
+    sa.Column("condition", sa.Text()),
+    sa.Column("color", sa.Text()),
+    sa.Column("size", sa.Text()),
+    sa.Column("material", sa.Text()),
+    sa.Column("price", MONEY),
+    sa.Column("cost", MONEY),
+    sa.Column("sku", sa.Text()),
+    sa.Column("tags", json_column_type(), nullable=False),
+    sa.Column("notes", sa.Text()),
+    sa.Column(
+        "product_tab_id", ULID, _fk("product_tabs.id", "SET NULL"), nullable=True, index=True
+    ),
+    sa.Column("storefront_enabled", sa.Boolean(), nullable=False),
+    sa.Column("storefront_published_at", UtcDateTime()),
+    sa.Column("ai_summary", sa.Text()),
+    sa.Column("ai_confidence", sa.Float()),
+    sa.Column("sold_at", UtcDateTime()),
+    sa.Column("archived_at", UtcDateTime()),
+    sa.Column("status_before_archive", SHORT_TEXT),
+    sa.Column("latest_run_id", ULID),
+    sa.Column("version", sa.Integer(), nullable=False),
+    *_timestamps(),
+    sa.Column("description_draft", json_column_type()),
+    sa.Column("price_research", json_column_type()),
+    sa.Column("marketplace_listings", json_column_type(), nullable=False),
+    sa.Column("search_document", sa.Text(), nullable=False),
+    sa.UniqueConstraint("user_id", "sku"),
+    sa.Index(None, "user_id", "updated_at"),
+    sa.Index(None, "user_id", "status"),
+)
+
+product_images = sa.Table(
+    "product_images",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("product_id", ULID, _fk("products.id", "CASCADE"), nullable=False),
+    sa.Column("kind", SHORT_TEXT, nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("storage_key", sa.Text(), nullable=False),
+    sa.Column("content_type", sa.Text(), nullable=False),
+    sa.Column("width", sa.Integer()),
+    sa.Column("height", sa.Integer()),
+    sa.Column("byte_size", sa.BigInteger()),
+    sa.Column("checksum", sa.Text()),
+    sa.Column("background_style", sa.Text()),
+    sa.Column("processing_status", SHORT_TEXT, nullable=False),
+    sa.Column("original_filename", sa.Text()),
+    sa.Column("lifestyle_generation_run_id", ULID),
+    sa.Column("scene_key", sa.Text()),
+    sa.Column("variant_index", sa.Integer()),
+    sa.Column("source_image_ids", json_column_type(), nullable=False),
+    sa.Column("seller_approved", sa.Boolean(), nullable=False),
+    sa.Column("approved_at", UtcDateTime()),
+    sa.Column("storefront_visible", sa.Boolean(), nullable=False),
+    sa.Column("storefront_position", sa.Integer()),
+    *_timestamps(),
+    sa.Index(None, "product_id", "position"),
+)
+
+processing_runs = sa.Table(
+    "processing_runs",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("product_id", ULID, _fk("products.id", "CASCADE"), nullable=False, index=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("status", SHORT_TEXT, nullable=False),
+    sa.Column("step", SHORT_TEXT, nullable=False),
+    sa.Column("marketplaces", json_column_type(), nullable=False),
+    sa.Column("started_at", UtcDateTime()),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("error_code", SHORT_TEXT),
+    sa.Column("error_message", sa.Text()),
+    sa.Column("payload", json_column_type(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("heartbeat_at", UtcDateTime()),
+    *_timestamps(),
+    sa.Index(None, "status"),
+)
+
+usage_events = sa.Table(
+    "usage_events",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("product_id", ULID),
+    sa.Column("run_id", ULID),
+    sa.Column("bucket", SHORT_TEXT, nullable=False),
+    sa.Column("quantity", sa.Integer(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "user_id", "created_at"),
+)
+
+provider_calls = sa.Table(
+    "provider_calls",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("product_id", ULID),
+    sa.Column("provider", SHORT_TEXT, nullable=False),
+    sa.Column("role", SHORT_TEXT, nullable=False),
+    sa.Column("operation", SHORT_TEXT, nullable=False),
+    sa.Column("status", SHORT_TEXT, nullable=False),
+    sa.Column("cost_usd", PROVIDER_COST, nullable=False),
+    sa.Column("duration_ms", sa.Integer(), nullable=False),
+    sa.Column("error_code", SHORT_TEXT),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "user_id", "created_at"),
+)
+
+ALL_TABLES: tuple[sa.Table, ...] = tuple(metadata.sorted_tables)
+"""Every table, parents before children."""

@@ -1,0 +1,110 @@
+"""``create_app``: the Litestar application over one Container.
+
+The container is built by the start-up hook (or handed in by tests) and kept on
+``app.state``; Litestar dependency injection hands its use cases to the controllers. CORS and
+the security headers wrap the whole ASGI handler, outside routing, so they also cover
+preflights, unknown routes and framework errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Final
+
+import swagger_ui_bundle  # type: ignore[import-untyped]
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from entrypoints.bootstrap import Container, build_container
+from entrypoints.http.app_state import API_OWNERS, CONTAINER, OPENAPI_DOCUMENT
+from entrypoints.http.controllers.auth import AuthController, ConfirmPageController
+from entrypoints.http.controllers.me import MeController
+from entrypoints.http.controllers.products import ProductsController
+from entrypoints.http.controllers.system import DocsController, SystemController
+from entrypoints.http.controllers.uploads_local import LocalStorageController
+from entrypoints.http.cors import CorsMiddleware
+from entrypoints.http.dependencies import SERVICE_DEPENDENCIES
+from entrypoints.http.errors import exception_handlers
+from entrypoints.http.openapi import DOCS_UI_PATH, build_openapi_document, openapi_config
+from entrypoints.http.route_table import api_operations
+from entrypoints.http.security_headers import SecurityHeadersMiddleware
+from entrypoints.settings import Settings, load_settings
+
+API_CONTROLLERS: Final = (SystemController, AuthController, MeController, ProductsController)
+"""The API controllers in declaration order: discovery lists their endpoints in this order."""
+
+JSON_BODY_LIMIT: Final = 1024 * 1024
+"""Default request body limit; the local upload route streams with its own limit."""
+
+_HERE = Path(__file__).parent
+
+
+def _local_storage_enabled(settings: Settings, container: Container | None) -> bool:
+    """Known up front for a given container; otherwise decided by the storage setting."""
+    if container is not None:
+        return container.local_storage is not None
+    return settings.storage == "local"
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> Litestar:
+    """Build the HTTP app.
+
+    Without ``container`` the start-up hook builds one from ``settings`` (default: the
+    environment); with one (tests, embedding) that container is used. Either way the app
+    starts it on start-up (idempotent) and closes it on shutdown.
+    """
+    if container is not None:
+        settings = container.settings
+    elif settings is None:
+        settings = load_settings()
+    resolved_settings = settings
+
+    async def start(app: Litestar) -> None:
+        own = app.state.get(CONTAINER) or await build_container(resolved_settings)
+        app.state[CONTAINER] = own
+        await own.start()
+        operations = api_operations(app, API_CONTROLLERS)
+        app.state[OPENAPI_DOCUMENT] = build_openapi_document(app, operations)
+
+    async def stop(app: Litestar) -> None:
+        own: Container | None = app.state.get(CONTAINER)
+        if own is not None:
+            await own.close()
+
+    route_handlers: list[Any] = [
+        *API_CONTROLLERS,
+        ConfirmPageController,
+        DocsController,
+        create_static_files_router(
+            path=f"{DOCS_UI_PATH}/assets",
+            directories=[_HERE / "static", Path(swagger_ui_bundle.swagger_ui_path)],
+            include_in_schema=False,
+        ),
+    ]
+    if _local_storage_enabled(resolved_settings, container):
+        route_handlers.append(LocalStorageController)
+
+    initial_state: dict[str, Any] = {API_OWNERS: API_CONTROLLERS}
+    if container is not None:
+        initial_state[CONTAINER] = container
+
+    app = Litestar(
+        route_handlers=route_handlers,
+        dependencies=SERVICE_DEPENDENCIES,
+        exception_handlers=exception_handlers(),
+        on_startup=[start],
+        on_shutdown=[stop],
+        state=State(initial_state),
+        openapi_config=openapi_config(),
+        template_config=TemplateConfig(directory=_HERE / "templates", engine=JinjaTemplateEngine),
+        request_max_body_size=JSON_BODY_LIMIT,
+        debug=False,
+    )
+    app.asgi_handler = SecurityHeadersMiddleware(
+        CorsMiddleware(app.asgi_handler, resolved_settings.allowed_origins),
+        hsts=resolved_settings.public_base_url.startswith("https://"),
+    )
+    return app

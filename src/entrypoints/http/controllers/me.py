@@ -1,0 +1,76 @@
+"""The authenticated user and their marketplace preferences."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from litestar import Controller, Request, get, patch
+from litestar.di import NamedDependency
+
+from entrypoints.http.bodies import read_json
+from entrypoints.http.dependencies import AUTH_DEPENDENCY
+from entrypoints.http.presenters import account_response
+from entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
+from entrypoints.http.schemas import AccountResponse
+from reseller_core.services.accounts import AccountService
+from reseller_core.services.results import AuthContext
+
+_SELECTED: Final = {
+    "type": "array",
+    "items": {"type": "string"},
+    "description": "Marketplace ids; stored and returned in catalogue order.",
+}
+
+UPDATE_ME_BODY: Final = BodyDoc(
+    description=(
+        "Only marketplace preferences are editable, flat or nested under `user` (`user` wins). "
+        "Without `selected_marketplaces` nothing changes."
+    ),
+    example={"selected_marketplaces": ["ebay", "mercari"]},
+    properties={
+        "selected_marketplaces": _SELECTED,
+        "user": {"type": "object", "properties": {"selected_marketplaces": _SELECTED}},
+    },
+    required=False,
+)
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["User"]
+    dependencies = AUTH_DEPENDENCY
+
+    @get(
+        "/",
+        operation_id="getApiV1Me",
+        summary="Get the current user",
+        description=(
+            "Returns the authenticated user (plan, trial, e-mail confirmation state, selected "
+            "marketplaces) and the supported marketplaces."
+        ),
+        opt=api_doc(OperationDoc(protected=True)),
+    )
+    async def me(
+        self, auth: NamedDependency[AuthContext], accounts: NamedDependency[AccountService]
+    ) -> AccountResponse:
+        user = await accounts.me(auth.user.id)
+        return account_response(user, accounts.supported_marketplaces())
+
+    @patch(
+        "/",
+        operation_id="patchApiV1Me",
+        summary="Update marketplace preferences",
+        description=(
+            "Updates the marketplaces future processing runs write listings for; returns the "
+            "user like `GET /api/v1/me`."
+        ),
+        opt=api_doc(OperationDoc(protected=True, body=UPDATE_ME_BODY, validates=True)),
+    )
+    async def update_me(
+        self,
+        request: Request[Any, Any, Any],
+        auth: NamedDependency[AuthContext],
+        accounts: NamedDependency[AccountService],
+    ) -> AccountResponse:
+        user = await accounts.update_me(auth.user, await read_json(request))
+        return account_response(user, accounts.supported_marketplaces())

@@ -1,0 +1,314 @@
+"""Products: create (with upload intents), list, read, prepare and finalize uploads, reprocess.
+
+Path ids are plain strings: a malformed id is a 404 decided by the service, exactly like a
+foreign or unknown one. Only finalize and reprocess are metered (402): decision Q-A12 checks
+limits where AI work is queued, never at create or prepare.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from entrypoints.http.bodies import read_json
+from entrypoints.http.dependencies import AUTH_DEPENDENCY
+from entrypoints.http.presenters import (
+    PublicUrl,
+    finalize_response,
+    product_list_response,
+    product_response,
+    product_uploads_response,
+    reprocess_response,
+)
+from entrypoints.http.route_table import BodyDoc, LinkDoc, OperationDoc, QueryParamDoc, api_doc
+from entrypoints.http.schemas import (
+    FinalizeResponse,
+    ProductListResponse,
+    ProductResponse,
+    ProductUploadsResponse,
+    ReprocessResponse,
+)
+from reseller_core.services.products import ProductService
+from reseller_core.services.results import AuthContext
+
+LIST_QUERY: Final = (
+    QueryParamDoc(
+        "page",
+        "Page number (default 1; beyond the last page shows the last page).",
+        {"type": "integer", "minimum": 1},
+    ),
+    QueryParamDoc(
+        "page_size",
+        "Products per page (default 15, at most 100).",
+        {"type": "integer", "minimum": 1},
+    ),
+    QueryParamDoc(
+        "status",
+        "Status filter (default `all`).",
+        {
+            "type": "string",
+            "enum": [
+                "all",
+                "draft",
+                "uploading",
+                "processing",
+                "review",
+                "ready",
+                "sold",
+                "archived",
+            ],
+        },
+    ),
+    QueryParamDoc(
+        "query",
+        "Full-text search: every word must match; quoted phrases, `or` and `-term` supported.",
+    ),
+    QueryParamDoc("product_tab_id", "Only products in this product tab (ULID)."),
+    QueryParamDoc(
+        "updated_from", "Updated on or after this day (UTC).", {"type": "string", "format": "date"}
+    ),
+    QueryParamDoc(
+        "updated_to", "Updated on or before this day (UTC).", {"type": "string", "format": "date"}
+    ),
+    QueryParamDoc(
+        "sort",
+        "Sort key (default `updated_at`).",
+        {"type": "string", "enum": ["title", "status", "price", "updated_at", "inserted_at"]},
+    ),
+    QueryParamDoc(
+        "dir", "Sort direction (default `desc`).", {"type": "string", "enum": ["asc", "desc"]}
+    ),
+)
+"""Invalid values never fail: each falls back to its default, echoed under ``filters``."""
+
+_INTENT: Final = {
+    "type": "object",
+    "properties": {
+        "filename": {"type": "string"},
+        "content_type": {"type": "string"},
+        "byte_size": {"type": "integer"},
+        "checksum": {"type": "string"},
+        "width": {"type": "integer"},
+        "height": {"type": "integer"},
+    },
+}
+_INTENT_EXAMPLE: Final = {
+    "filename": "shoe-1.jpg",
+    "content_type": "image/jpeg",
+    "byte_size": 345678,
+}
+
+CREATE_BODY: Final = BodyDoc(
+    description=(
+        "Optional as a whole (`{}` creates an empty draft). `product` holds seller fields; "
+        "`uploads` (1-10 intents) returns one signed upload instruction per intent."
+    ),
+    example={
+        "product": {"title": "Nike Air Max", "brand": "Nike", "tags": ["running", "air-max"]},
+        "uploads": [_INTENT_EXAMPLE],
+    },
+    properties={
+        "product": {"type": ["object", "null"]},
+        "uploads": {"type": ["array", "null"], "items": _INTENT},
+    },
+    required=False,
+)
+PREPARE_BODY: Final = BodyDoc(
+    description="1-10 upload intents for more photos of this product.",
+    example={"uploads": [_INTENT_EXAMPLE]},
+    properties={"uploads": {"type": "array", "items": _INTENT}},
+    required_keys=("uploads",),
+)
+FINALIZE_BODY: Final = BodyDoc(
+    description="The uploaded images (ids from the upload instructions), optionally with metadata.",
+    example={"uploads": [{"id": "01JQ9A2B3C4D5E6F7G8H9J0KP1", "byte_size": 345678}]},
+    properties={
+        "uploads": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "checksum": {"type": "string"},
+                    "width": {"type": "integer"},
+                    "height": {"type": "integer"},
+                    "byte_size": {"type": "integer"},
+                },
+            },
+        }
+    },
+    required_keys=("uploads",),
+)
+PRODUCT_ID_LINK: Final = {"id": "$response.body#/data/product/id"}
+PRODUCT_LINKS: Final = (
+    LinkDoc("GetProduct", "getApiV1ProductsById", PRODUCT_ID_LINK),
+    LinkDoc("PrepareUploads", "postApiV1ProductsByIdPrepareUploads", PRODUCT_ID_LINK),
+    LinkDoc("FinalizeUploads", "postApiV1ProductsByIdFinalizeUploads", PRODUCT_ID_LINK),
+    LinkDoc("Reprocess", "postApiV1ProductsByIdReprocess", PRODUCT_ID_LINK),
+)
+"""Let clients (and schemathesis' stateful phase) follow a created product to its actions."""
+
+
+class ProductsController(Controller):
+    path = "/api/v1/products"
+    tags = ["Products"]
+    dependencies = AUTH_DEPENDENCY
+
+    @get(
+        "/",
+        operation_id="getApiV1Products",
+        summary="List products",
+        description=(
+            "Returns a page of the authenticated user's products with filters, search and "
+            "sorting; invalid parameters fall back to their defaults."
+        ),
+        opt=api_doc(OperationDoc(protected=True, query=LIST_QUERY)),
+    )
+    async def list_products(
+        self,
+        request: Request[Any, Any, Any],
+        auth: NamedDependency[AuthContext],
+        products: NamedDependency[ProductService],
+        public_url: NamedDependency[PublicUrl],
+    ) -> ProductListResponse:
+        result = await products.list(auth.user, request.query_params)
+        return product_list_response(result, public_url)
+
+    @post(
+        "/",
+        status_code=201,
+        operation_id="postApiV1Products",
+        summary="Create a product",
+        description=(
+            "Creates a product, optionally with upload intents: 201 with the product and one "
+            "signed upload instruction per intent. Requires a confirmed e-mail address."
+        ),
+        opt=api_doc(
+            OperationDoc(
+                protected=True,
+                write_gated=True,
+                body=CREATE_BODY,
+                validates=True,
+                storage=True,
+                links=PRODUCT_LINKS,
+            )
+        ),
+    )
+    async def create_product(
+        self,
+        request: Request[Any, Any, Any],
+        auth: NamedDependency[AuthContext],
+        products: NamedDependency[ProductService],
+        public_url: NamedDependency[PublicUrl],
+    ) -> ProductUploadsResponse:
+        result = await products.create(auth.user, await read_json(request))
+        return product_uploads_response(result, public_url)
+
+    @get(
+        "/{id:str}",
+        operation_id="getApiV1ProductsById",
+        summary="Get a product",
+        description="Returns one product for the authenticated user.",
+        opt=api_doc(OperationDoc(protected=True)),
+    )
+    async def get_product(
+        self,
+        id: FromPath[str],
+        auth: NamedDependency[AuthContext],
+        products: NamedDependency[ProductService],
+        public_url: NamedDependency[PublicUrl],
+    ) -> ProductResponse:
+        view = await products.get(auth.user, id)
+        return product_response(view, public_url)
+
+    @post(
+        "/{id:str}/prepare_uploads",
+        status_code=200,
+        operation_id="postApiV1ProductsByIdPrepareUploads",
+        summary="Prepare photo uploads",
+        description=(
+            "Adds upload placeholders to a product in draft, review or ready and returns one "
+            "signed upload instruction per intent. Requires a confirmed e-mail address."
+        ),
+        opt=api_doc(
+            OperationDoc(
+                protected=True,
+                write_gated=True,
+                body=PREPARE_BODY,
+                validates=True,
+                state_errors=True,
+                storage=True,
+                conflict=True,
+            )
+        ),
+    )
+    async def prepare_uploads(
+        self,
+        id: FromPath[str],
+        request: Request[Any, Any, Any],
+        auth: NamedDependency[AuthContext],
+        products: NamedDependency[ProductService],
+        public_url: NamedDependency[PublicUrl],
+    ) -> ProductUploadsResponse:
+        result = await products.prepare_uploads(auth.user, id, await read_json(request))
+        return product_uploads_response(result, public_url)
+
+    @post(
+        "/{id:str}/finalize_uploads",
+        status_code=200,
+        operation_id="postApiV1ProductsByIdFinalizeUploads",
+        summary="Finalize photo uploads",
+        description=(
+            "Marks uploaded photos as received; when no photo is still pending, starts AI "
+            "processing and returns the queued run. Requires a confirmed e-mail address."
+        ),
+        opt=api_doc(
+            OperationDoc(
+                protected=True,
+                write_gated=True,
+                metered=True,
+                body=FINALIZE_BODY,
+                validates=True,
+                state_errors=True,
+                conflict=True,
+            )
+        ),
+    )
+    async def finalize_uploads(
+        self,
+        id: FromPath[str],
+        request: Request[Any, Any, Any],
+        auth: NamedDependency[AuthContext],
+        products: NamedDependency[ProductService],
+        public_url: NamedDependency[PublicUrl],
+    ) -> FinalizeResponse:
+        result = await products.finalize_uploads(auth.user, id, await read_json(request))
+        return finalize_response(result, public_url)
+
+    @post(
+        "/{id:str}/reprocess",
+        status_code=202,
+        operation_id="postApiV1ProductsByIdReprocess",
+        summary="Reprocess a product",
+        description=(
+            "Starts a new AI processing run over the product's uploaded photos (for example "
+            "after a retryable failure). Requires a confirmed e-mail address."
+        ),
+        opt=api_doc(
+            OperationDoc(
+                protected=True, write_gated=True, metered=True, state_errors=True, conflict=True
+            )
+        ),
+    )
+    async def reprocess(
+        self,
+        id: FromPath[str],
+        auth: NamedDependency[AuthContext],
+        products: NamedDependency[ProductService],
+        public_url: NamedDependency[PublicUrl],
+    ) -> ReprocessResponse:
+        result = await products.reprocess(auth.user, id)
+        return reprocess_response(result, public_url)

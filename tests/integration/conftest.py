@@ -1,0 +1,181 @@
+"""The HTTP app over in-memory fakes: a hand-built Container, no database, no network.
+
+Tests drive the real Litestar app (routing, DI, error handlers, middleware) and the real use
+cases; only the ports are fakes, so a test can move the clock, inspect sent mail or make
+storage fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from adapters.ai.offline import OfflineAIProvider
+from adapters.images.offline import OfflineImageEditor
+from adapters.marketplaces.builtin import builtin_marketplaces
+from entrypoints.bootstrap import Container, Services
+from entrypoints.http import create_app
+from entrypoints.settings import Settings
+from reseller_core.services.accounts import AccountService
+from reseller_core.services.config import CoreConfig
+from reseller_core.services.deps import Deps
+from reseller_core.services.pipeline import PipelineService, RunSweeper
+from reseller_core.services.products import ProductService
+from reseller_core.testing import (
+    FixedClock,
+    MemoryDatabase,
+    MemoryMailer,
+    MemoryObjectStorage,
+    PlainPasswordHasher,
+    RecordingRateLimiter,
+    RecordingTaskQueue,
+    SequentialIds,
+    memory_uow_factory,
+)
+
+ALLOWED_ORIGIN = "https://app.reseller.test"
+TRUSTED_PROXY = "10.0.0.1"
+PASSWORD = "correct horse battery"
+
+
+class MemoryDatabaseHandle:
+    """What the Container expects of its database (migrate, check, dispose), over memory."""
+
+    def __init__(self, db: MemoryDatabase) -> None:
+        self.db = db
+        self.healthy = True
+        self.migrations = 0
+
+    async def migrate(self) -> None:
+        self.migrations += 1
+
+    async def check(self) -> None:
+        if not self.healthy:
+            raise ConnectionError("database is down")
+
+    async def dispose(self) -> None:
+        return None
+
+
+@dataclass
+class Fakes:
+    clock: FixedClock
+    ids: SequentialIds
+    storage: MemoryObjectStorage
+    queue: RecordingTaskQueue
+    limiter: RecordingRateLimiter
+    mailer: MemoryMailer
+    database: MemoryDatabaseHandle
+
+
+@pytest.fixture
+def fx_settings() -> Settings:
+    return Settings(
+        allowed_origins=(ALLOWED_ORIGIN,),
+        trusted_proxies=(TRUSTED_PROXY,),
+        core=CoreConfig(pricing_url="https://reseller.test/pricing"),
+    )
+
+
+@pytest.fixture
+def fx_fakes() -> Fakes:
+    clock = FixedClock()
+    return Fakes(
+        clock=clock,
+        ids=SequentialIds(),
+        storage=MemoryObjectStorage(public_base_url="https://files.example.test"),
+        queue=RecordingTaskQueue(),
+        limiter=RecordingRateLimiter(clock),
+        mailer=MemoryMailer(),
+        database=MemoryDatabaseHandle(MemoryDatabase()),
+    )
+
+
+@pytest.fixture
+def fx_container(fx_settings: Settings, fx_fakes: Fakes) -> Container:
+    deps = Deps(
+        uow=memory_uow_factory(fx_fakes.database.db),
+        storage=fx_fakes.storage,
+        queue=fx_fakes.queue,
+        ai=OfflineAIProvider(),
+        image_editor=OfflineImageEditor(),
+        rate_limiter=fx_fakes.limiter,
+        mailer=fx_fakes.mailer,
+        hasher=PlainPasswordHasher(),
+        clock=fx_fakes.clock,
+        ids=fx_fakes.ids,
+        marketplaces=builtin_marketplaces(fx_settings.core.supported_marketplaces),
+        config=fx_settings.core,
+    )
+    services = Services(
+        accounts=AccountService(deps),
+        products=ProductService(deps),
+        pipeline=PipelineService(deps),
+        sweeper=RunSweeper(deps),
+    )
+    return Container(
+        settings=fx_settings,
+        deps=deps,
+        services=services,
+        database=fx_fakes.database,
+        queue=fx_fakes.queue,
+    )
+
+
+@pytest.fixture
+def fx_app(fx_container: Container) -> Litestar:
+    return create_app(container=fx_container)
+
+
+@pytest.fixture
+async def fx_client(fx_app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=fx_app) as client:
+        yield client
+
+
+@dataclass
+class Account:
+    email: str
+    token: str
+    user_id: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def register(
+    client: AsyncTestClient[Litestar], email: str, *, headers: dict[str, str] | None = None
+) -> Account:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": PASSWORD}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    return Account(email=email, token=data["token"], user_id=data["user"]["id"])
+
+
+@pytest.fixture
+async def fx_unconfirmed(fx_client: AsyncTestClient[Litestar]) -> Account:
+    return await register(fx_client, "pending@example.com")
+
+
+@pytest.fixture
+async def fx_account(fx_client: AsyncTestClient[Litestar], fx_container: Container) -> Account:
+    """A registered user with a confirmed e-mail address (past the write gate)."""
+    account = await register(fx_client, "seller@example.com")
+    await fx_container.services.accounts.confirm_email(account.email)
+    return account
+
+
+@pytest.fixture
+async def fx_other_account(
+    fx_client: AsyncTestClient[Litestar], fx_container: Container
+) -> Account:
+    account = await register(fx_client, "other@example.com")
+    await fx_container.services.accounts.confirm_email(account.email)
+    return account
