@@ -26,11 +26,11 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -76,6 +76,9 @@ from reseller_core.ports import (
 )
 from reseller_core.ports.ai import INVALID_IMAGE
 from reseller_core.services.deps import Deps
+from reseller_core.services.metering import metered
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -460,7 +463,9 @@ class PipelineService:
                 for image in selected
             ]
             try:
-                recognition = await deps.ai.recognize(inputs, facts)
+                recognition = await self._metered(
+                    ctx, deps.ai.recognize(inputs, facts), "llm", "recognition"
+                )
                 break
             except AIProviderError as exc:
                 bad_id = exc.details.get("image_id") if exc.code == INVALID_IMAGE else None
@@ -519,7 +524,9 @@ class PipelineService:
                 missing_details_warning=saved.missing_details_warning,
             )
         try:
-            result = await deps.ai.describe(product_facts(product), recognition)
+            result = await self._metered(
+                ctx, deps.ai.describe(product_facts(product), recognition), "llm", "description"
+            )
         except AIProviderError as exc:
             raise self._provider_failure(exc) from exc
         warning = _text(result.missing_details_warning)
@@ -584,7 +591,12 @@ class PipelineService:
                     comparable_results=saved.comparable_results,
                 )
         try:
-            result = await deps.ai.research_price(product_facts(product), recognition)
+            result = await self._metered(
+                ctx,
+                deps.ai.research_price(product_facts(product), recognition),
+                "llm",
+                "price_research",
+            )
         except AIProviderError as exc:
             if exc.code != RunErrorCode.SHOPPING_SEARCH_FAILED:
                 raise self._provider_failure(exc) from exc
@@ -706,15 +718,20 @@ class PipelineService:
         try:
             if adapter is None:
                 raise LookupError(f"no marketplace adapter is installed for {marketplace!r}")
-            result = await deps.ai.write_listing(
-                ListingRequest(
-                    marketplace=marketplace,
-                    label=adapter.label,
-                    rules=adapter.rules,
-                    facts=facts,
-                    description=description,
-                    price=price,
-                )
+            result = await self._metered(
+                ctx,
+                deps.ai.write_listing(
+                    ListingRequest(
+                        marketplace=marketplace,
+                        label=adapter.label,
+                        rules=adapter.rules,
+                        facts=facts,
+                        description=description,
+                        price=price,
+                    )
+                ),
+                "llm",
+                "marketplace_listing",
             )
             shaped = adapter.shape(result)
         except AIProviderError as exc:
@@ -816,7 +833,12 @@ class PipelineService:
             key = variant_key(ctx.user_id, ctx.product_id, original.id)
             try:
                 data = await deps.storage.get(original.storage_key)
-                edited = await deps.image_editor.remove_background(data, original.content_type)
+                edited = await self._metered(
+                    ctx,
+                    deps.image_editor.remove_background(data, original.content_type),
+                    "image_editor",
+                    "process_image",
+                )
                 await deps.storage.put(key, edited.data, content_type=edited.content_type)
             except Exception as exc:
                 logger.warning(
@@ -1061,6 +1083,19 @@ class PipelineService:
             await self._commit_stage(
                 uow, ctx, run, now, step=None, updates={"rejected_images": list(rejected)}
             )
+
+    async def _metered(self, ctx: _RunContext, call: Awaitable[T], role: str, operation: str) -> T:
+        """One provider call, recorded for the daily safety ceilings (spec 10 §5.4)."""
+        provider = self._deps.image_editor.name if role == "image_editor" else self._deps.ai.name
+        return await metered(
+            self._deps,
+            call,
+            user_id=ctx.user_id,
+            product_id=ctx.product_id,
+            provider=provider,
+            role=role,
+            operation=operation,
+        )
 
     async def _record_usage(
         self, uow: UnitOfWork, ctx: _RunContext, bucket: Bucket, now: datetime
