@@ -21,8 +21,11 @@ def test_non_image_bytes_fail_the_run_not_the_server(fx_server: ServerProcess) -
         created = client.post(
             "/api/v1/products",
             headers=auth,
-            json={"uploads": [{"filename": "fake.jpg", "content_type": "image/jpeg",
-                               "byte_size": len(junk)}]},
+            json={
+                "uploads": [
+                    {"filename": "fake.jpg", "content_type": "image/jpeg", "byte_size": len(junk)}
+                ]
+            },
         ).json()["data"]
         instruction = created["upload_instructions"][0]
         put = httpx.put(instruction["upload_url"], content=junk, headers=instruction["headers"])

@@ -25,8 +25,11 @@ def _ready_product(client: httpx.Client, server: ServerProcess) -> tuple[dict[st
     created = client.post(
         "/api/v1/products",
         headers=auth,
-        json={"uploads": [{"filename": "a.jpg", "content_type": "image/jpeg",
-                           "byte_size": len(photo)}]},
+        json={
+            "uploads": [
+                {"filename": "a.jpg", "content_type": "image/jpeg", "byte_size": len(photo)}
+            ]
+        },
     ).json()["data"]
     instruction = created["upload_instructions"][0]
     httpx.put(instruction["upload_url"], content=photo, headers=instruction["headers"])

@@ -63,4 +63,6 @@ def originals(images: list[ProductImage]) -> list[ProductImage]:
 
 
 def variant_key(user_id: str, product_id: str, source_image_id: str) -> str:
-    return f"users/{user_id}/products/{product_id}/variants/{source_image_id}-background_removed.png"
+    return (
+        f"users/{user_id}/products/{product_id}/variants/{source_image_id}-background_removed.png"
+    )

@@ -72,7 +72,9 @@ class PlanLimits(msgspec.Struct, frozen=True, kw_only=True):
 
 
 PLANS: dict[str, PlanLimits] = {
-    Plan.FREE: PlanLimits(ai_drafts=5, background_removals=15, lifestyle=0, price_research=5, videos=0),
+    Plan.FREE: PlanLimits(
+        ai_drafts=5, background_removals=15, lifestyle=0, price_research=5, videos=0
+    ),
     Plan.STARTER: PlanLimits(
         ai_drafts=50, background_removals=150, lifestyle=150, price_research=50, videos=20
     ),
@@ -120,8 +122,10 @@ def effective_plan(user: User, now: datetime, trial_plan: str = Plan.STARTER) ->
 def month_window(now: datetime) -> tuple[datetime, datetime]:
     """The calendar month in UTC containing ``now``: [start, end)."""
     start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(
-        month=start.month + 1
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
     )
     return start, end
 
@@ -155,7 +159,9 @@ def check_limits(
         limit = limits.for_bucket(bucket)
         credits = int(user.addon_credits.get(bucket.value, 0))
         if bucket_exhausted(used, limit, credits):
-            return LimitBreach(operation=bucket.value, used=used, limit=limit, addon_credits=credits)
+            return LimitBreach(
+                operation=bucket.value, used=used, limit=limit, addon_credits=credits
+            )
     return check_daily(daily_usage, ceilings)
 
 
@@ -174,7 +180,10 @@ def check_daily(daily_usage: DailyUsage, ceilings: DailyCeilings) -> LimitBreach
                     addon_credits=0,
                 )
             return LimitBreach(
-                operation=f"daily_{resource.value}", used=int(used), limit=int(limit), addon_credits=0
+                operation=f"daily_{resource.value}",
+                used=int(used),
+                limit=int(limit),
+                addon_credits=0,
             )
     return None
 

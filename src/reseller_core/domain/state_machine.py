@@ -85,8 +85,9 @@ def set_status(product: Product, target: ProductStatus, now: datetime) -> Produc
         return mark_sold(product, now)
     if target == S.ARCHIVED:
         return archive(product, now)
-    return _changed(product, now, status=target, sold_at=None, archived_at=None,
-                    status_before_archive=None)
+    return _changed(
+        product, now, status=target, sold_at=None, archived_at=None, status_before_archive=None
+    )
 
 
 def mark_sold(product: Product, now: datetime) -> Product:

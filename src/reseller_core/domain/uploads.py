@@ -52,7 +52,9 @@ def normalise_content_type(content_type: str) -> str:
     return "image/jpeg" if lowered == "image/jpg" else lowered
 
 
-def _positive_int(item: dict[str, Any], key: str, errs: dict[str, list[str]], required: bool) -> int | None:
+def _positive_int(
+    item: dict[str, Any], key: str, errs: dict[str, list[str]], required: bool
+) -> int | None:
     if key not in item or item[key] is None:
         if required:
             errs.setdefault(key, []).append(CANT_BE_BLANK)
@@ -221,7 +223,9 @@ def file_extension(filename: str) -> str:
 
 def original_key(user_id: str, product_id: str, object_name: str, filename: str) -> str:
     """``users/{user}/products/{product}/originals/{uuid}{ext}``; the caller supplies the uuid."""
-    return f"users/{user_id}/products/{product_id}/originals/{object_name}{file_extension(filename)}"
+    return (
+        f"users/{user_id}/products/{product_id}/originals/{object_name}{file_extension(filename)}"
+    )
 
 
 def count_pending(statuses: Sequence[str]) -> int:

@@ -119,9 +119,9 @@ def validate_register(
         errors.add("password", too_short(PASSWORD_MIN))
     elif len(password) > PASSWORD_MAX:
         errors.add("password", too_long(PASSWORD_MAX))
-    if "password_confirmation" in body and body["password_confirmation"] is not None:
-        if body["password_confirmation"] != password:
-            errors.add("password_confirmation", "does not match confirmation")
+    confirmation = body.get("password_confirmation")
+    if confirmation is not None and confirmation != password:
+        errors.add("password_confirmation", "does not match confirmation")
     device = body.get("device_name")
     device_name: str | None = None
     if isinstance(device, str) and device.strip():

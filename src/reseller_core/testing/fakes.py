@@ -223,7 +223,9 @@ class MemoryObjectStorage:
         self.signed_uploads[key] = PendingUpload(
             key=key, content_type=content_type, max_bytes=max_bytes, expires_at=expires
         )
-        query = urlencode({"ct": content_type, "max": max_bytes, "expires": int(expires.timestamp())})
+        query = urlencode(
+            {"ct": content_type, "max": max_bytes, "expires": int(expires.timestamp())}
+        )
         return SignedUpload(
             url=f"memory://uploads/{encode_key_path(key)}?{query}",
             method="PUT",
