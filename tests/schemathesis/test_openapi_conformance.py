@@ -1,0 +1,92 @@
+"""schemathesis against the server's own OpenAPI document, over real HTTP.
+
+Every implemented operation is exercised with generated (valid and invalid) requests; the
+run fails on any 5xx, any response that does not match the documented schema, status or
+headers, and on the other default checks. Two checks are left out because the contract
+itself rules them out: ``positive_data_acceptance`` (a schema cannot say "this token is
+live" or "this e-mail is unused") and ``negative_data_rejection`` (the contract tells the
+server to ignore unknown keys and to fall back to defaults for bad list parameters).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import outbox_token
+from tests.e2e.server import ServerProcess
+
+MAX_EXAMPLES = os.environ.get("RESELLER_SCHEMATHESIS_EXAMPLES", "30")
+EXCLUDED_CHECKS = "positive_data_acceptance,negative_data_rejection"
+
+
+@pytest.fixture(scope="module")
+def fx_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
+    server = ServerProcess(tmp_path_factory.mktemp("schemathesis") / "var")
+    server.start()
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
+            token = client.post(
+                "/api/v1/auth/register",
+                json={"email": "fuzz@example.com", "password": "correct horse battery"},
+            ).json()["data"]["token"]
+            confirm = outbox_token(server.data_dir, "fuzz@example.com")
+            assert client.post("/api/v1/auth/confirm", json={"token": confirm}).status_code == 200
+        yield server, token
+    finally:
+        server.stop()
+
+
+def _schemathesis(server: ServerProcess, token: str, *extra: str) -> None:
+    report = server.data_dir / "schemathesis"
+    command = [
+        str(Path(sys.executable).with_name("st")),
+        "run",
+        f"{server.base_url}/api/v1/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        EXCLUDED_CHECKS,
+        "--max-examples",
+        MAX_EXAMPLES,
+        "--seed",
+        "20261126",
+        "--workers",
+        "1",
+        "--request-timeout",
+        "20",
+        "--report-dir",
+        str(report),
+        "-H",
+        f"Authorization: Bearer {token}",
+        *extra,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1500, check=False)
+    assert result.returncode == 0, (
+        f"schemathesis found problems:\n{result.stdout[-20000:]}\n{result.stderr[-5000:]}"
+        f"\n--- server log ---\n{server.log()[-5000:]}"
+    )
+
+
+def test_every_operation_matches_its_documentation(fx_live: tuple[ServerProcess, str]) -> None:
+    server, token = fx_live
+    _schemathesis(server, token, "--exclude-operation-id", "deleteApiV1AuthToken")
+
+
+def test_token_revocation_matches_its_documentation(fx_live: tuple[ServerProcess, str]) -> None:
+    """Run last and alone: a successful call revokes the token the other test uses."""
+    server, token = fx_live
+    _schemathesis(
+        server,
+        token,
+        "--include-operation-id",
+        "deleteApiV1AuthToken",
+        "--phases",
+        "examples,coverage,fuzzing",
+    )
