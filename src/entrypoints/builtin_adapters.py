@@ -47,11 +47,36 @@ def _outbox_mailer(settings: Any, context: BuildContext) -> Any:
     return OutboxMailer(context.data_dir / "outbox")
 
 
+def _s3_storage(settings: Any, context: BuildContext) -> Any:
+    from adapters.storage.s3 import S3ObjectStorage
+
+    return S3ObjectStorage.from_settings(settings, context)
+
+
+def _taskiq_queue(settings: Any, context: BuildContext) -> Any:
+    from adapters.queues.taskiq_redis import TaskiqRedisQueue
+
+    return TaskiqRedisQueue.from_settings(settings, context)
+
+
+def _redis_rate_limiter(settings: Any, context: BuildContext) -> Any:
+    from adapters.ratelimit.redis import RedisRateLimiter
+
+    return RedisRateLimiter.from_settings(settings, context)
+
+
 def register_builtins(registry: AdapterRegistry) -> None:
-    """The embedded defaults; production adapters are added beside them by name."""
+    """The embedded defaults, and the production adapters beside them by name.
+
+    Production adapters import their optional dependencies only when chosen, so the
+    embedded install needs none of them.
+    """
     registry.register("storage", "local", _local_storage)
     registry.register("queue", "inprocess", _inprocess_queue)
     registry.register("ai_provider", "offline", _offline_ai)
     registry.register("image_editor", "offline", _offline_image_editor)
     registry.register("rate_limiter", "memory", _memory_rate_limiter)
     registry.register("mailer", "outbox", _outbox_mailer)
+    registry.register("storage", "s3", _s3_storage)
+    registry.register("queue", "taskiq", _taskiq_queue)
+    registry.register("rate_limiter", "redis", _redis_rate_limiter)

@@ -30,6 +30,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limiter: str = "memory"
     mailer: str = "outbox"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_prefix: str = "reseller"
+    """Prefix of every Redis key and stream this deployment uses (several may share a server)."""
+    job_max_retries: int = 3
+    """How often a shared-queue job that raised is delivered again before it is dropped
+    (the sweeper still re-enqueues its run if it was left unfinished)."""
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str = "auto"
