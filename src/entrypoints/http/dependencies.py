@@ -60,12 +60,13 @@ def client_ip(request: Request[Any, Any, Any], trusted_proxies: Sequence[str]) -
 
     ``X-Forwarded-For`` is read only when the peer itself is a trusted proxy, and then from
     the right: each trusted proxy appends the address it saw, so the first untrusted address
-    from the right is the real client; anything left of it may be spoofed.
+    from the right is the real client; anything left of it may be spoofed. Addresses are
+    returned canonical (IPv4-mapped IPv6 as IPv4, no port), so one client is one key.
     """
     peer = request.client.host if request.client else "unknown"
     networks = _networks(trusted_proxies)
     if not networks or not _is_trusted(peer, networks):
-        return peer
+        return _canonical(peer)
     hops = [
         hop.strip()
         for header in request.headers.getall("x-forwarded-for", [])
@@ -74,8 +75,8 @@ def client_ip(request: Request[Any, Any, Any], trusted_proxies: Sequence[str]) -
     ]
     for hop in reversed(hops):
         if not _is_trusted(hop, networks):
-            return hop
-    return hops[0] if hops else peer
+            return _canonical(hop)
+    return _canonical(hops[0] if hops else peer)
 
 
 def _networks(entries: Sequence[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -88,14 +89,36 @@ def _networks(entries: Sequence[str]) -> list[ipaddress.IPv4Network | ipaddress.
     return networks
 
 
+def _parse_ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address as sockets and proxies write it (``a.b.c.d``, ``a.b.c.d:port``, ``[v6]:port``).
+
+    An IPv4-mapped IPv6 address (a dual-stack listener's view of an IPv4 peer) is the IPv4
+    address, so it matches IPv4 proxy networks.
+    """
+    text = address.strip()
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:
+        text = text.partition(":")[0]
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def _canonical(address: str) -> str:
+    ip = _parse_ip(address)
+    return address if ip is None else str(ip)
+
+
 def _is_trusted(
     address: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]
 ) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
+    ip = _parse_ip(address)
+    return ip is not None and any(ip in network for network in networks)
 
 
 SERVICE_DEPENDENCIES: Final[dict[str, Provide]] = {

@@ -71,6 +71,44 @@ class RateLimiterConformance:
         assert sum(decision.allowed for decision in decisions) == 10
         assert all(decision.retry_after_s >= 1 for decision in decisions if not decision.allowed)
 
+    async def test_concurrent_hits_on_many_keys_admit_limit_per_key(
+        self, limiter: RateLimiter
+    ) -> None:
+        keys = [self.new_key() for _ in range(5)]
+        decisions = await asyncio.gather(
+            *(limiter.hit(key, 3, 60) for _ in range(8) for key in keys)
+        )
+        admitted = dict.fromkeys(keys, 0)
+        for index, decision in enumerate(decisions):
+            admitted[keys[index % len(keys)]] += decision.allowed
+        assert admitted == dict.fromkeys(keys, 3)
+
+    async def test_one_key_with_two_windows_keeps_two_counts(self, limiter: RateLimiter) -> None:
+        key = self.new_key()
+        assert (await limiter.hit(key, 1, 60)).allowed
+        assert (await limiter.hit(key, 5, 3600)).remaining == 4
+        assert not (await limiter.hit(key, 1, 60)).allowed
+        assert (await limiter.hit(key, 5, 3600)).remaining == 3
+
+    async def test_a_lower_limit_counts_the_hits_already_admitted(
+        self, limiter: RateLimiter
+    ) -> None:
+        key = self.new_key()
+        for _ in range(3):
+            assert (await limiter.hit(key, 5, 60)).allowed
+        rejected = await limiter.hit(key, 3, 60)
+        assert (rejected.allowed, rejected.remaining) == (False, 0)
+        assert 1 <= rejected.retry_after_s <= 60
+        last = await limiter.hit(key, 4, 60)
+        assert (last.allowed, last.remaining) == (True, 0)
+
+    @pytest.mark.parametrize(("limit", "window_s"), [(0, 60), (-1, 60), (1, 0), (1, -5)])
+    async def test_nonsense_limits_are_programming_errors(
+        self, limiter: RateLimiter, limit: int, window_s: int
+    ) -> None:
+        with pytest.raises(ValueError, match="must be"):
+            await limiter.hit(self.new_key(), limit, window_s)
+
     async def test_window_expiry_frees_slots(self, limiter: RateLimiter, clock: FixedClock) -> None:
         key = self.new_key()
         assert (await limiter.hit(key, 2, 1)).allowed
