@@ -2,8 +2,10 @@
 
 ``{"error": {"code", "detail", "status", ...}}`` — for the core's ``DomainError`` (code →
 status in ONE table below), for Litestar's own exceptions (unknown route, wrong method,
-oversized body, unparseable request) and for anything unexpected (a generic 500 whose
-detail never leaks internals; the traceback goes to the log only).
+oversized body, unparseable request), for a storage adapter's ``StorageError`` that is
+not a domain error (503: the object store failed, the request did not) and for anything
+unexpected (a generic 500 whose detail never leaks internals; the traceback goes to the log
+only).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from litestar.exceptions import HTTPException
 from litestar.types import ExceptionHandlersMap
 
 from entrypoints.http.presenters import error_payload
-from reseller_core.errors import DomainError, RateLimited, Unauthorized
+from reseller_core.errors import DependencyUnavailable, DomainError, RateLimited, Unauthorized
+from reseller_core.ports.storage import StorageError
 
 logger = logging.getLogger("reseller.http")
 
@@ -119,6 +122,24 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return error_response(status, code, detail, headers=headers)
 
 
+def storage_error_handler(request: Request[Any, Any, Any], exc: StorageError) -> Response[Any]:
+    """Object storage failed mid-request: 503, like any unavailable dependency (logged, not shown).
+
+    Adapters that know better raise domain errors (``storage_unavailable``,
+    ``upload_signing_failed``, ``service_unavailable``), which take precedence over this.
+    """
+    logger.warning(
+        "Object storage failed on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    unavailable = DependencyUnavailable("storage")
+    return error_response(
+        status_for(unavailable.code),
+        unavailable.code,
+        unavailable.detail,
+        extra=unavailable.extra(),
+    )
+
+
 def unhandled_exception_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Log the traceback and answer a generic 500: nothing about the failure reaches the client."""
     logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -134,6 +155,7 @@ def exception_handlers() -> ExceptionHandlersMap:
     return {
         DomainError: domain_error_handler,
         HTTPException: http_exception_handler,
+        StorageError: storage_error_handler,
         Exception: unhandled_exception_handler,
         500: unhandled_exception_handler,
     }

@@ -38,6 +38,18 @@ _CONNECTION_ERRORS = frozenset(
 )
 
 
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "28", "3D", "53", "57P")
+"""PostgreSQL SQLSTATE classes that mean the server cannot serve us right now, not that the
+statement is wrong: connection exceptions (08), rejected authorisation (28), the database
+does not exist (3D000, e.g. dropped under us), insufficient resources (53) and operator
+intervention such as a shutdown or a terminated backend (57P)."""
+
+
+def _sqlstate(error: BaseException) -> str | None:
+    state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
 def _mro_names(error: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(error).__mro__}
 
@@ -56,6 +68,9 @@ def is_unavailable(error: BaseException, dialect: str) -> bool:
         if cause is not None and (
             isinstance(cause, OSError) or _CONNECTION_ERRORS & _mro_names(cause)
         ):
+            return True
+        state = _sqlstate(cause) if cause is not None else None
+        if state is not None and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
             return True
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
         if dialect != "sqlite":

@@ -109,8 +109,9 @@ class SystemController(Controller):
         operation_id="getApiV1HealthReady",
         summary="Readiness",
         description=(
-            "Probes the database, object storage and queue; 503 `service_unavailable` with a "
-            "`dependencies` map when any of them is unavailable."
+            "Probes the database, object storage, the job queue and the rate limiter (those a "
+            "deployment can probe); 503 `service_unavailable` with a `dependencies` map naming "
+            "each one `ok` or `unavailable` when any of them is down."
         ),
         opt=api_doc(OperationDoc(database=True)),
     )
