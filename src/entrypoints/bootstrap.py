@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from entrypoints.builtin_adapters import register_builtins
-from entrypoints.plugins import AdapterRegistry, BuildContext
+from entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
 from entrypoints.settings import Settings
 from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules, humanise
 from reseller_core.ports import MarketplaceAdapter
@@ -26,6 +27,9 @@ from reseller_core.services.pipeline import PROCESS_RUN_JOB, PipelineService, Ru
 from reseller_core.services.products import ProductService
 
 log = logging.getLogger(__name__)
+
+READINESS_TIMEOUT_S = 3.0
+"""How long one readiness probe may take before its dependency counts as unavailable."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,22 +57,29 @@ class Container:
     _started: bool = False
     _worker_running: bool = False
 
-    async def start(self, *, run_worker: bool = True, migrate: bool | None = None) -> None:
-        """Apply migrations, start the in-process worker and the periodic sweeper.
+    async def start(self, *, run_worker: bool | None = None, migrate: bool | None = None) -> None:
+        """Apply migrations; where this process runs jobs, start them and the sweeper.
 
-        Idempotent. ``migrate`` defaults to ``settings.auto_migrate``. With an in-process
+        Idempotent. ``migrate`` defaults to ``settings.auto_migrate``. ``run_worker``
+        defaults to whether the queue lives in this process: with the in-process queue the
+        server runs jobs itself; with a shared queue (taskiq) it only enqueues, and
+        ``reseller worker`` processes (``run_worker=True``) consume. With an in-process
         queue this process is the only worker, so every run still queued or running at
-        start-up was orphaned by the previous process and is enqueued again at once.
+        start-up was orphaned by the previous process and is enqueued again at once; a
+        shared-queue worker takes over only runs whose heartbeat has timed out, since other
+        live workers may be running the rest.
         """
         if self._started:
             return
         self._started = True
         if self.settings.auto_migrate if migrate is None else migrate:
             await self.database.migrate()
+        in_process = self.settings.queue == "inprocess"
+        if run_worker is None:
+            run_worker = in_process
         if run_worker and hasattr(self.queue, "start"):
             await self.queue.start()
             self._worker_running = True
-            in_process = self.settings.queue == "inprocess"
             cutoff = self.deps.clock.now() if in_process else None
             try:
                 count = await self.services.sweeper.sweep(stale_before=cutoff)
@@ -80,9 +91,13 @@ class Container:
 
     async def _sweep_forever(self) -> None:
         interval = max(0.05, self.settings.sweep_interval_s)
+        # A shared queue may offer a deployment-wide lease: one worker sweeps per interval.
+        lease = getattr(self.queue, "sweep_lease", None)
         while True:
             await asyncio.sleep(interval)
             try:
+                if lease is not None and not await lease(interval * 0.8):
+                    continue
                 await self.services.sweeper.sweep()
             except Exception:
                 log.exception("sweeper pass failed; retrying in %.0f s", interval)
@@ -103,6 +118,14 @@ class Container:
         if self._worker_running and hasattr(self.queue, "stop"):
             await self.queue.stop()
             self._worker_running = False
+        queue_closer = getattr(self.queue, "aclose", None)
+        if queue_closer is not None:
+            with contextlib.suppress(Exception):
+                await queue_closer()
+        storage_closer = getattr(self.deps.storage, "aclose", None)
+        if storage_closer is not None:
+            with contextlib.suppress(Exception):
+                await storage_closer()
         for resource in self.resources.values():
             closer = getattr(resource, "aclose", None) or getattr(resource, "close", None)
             if closer is not None:
@@ -125,14 +148,17 @@ class Container:
         limiter_check = getattr(self.deps.rate_limiter, "check", None)
         if limiter_check is not None:
             checks["rate_limiter"] = limiter_check
-        report: dict[str, str] = {}
-        for name, check in checks.items():
+
+        async def probe(check: Any) -> str:
             try:
-                await asyncio.wait_for(check(), timeout=3)
-                report[name] = "ok"
+                await asyncio.wait_for(check(), timeout=READINESS_TIMEOUT_S)
             except Exception as exc:
-                report[name] = f"unavailable: {type(exc).__name__}"
-        return report
+                return f"unavailable: {type(exc).__name__}"
+            return "ok"
+
+        # Probed concurrently: a dependency that hangs costs one timeout, not one each.
+        results = await asyncio.gather(*(probe(check) for check in checks.values()))
+        return dict(zip(checks, results, strict=True))
 
 
 def _secret_key(settings: Settings) -> bytes:
@@ -143,10 +169,18 @@ def _secret_key(settings: Settings) -> bytes:
     if path.exists():
         return path.read_text().strip().encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key.encode("utf-8")
+    # Server and worker processes may start together on one data directory: the key is
+    # written aside and linked into place, so exactly one key wins and none is half-read.
+    draft = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    draft.write_text(secrets.token_hex(32))
+    draft.chmod(0o600)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip().encode("utf-8")
 
 
 def _marketplaces(
@@ -160,7 +194,15 @@ def _marketplaces(
     )
     for name in registry.names("marketplace"):
         if name in settings.core.supported_marketplaces:
-            adapters[name] = registry.factory("marketplace", name)(settings, context)
+            adapter = registry.factory("marketplace", name)(settings, context)
+            if getattr(adapter, "id", None) != name:
+                # Listings are stored under the name; an adapter answering to another id
+                # would file them under the wrong marketplace.
+                raise PluginError(
+                    f"marketplace plugin {name!r} built an adapter with id "
+                    f"{getattr(adapter, 'id', None)!r}; the id must equal the plugin name"
+                )
+            adapters[name] = adapter
     for name in settings.core.supported_marketplaces:
         if name not in adapters:
             adapters[name] = BuiltinMarketplace(

@@ -18,6 +18,8 @@ def _configure_logging(level: str) -> None:
     )
     # Alembic narrates every plugin it loads at INFO; keep start-up logs about our software.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # taskiq's DEBUG lines print every job's arguments; our own lines name jobs only.
+    logging.getLogger("taskiq").setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -38,6 +40,12 @@ def _serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.workers > 1 and settings.rate_limiter == "memory":
+        print(
+            "reseller serve: warning: with --workers > 1 the memory rate limiter counts per "
+            "process; set RESELLER_RATE_LIMITER=redis for deployment-wide limits.",
+            file=sys.stderr,
+        )
     if not os.environ.get("RESELLER_PUBLIC_BASE_URL"):
         os.environ["RESELLER_PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
     uvicorn.run(

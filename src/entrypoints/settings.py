@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,9 +33,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_prefix: str = "reseller"
     """Prefix of every Redis key and stream this deployment uses (several may share a server)."""
+    redis_timeout_s: float = 2.0
+    """How long a Redis connect or command may take before the call fails (503), not hangs."""
     job_max_retries: int = 3
     """How often a shared-queue job that raised is delivered again before it is dropped
     (the sweeper still re-enqueues its run if it was left unfinished)."""
+    job_redelivery_after_s: float = 60.0
+    """How long a shared-queue job held by a worker that died (or froze) waits before another
+    worker takes it over. Live workers renew their jobs, so this does not limit job length."""
+    worker_shutdown_grace_s: float = 10.0
+    """On SIGTERM/SIGINT, how long ``reseller worker`` lets running jobs finish before it
+    interrupts them (interrupted jobs are delivered again)."""
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str = "auto"
@@ -43,12 +52,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_public_base_url: str | None = None
     allowed_origins: tuple[str, ...] = ("http://localhost:4000", "http://127.0.0.1:4000")
     trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (CIDR) of our reverse proxies: only their ``X-Forwarded-For`` counts."""
     auto_migrate: bool = True
     """Apply database migrations when a server or worker starts."""
     worker_concurrency: int = 2
     sweep_interval_s: float = 30.0
     log_level: str = "INFO"
     core: CoreConfig = msgspec.field(default_factory=CoreConfig)
+
+    def __post_init__(self) -> None:
+        """Refuse a bad proxy entry: ignored, it would put all its clients in one rate bucket."""
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network"
+                ) from None
 
     @property
     def data_path(self) -> Path:

@@ -1,4 +1,10 @@
-"""``reseller worker``: a process that only runs queued jobs (no HTTP)."""
+"""``reseller worker``: a process that only runs queued jobs (no HTTP).
+
+It consumes the shared queue with ``worker_concurrency`` jobs at once and runs the periodic
+sweeper. SIGTERM or SIGINT stops it cleanly: no new job is taken, running jobs get
+``worker_shutdown_grace_s`` to finish, and those interrupted stay unacknowledged, so the
+queue delivers them again to another worker.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +19,15 @@ from entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
 
+STARTED_MESSAGE = "worker started"
+"""Logged once the worker consumes; process supervisors and tests wait for it."""
+
 
 def run_worker(settings: Settings) -> int:
-    """Run until SIGINT/SIGTERM. Needs a queue that other processes can feed."""
+    """Run until SIGINT/SIGTERM; the exit code (0 after a clean stop, 1 when start-up failed).
+
+    Needs a queue that other processes can feed.
+    """
     if settings.queue == "inprocess":
         print(
             "reseller worker: the in-process queue lives inside `reseller serve`; "
@@ -23,20 +35,37 @@ def run_worker(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    return asyncio.run(_serve_jobs(settings))
 
-    async def run() -> None:
+
+async def _serve_jobs(settings: Settings) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Installed before start-up, so a signal that arrives early still stops cleanly.
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
         container = await build_container(settings)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
+    except Exception as error:
+        log.error("worker could not be configured: %s", error)
+        return 1
+    try:
         await container.start(run_worker=True)
-        log.info("worker started (queue=%s)", settings.queue)
-        try:
-            await stop.wait()
-        finally:
-            await container.close()
-
-    asyncio.run(run())
+    except Exception as error:
+        log.error("worker could not start: %s: %s", type(error).__name__, error)
+        await container.close()
+        return 1
+    log.info(
+        "%s (queue=%s, concurrency=%d)",
+        STARTED_MESSAGE,
+        settings.queue,
+        settings.worker_concurrency,
+    )
+    try:
+        await stop.wait()
+        log.info("worker stopping: no new jobs; running ones may finish")
+    finally:
+        await container.close()
+    log.info("worker stopped")
     return 0

@@ -48,6 +48,7 @@ from reseller_core.errors import (
     ValidationFailed,
 )
 from reseller_core.ports import Job, UnitOfWork
+from reseller_core.ports.storage import ObjectInfo
 from reseller_core.services.deps import Deps
 from reseller_core.services.limits import enforce_limits
 from reseller_core.services.pipeline import PROCESS_RUN_JOB
@@ -174,11 +175,20 @@ class ProductService:
         )
 
     async def _enqueue(self, run: ProcessingRun) -> None:
-        """Hand the run to a worker after commit; if that fails the sweeper retries it."""
+        """Hand the run to a worker after commit; if that fails the sweeper retries it.
+
+        The run row is already committed (``queued``), so a queue outage is not the
+        request's failure: the caller gets its answer and the sweeper enqueues the run once
+        it has waited ``run_heartbeat_timeout_s``.
+        """
         try:
             await self._deps.queue.enqueue(Job(PROCESS_RUN_JOB, {"run_id": run.id}))
-        except Exception:
-            log.warning("run %s could not be enqueued now; the sweeper will retry", run.id)
+        except Exception as error:
+            log.warning(
+                "run %s could not be enqueued now (%s); the sweeper will retry",
+                run.id,
+                type(error).__name__,
+            )
 
     # -- use cases -------------------------------------------------------------------------
 
@@ -321,16 +331,16 @@ class ProductService:
                 ]
                 if malformed or foreign:
                     raise InvalidUploads()
-                await self._verify_objects([by_id[item.id] for item in items])
+                heads = await self._verify_objects([by_id[item.id] for item in items])
                 finalized: list[ProductImage] = []
                 for item in items:
                     image = by_id[item.id]
-                    head = await self._deps.storage.head(image.storage_key)
+                    head = heads[image.id]
                     finalized.append(
                         msgspec.structs.replace(
                             image,
                             processing_status=ImageStatus.UPLOADED,
-                            byte_size=item.byte_size or (head.size if head else image.byte_size),
+                            byte_size=item.byte_size or head.size,
                             width=item.width or image.width,
                             height=item.height or image.height,
                             checksum=item.checksum if item.checksum is not None else image.checksum,
@@ -356,15 +366,22 @@ class ProductService:
             await self._enqueue(run)
         return result
 
-    async def _verify_objects(self, images: Sequence[ProductImage]) -> None:
-        """Decision Q-M4: each object must exist and be within the size limit."""
+    async def _verify_objects(self, images: Sequence[ProductImage]) -> dict[str, ObjectInfo]:
+        """Decision Q-M4: each object must exist and be within the size limit.
+
+        Storage servers enforce neither size nor type on a signed upload, so this ``HEAD``
+        is the check; the results (by image id) are reused rather than fetched again.
+        """
         limit = self._deps.config.max_upload_bytes
+        heads: dict[str, ObjectInfo] = {}
         for image in images:
             head = await self._deps.storage.head(image.storage_key)
             if head is None:
                 raise InvalidUploads(f"Upload {image.id} has not been received by storage")
             if head.size > limit or head.size == 0:
                 raise InvalidUploads(f"Upload {image.id} is empty or larger than {limit} bytes")
+            heads[image.id] = head
+        return heads
 
     async def reprocess(self, user: User, product_id: str) -> ReprocessResult:
         """A5: start a new run over the finalized originals (after any earlier outcome)."""

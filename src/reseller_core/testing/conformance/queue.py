@@ -3,7 +3,13 @@
 Subclass :class:`TaskQueueConformance` and provide ``queue_factory``: a fixture returning a
 function that takes the job handlers and returns an async context manager yielding a
 running queue (so start-up and shutdown stay the adapter's business). Implement ``settle``
-if jobs only run when driven (the recording fake) or run elsewhere.
+if jobs only run when driven (the recording fake) or run elsewhere; it must return only
+once no job (retries included) is waiting or running.
+
+Two declarations describe what a queue promises beyond delivery, and the suite checks
+them: ``max_retries`` (how often the queue under test delivers a job whose handler raised
+again; 0 for queues that never retry) and ``unacknowledged`` (for queues that acknowledge
+jobs, how many are delivered but not acknowledged yet).
 """
 
 from __future__ import annotations
@@ -28,6 +34,9 @@ class TaskQueueConformance:
     timeout_s: float = 5.0
     """How long to wait for jobs to run (raise it for queues with real brokers)."""
 
+    max_retries: int = 0
+    """How often the queue built by ``queue_factory`` delivers a failed job again."""
+
     @pytest.fixture
     def queue_factory(self) -> QueueFactory:
         raise NotImplementedError("provide a `queue_factory` fixture")
@@ -35,6 +44,10 @@ class TaskQueueConformance:
     async def settle(self, queue: TaskQueue) -> None:
         """Let the queue run what it was given; the default just yields to the loop."""
         await asyncio.sleep(0)
+
+    async def unacknowledged(self, queue: TaskQueue) -> int | None:
+        """Jobs delivered to a handler and not acknowledged yet; None if the queue has no acks."""
+        return None
 
     async def _wait_until(self, queue: TaskQueue, done: Callable[[], bool]) -> None:
         async def poll() -> None:
@@ -132,3 +145,57 @@ class TaskQueueConformance:
             await queue.enqueue(Job("parent", {"id": "p1"}))
             await self._wait_until(queue, lambda: len(seen) == 2)
         assert seen == ["parent", "child of p1"]
+
+    async def test_failed_job_is_retried_until_it_succeeds(
+        self, queue_factory: QueueFactory
+    ) -> None:
+        # It fails on every delivery but the last one the queue allows.
+        calls: list[str] = []
+        succeeded: list[str] = []
+
+        async def flaky(args: Mapping[str, str]) -> None:
+            calls.append(args["id"])
+            if len(calls) <= self.max_retries:
+                raise RuntimeError("transient failure injected by the conformance suite")
+            succeeded.append(args["id"])
+
+        async with queue_factory({"flaky": flaky}) as queue:
+            await queue.enqueue(Job("flaky", {"id": "j1"}))
+            await self._wait_until(queue, lambda: bool(succeeded))
+            await self.settle(queue)
+        assert calls == ["j1"] * (self.max_retries + 1)
+        assert succeeded == ["j1"]
+
+    async def test_retries_are_bounded(self, queue_factory: QueueFactory) -> None:
+        calls: list[str] = []
+
+        async def broken(args: Mapping[str, str]) -> None:
+            calls.append(args["id"])
+            raise RuntimeError("permanent failure injected by the conformance suite")
+
+        async with queue_factory({"broken": broken}) as queue:
+            await queue.enqueue(Job("broken", {"id": "j1"}))
+            await self._wait_until(queue, lambda: len(calls) > self.max_retries)
+            await self.settle(queue)
+            assert await self.unacknowledged(queue) in (None, 0)
+        assert calls == ["j1"] * (self.max_retries + 1)
+
+    async def test_job_is_acknowledged_only_after_its_handler_finished(
+        self, queue_factory: QueueFactory
+    ) -> None:
+        observed: list[int | None] = []
+        holder: list[TaskQueue] = []
+
+        async def handle(args: Mapping[str, str]) -> None:
+            observed.append(await self.unacknowledged(holder[0]))
+
+        async with queue_factory({"job": handle}) as queue:
+            holder.append(queue)
+            await queue.enqueue(Job("job", {"id": "j1"}))
+            await self._wait_until(queue, lambda: bool(observed))
+            await self.settle(queue)
+            after = await self.unacknowledged(queue)
+        if observed == [None]:
+            assert after is None  # a queue without acknowledgements
+        else:
+            assert (observed, after) == ([1], 0)
