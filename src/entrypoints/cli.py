@@ -9,7 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from entrypoints.settings import load_settings
+from entrypoints.plugins import AdapterRegistry, PluginError
+from entrypoints.settings import Settings, SettingsError, load_settings
 
 
 def _configure_logging(level: str) -> None:
@@ -142,9 +143,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_adapters(settings: Settings) -> None:
+    """Fail before serving when a setting names an adapter nobody registered."""
+    from entrypoints.builtin_adapters import register_builtins
+
+    registry = AdapterRegistry()
+    register_builtins(registry)
+    registry.load_entry_points()
+    for kind, name in (
+        ("storage", settings.storage),
+        ("queue", settings.queue),
+        ("ai_provider", settings.ai_provider),
+        ("image_editor", settings.image_editor),
+        ("rate_limiter", settings.rate_limiter),
+        ("mailer", settings.mailer),
+    ):
+        registry.factory(kind, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    result: int = args.handler(args)
+    try:
+        if args.command in ("serve", "worker"):
+            _check_adapters(load_settings())
+        result: int = args.handler(args)
+    except (SettingsError, PluginError) as error:
+        print(f"reseller {args.command}: {error}", file=sys.stderr)
+        return 2
     return result
 
 

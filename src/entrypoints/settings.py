@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -82,6 +83,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _CORE_FIELDS = {field.name: field for field in msgspec.structs.fields(CoreConfig)}
+_ERROR_PATH = re.compile(r"`\$\.(?:core\.)?([a-z0-9_]+)")
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong type or shape; the message names the variable."""
+
+
+def _settings_error(error: msgspec.ValidationError) -> SettingsError:
+    """Name the environment variable in msgspec's ``... - at `$.core.field` `` message."""
+    message = str(error)
+    match = _ERROR_PATH.search(message)
+    if match is None:
+        return SettingsError(f"invalid settings: {message}")
+    variable = f"RESELLER_{match.group(1).upper()}"
+    reason = message.split(" - at ", 1)[0]
+    return SettingsError(f"invalid setting {variable}: {reason}")
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -127,4 +144,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     if not pricing.startswith(("http://", "https://")):
         core["pricing_url"] = f"{base_url}/{pricing.lstrip('/')}"
     data = {**top, "core": core}
-    return msgspec.convert(data, Settings, strict=False)
+    try:
+        return msgspec.convert(data, Settings, strict=False)
+    except msgspec.ValidationError as error:
+        raise _settings_error(error) from None
