@@ -134,7 +134,7 @@ class RateLimited(DomainError):
 
 
 class StorageUnavailable(DomainError):
-    """Object storage is not configured (the detail names the setting, never its value)."""
+    """Object storage is not configured. The detail stays generic; adapters log which setting."""
 
     code = "storage_unavailable"
     default_detail = "Object storage is not configured"

@@ -242,7 +242,10 @@ def one_upload(size: int = 2048) -> dict[str, Any]:
 
 
 async def test_s3_without_a_bucket_is_502_storage_unavailable_and_persists_nothing(
-    tmp_path: Path, fx_fault_database: str, fx_moto: MotoServer
+    tmp_path: Path,
+    fx_fault_database: str,
+    fx_moto: MotoServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     storage = {**s3_settings(fx_moto, "unused"), "s3_bucket": None}
     email = "no-bucket@example.com"
@@ -254,8 +257,11 @@ async def test_s3_without_a_bucket_is_502_storage_unavailable_and_persists_nothi
     assert refused.status_code == 502, refused.text
     error = refused.json()["error"]
     assert error["code"] == "storage_unavailable"
-    assert "RESELLER_S3_BUCKET" in error["detail"]
+    # Clients learn only that storage is not configured; the operator's log names the setting.
+    assert error["detail"] == "Storage upload signing is not configured"
+    assert "RESELLER_S3_BUCKET" in caplog.text
     assert fx_moto.secret_access_key not in refused.text
+    assert fx_moto.secret_access_key not in caplog.text
     # A product without uploads needs no storage; the refused one left no row behind.
     assert draft.status_code == 201, draft.text
     rows = await _fetch(

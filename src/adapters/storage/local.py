@@ -152,7 +152,10 @@ class LocalObjectStorage:
     def _base(self) -> str:
         base = valid_base_url(self.public_base_url)
         if base is None:
-            raise StorageUnavailable("RESELLER_PUBLIC_BASE_URL is not an absolute URL")
+            # The operator learns which setting is wrong from the log; the client only
+            # learns that storage is not configured (decision 60-7).
+            log.error("local storage: RESELLER_PUBLIC_BASE_URL is not an absolute URL")
+            raise StorageUnavailable()
         return base
 
     async def sign_upload(

@@ -25,6 +25,13 @@ class ObjectStorageConformance:
     supports_public_url: bool = True
     """False when the adapter never has a public base URL (``public_url`` then returns None)."""
 
+    enforces_upload_limit: bool = True
+    """False when a signed upload cannot cap its body (an S3 presigned ``PUT``): the object
+    then lands whole and ``head`` must report its true size, which finalize checks."""
+
+    upload_refused: tuple[type[Exception], ...] = (Exception,)
+    """What ``upload_via_signed_url`` raises when storage refuses the body."""
+
     upload_ttl = timedelta(minutes=15)
 
     @pytest.fixture
@@ -80,6 +87,33 @@ class ObjectStorageConformance:
         info = await storage.head(key)
         assert info is not None
         assert (info.size, info.content_type) == (len(JPEG_BYTES), "image/jpeg")
+
+    async def test_signed_upload_over_the_limit(self, storage: ObjectStorage) -> None:
+        key = self.new_key()
+        limit = len(JPEG_BYTES) // 2
+        signed = await storage.sign_upload(
+            key, content_type="image/jpeg", max_bytes=limit, expires_at=self.expiry()
+        )
+        if self.enforces_upload_limit:
+            with pytest.raises(self.upload_refused):
+                await self.upload_via_signed_url(storage, signed, JPEG_BYTES)
+            assert await storage.head(key) is None
+            return
+        await self.upload_via_signed_url(storage, signed, JPEG_BYTES)
+        info = await storage.head(key)
+        assert info is not None
+        assert info.size == len(JPEG_BYTES) > limit
+
+    async def test_signed_upload_of_a_key_that_needs_encoding(self, storage: ObjectStorage) -> None:
+        key = self.new_key("my photo #1 é+%.jpg")
+        signed = await storage.sign_upload(
+            key, content_type="image/png", max_bytes=10_000, expires_at=self.expiry()
+        )
+        await self.upload_via_signed_url(storage, signed, JPEG_BYTES)
+        info = await storage.head(key)
+        assert info is not None
+        assert (info.key, info.size, info.content_type) == (key, len(JPEG_BYTES), "image/png")
+        assert await storage.get(key) == JPEG_BYTES
 
     async def test_sign_download_returns_a_url(self, storage: ObjectStorage) -> None:
         key = self.new_key()
@@ -142,6 +176,21 @@ class ObjectStorageConformance:
         assert b"".join(chunks) == data
         assert len(chunks) >= 2
         assert all(0 < len(chunk) <= 65536 for chunk in chunks)
+
+    async def test_stream_stopped_early_leaves_the_storage_usable(
+        self, storage: ObjectStorage
+    ) -> None:
+        key = self.new_key()
+        data = bytes(index % 241 for index in range(300_000))
+        await storage.put(key, data, content_type="image/jpeg")
+        for _attempt in range(3):
+            chunks = storage.stream(key, chunk_size=1024)
+            first = await anext(chunks)
+            assert first == data[: len(first)]
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
+        assert await storage.get(key) == data
 
     async def test_stream_of_missing_object_raises(self, storage: ObjectStorage) -> None:
         with pytest.raises(StorageError):
