@@ -4,10 +4,12 @@ Third parties register factories under the entry-point groups below, for example
 
     [project.entry-points."reseller.ai_providers"]
     mymodel = "my_pkg:factory"
- A plugin
-that fails to load is logged with its name and skipped; ``AdapterRegistry.register`` adds
-one in code (embedding, tests) to the registry handed to ``build_container``. A factory
-is called as ``factory(settings, context)`` and returns the adapter.
+
+A plugin that fails to load is logged with its name, recorded in ``AdapterRegistry.broken``
+and skipped; ``AdapterRegistry.register`` adds one in code (embedding, tests) to the
+registry handed to ``build_container``. A factory is called as
+``factory(settings, context)`` and returns the adapter. ``docs/adapters.md`` walks through
+writing, packaging and testing one.
 """
 
 from __future__ import annotations
@@ -64,11 +66,13 @@ class AdapterRegistry:
         """``kind:name`` → why the plugin could not be loaded."""
 
     def register(self, kind: str, name: str, factory: Factory) -> None:
+        """Add (or replace) the adapter ``name`` of ``kind``, as an entry point would."""
         if kind not in self._factories:
             raise PluginError(f"unknown adapter kind {kind!r}; expected one of {sorted(GROUPS)}")
         self._factories[kind][name] = factory
 
     def names(self, kind: str) -> list[str]:
+        """The registered adapter names of ``kind``, sorted."""
         return sorted(self._factories[kind])
 
     def factory(self, kind: str, name: str) -> Factory:

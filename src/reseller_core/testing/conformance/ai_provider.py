@@ -1,0 +1,348 @@
+"""Conformance suite for the ``AIProvider`` port (spec 30 §6.3, §6.6-§6.8).
+
+Subclass :class:`AIProviderConformance` and provide the ``provider`` fixture. The suite
+feeds it a hand-built PNG (a blue item on a plain backdrop, see ``sample_image``) and
+seller facts, and checks the shape of every output and the rules the core relies on:
+seller facts are never contradicted, prices are exact and non-negative, a non-image input
+is reported as ``INVALID_IMAGE`` naming that image, and failures carry a run error code.
+
+A provider that can be made to fail on purpose (a fake transport answering 429, an empty
+image list) lists the run error codes in ``fault_codes`` and implements
+``provoke_failure``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+
+import pytest
+
+from reseller_core.domain.marketplaces import CATALOG, Marketplace, MarketplaceRules
+from reseller_core.domain.runs import RunErrorCode
+from reseller_core.ports.ai import (
+    INVALID_IMAGE,
+    AIProvider,
+    AIProviderError,
+    DescriptionResult,
+    ImageInput,
+    ListingRequest,
+    ListingResult,
+    PriceResult,
+    ProductFacts,
+    Recognition,
+)
+from reseller_core.testing.conformance.image_editor import (
+    NOT_AN_IMAGE,
+    TRUNCATED_PNG,
+    product_png,
+)
+
+RUN_ERROR_CODES = frozenset(code.value for code in RunErrorCode)
+
+SELLER_FACTS = ProductFacts(
+    product_id="01JCONFORMANCEPRODUCT00000",
+    title="Acme Trail Runner Sneakers",
+    brand="Acme",
+    category="sneakers",
+    condition="used - good",
+    color="red",
+    size="EU 42",
+    material="canvas",
+    tags=("running", "trail"),
+)
+"""What a seller typed. The sample photo shows a *blue* item: copy must still say red."""
+
+UNKNOWN_FACTS = ProductFacts(product_id="01JCONFORMANCEPRODUCT00001")
+"""A product the seller said nothing about."""
+
+CONTRADICTED_COLOUR = "blue"
+
+INVENTED_CLAIMS = re.compile(
+    r"(?i)\b(brand[- ]new|new with tags|nwt|like new|mint condition|never worn|"
+    r"authentic(ated)?|guaranteed|warranty)\b"
+)
+"""Condition and authenticity claims a "used - good" item with no proof must not get."""
+
+CUSTOM_MARKETPLACE = Marketplace(
+    id="conformance_market",
+    label="Conformance Market",
+    rules=MarketplaceRules(model="custom", tone="factual", title_max_chars=40, tags_max=2),
+)
+"""A marketplace outside the catalogue, as a plugin would bring."""
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+def _is_fraction(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
+
+
+def _strings(values: object) -> bool:
+    return isinstance(values, tuple | list) and all(isinstance(v, str) for v in values)
+
+
+def _text(parts: Iterable[str | None]) -> str:
+    return "\n".join(part for part in parts if part)
+
+
+def _same(value: str | None, seller: str | None) -> bool:
+    """True when ``value`` is unknown (None or blank) or restates the seller's value."""
+    if value is None or not value.strip() or seller is None:
+        return True
+    return " ".join(value.split()).casefold() == " ".join(seller.split()).casefold()
+
+
+class AIProviderConformance:
+    """What every ``AIProvider`` owes the core, whatever model sits behind it."""
+
+    pytestmark = pytest.mark.asyncio
+
+    deterministic: bool = False
+    """True when the same inputs always give the same outputs (offline providers, fakes)."""
+
+    fault_codes: tuple[str, ...] = ()
+    """Run error codes ``provoke_failure`` can produce; empty skips the fault test."""
+
+    @pytest.fixture
+    def provider(self) -> AIProvider:
+        raise NotImplementedError("provide a `provider` fixture")
+
+    async def provoke_failure(self, provider: AIProvider, code: str) -> None:
+        """Make one provider call that must raise ``AIProviderError(code)``."""
+        raise NotImplementedError("implement provoke_failure() for the codes in fault_codes")
+
+    def sample_image(
+        self, image_id: str = "01JCONFORMANCEIMAGE0000000", position: int = 0
+    ) -> ImageInput:
+        """The suite's photo: a blue item on an off-white backdrop, as an ``original``.
+
+        An override must still show a blue item: the copy tests expect the seller's "red".
+        """
+        return ImageInput(
+            image_id=image_id,
+            kind="original",
+            position=position,
+            content_type="image/png",
+            data=product_png(),
+        )
+
+    # helpers
+
+    async def _description(
+        self, provider: AIProvider, facts: ProductFacts
+    ) -> tuple[Recognition, DescriptionResult]:
+        recognition = await provider.recognize([self.sample_image()], facts)
+        return recognition, await provider.describe(facts, recognition)
+
+    async def _listing(
+        self, provider: AIProvider, marketplace: Marketplace, *, with_price: bool = True
+    ) -> ListingResult:
+        recognition, description = await self._description(provider, SELLER_FACTS)
+        price = await provider.research_price(SELLER_FACTS, recognition) if with_price else None
+        return await provider.write_listing(
+            ListingRequest(
+                marketplace=marketplace.id,
+                label=marketplace.label,
+                rules=marketplace.rules,
+                facts=SELLER_FACTS,
+                description=description,
+                price=price,
+            )
+        )
+
+    @staticmethod
+    def assert_listing_shape(listing: ListingResult, where: str) -> None:
+        """§6.8: required copy, plain tags, an exact non-negative price."""
+        assert isinstance(listing, ListingResult), where
+        assert isinstance(listing.generated_title, str), where
+        assert listing.generated_title.strip(), f"{where}: empty generated_title"
+        assert isinstance(listing.generated_description, str), where
+        assert listing.generated_description.strip(), f"{where}: empty generated_description"
+        assert _strings(listing.generated_tags), where
+        assert not any("#" in tag for tag in listing.generated_tags), (
+            f"{where}: tags are plain keywords, never hashtags: {listing.generated_tags}"
+        )
+        assert isinstance(listing.generated_price_suggestion, Decimal), (
+            f"{where}: prices are Decimal, never float"
+        )
+        assert listing.generated_price_suggestion >= 0, where
+        assert _strings(listing.compliance_warnings), where
+        assert listing.generation_version is None or (
+            isinstance(listing.generation_version, str) and listing.generation_version.strip()
+        ), where
+
+    # identity
+
+    async def test_names_itself(self, provider: AIProvider) -> None:
+        assert isinstance(provider.name, str) and provider.name.strip()
+        assert isinstance(provider.model, str) and provider.model.strip()
+        assert isinstance(provider.offline, bool)
+
+    # recognition (§6.3)
+
+    async def test_recognition_has_a_category_and_a_confidence(self, provider: AIProvider) -> None:
+        for facts in (SELLER_FACTS, UNKNOWN_FACTS):
+            recognition = await provider.recognize([self.sample_image()], facts)
+            assert isinstance(recognition, Recognition)
+            assert isinstance(recognition.category, str)
+            assert _is_fraction(recognition.confidence_score), recognition.confidence_score
+            assert isinstance(recognition.needs_review, bool)
+            if not recognition.category.strip():
+                assert recognition.needs_review, "an unknown category must ask for review"
+            assert all(_is_fraction(value) for value in recognition.field_confidence.values())
+            assert _strings(recognition.distinguishing_features)
+            assert _strings(recognition.missing_information)
+            for value in (
+                recognition.brand,
+                recognition.possible_model,
+                recognition.color,
+                recognition.material,
+                recognition.logo_text,
+            ):
+                assert value is None or isinstance(value, str)
+
+    async def test_recognition_keeps_the_sellers_facts(self, provider: AIProvider) -> None:
+        recognition = await provider.recognize([self.sample_image()], SELLER_FACTS)
+        assert _same(recognition.brand, SELLER_FACTS.brand), recognition.brand
+        assert _same(recognition.category, SELLER_FACTS.category), recognition.category
+        assert _same(recognition.material, SELLER_FACTS.material), recognition.material
+
+    async def test_recognition_accepts_several_images(self, provider: AIProvider) -> None:
+        images = [self.sample_image(f"01JCONFORMANCEIMAGE000000{i}", i) for i in range(3)]
+        recognition = await provider.recognize(images, SELLER_FACTS)
+        assert _is_fraction(recognition.confidence_score)
+
+    @pytest.mark.parametrize(
+        "data",
+        [pytest.param(NOT_AN_IMAGE, id="text"), pytest.param(TRUNCATED_PNG, id="truncated-png")],
+    )
+    async def test_non_image_bytes_raise_invalid_image_naming_the_image(
+        self, provider: AIProvider, data: bytes
+    ) -> None:
+        bad = ImageInput(
+            image_id="01JCONFORMANCEBADIMAGE0000",
+            kind="original",
+            position=1,
+            content_type="image/png",
+            data=data,
+        )
+        with pytest.raises(AIProviderError) as caught:
+            await provider.recognize([self.sample_image(), bad], SELLER_FACTS)
+        assert caught.value.code == INVALID_IMAGE
+        assert caught.value.details.get("image_id") == bad.image_id
+        assert caught.value.retryable is False
+
+    # description (§6.6)
+
+    async def test_description_fits_the_schema(self, provider: AIProvider) -> None:
+        for facts in (SELLER_FACTS, UNKNOWN_FACTS):
+            _, description = await self._description(provider, facts)
+            assert isinstance(description, DescriptionResult)
+            assert isinstance(description.suggested_title, str)
+            assert description.suggested_title.strip(), "suggested_title is required"
+            assert len(description.suggested_title) <= 160
+            assert isinstance(description.short_description, str)
+            assert description.short_description.strip(), "short_description is required"
+            assert len(description.short_description) <= 500
+            assert description.long_description is None or isinstance(
+                description.long_description, str
+            )
+            assert _strings(description.key_features)
+            assert _strings(description.seo_keywords)
+            warning = description.missing_details_warning
+            assert warning is None or (isinstance(warning, str) and len(warning) <= 500)
+
+    async def test_description_never_contradicts_the_seller(self, provider: AIProvider) -> None:
+        _, description = await self._description(provider, SELLER_FACTS)
+        text = _text(
+            [
+                description.suggested_title,
+                description.short_description,
+                description.long_description,
+                *description.key_features,
+                *description.seo_keywords,
+            ]
+        )
+        assert not re.search(rf"(?i)\b{CONTRADICTED_COLOUR}\b", text), (
+            f"the seller said {SELLER_FACTS.color!r}; the copy says {CONTRADICTED_COLOUR!r}"
+        )
+        assert not INVENTED_CLAIMS.search(text), INVENTED_CLAIMS.search(text)
+
+    # price research (§6.7)
+
+    async def test_price_research_fits_the_schema(self, provider: AIProvider) -> None:
+        for facts in (SELLER_FACTS, UNKNOWN_FACTS):
+            recognition = await provider.recognize([self.sample_image()], facts)
+            price = await provider.research_price(facts, recognition)
+            assert isinstance(price, PriceResult)
+            assert isinstance(price.currency, str) and _CURRENCY.fullmatch(price.currency), (
+                f"currency must be 3 upper-case letters, got {price.currency!r}"
+            )
+            assert isinstance(price.suggested_target_price, Decimal)
+            assert price.suggested_target_price >= 0
+            bounds = (
+                price.suggested_min_price,
+                price.suggested_max_price,
+                price.suggested_median_price,
+            )
+            for bound in bounds:
+                assert bound is None or (isinstance(bound, Decimal) and bound >= 0), bound
+            low, high = price.suggested_min_price, price.suggested_max_price
+            if low is not None:
+                assert low <= price.suggested_target_price
+            if high is not None:
+                assert price.suggested_target_price <= high
+            assert _is_fraction(price.pricing_confidence)
+            assert price.rationale_summary is None or isinstance(price.rationale_summary, str)
+            assert _strings(price.market_signals)
+            assert all(isinstance(item, dict) for item in price.comparable_results)
+
+    # marketplace listings (§6.8, §7)
+
+    async def test_listing_fits_the_schema_for_every_marketplace(
+        self, provider: AIProvider
+    ) -> None:
+        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+            listing = await self._listing(provider, marketplace)
+            self.assert_listing_shape(listing, marketplace.id)
+
+    async def test_listing_without_price_research_still_has_a_price(
+        self, provider: AIProvider
+    ) -> None:
+        listing = await self._listing(provider, CATALOG[0], with_price=False)
+        self.assert_listing_shape(listing, CATALOG[0].id)
+
+    async def test_listing_never_contradicts_the_seller(self, provider: AIProvider) -> None:
+        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+            listing = await self._listing(provider, marketplace)
+            text = _text(
+                [listing.generated_title, listing.generated_description, *listing.generated_tags]
+            )
+            assert not re.search(rf"(?i)\b{CONTRADICTED_COLOUR}\b", text), marketplace.id
+            assert not INVENTED_CLAIMS.search(text), (marketplace.id, INVENTED_CLAIMS.search(text))
+
+    # determinism and failures
+
+    async def test_same_inputs_give_the_same_outputs(self, provider: AIProvider) -> None:
+        if not self.deterministic:
+            pytest.skip("the provider does not declare deterministic output")
+        first = await self._listing(provider, CATALOG[0])
+        second = await self._listing(provider, CATALOG[0])
+        assert first == second
+        recognitions = [
+            await provider.recognize([self.sample_image()], SELLER_FACTS) for _ in range(2)
+        ]
+        assert recognitions[0] == recognitions[1]
+
+    async def test_failures_carry_a_run_error_code(self, provider: AIProvider) -> None:
+        if not self.fault_codes:
+            pytest.skip("the provider declares no way to provoke a failure (fault_codes)")
+        for code in self.fault_codes:
+            assert code in RUN_ERROR_CODES, f"{code!r} is not a run error code (spec 30 §5.4)"
+            with pytest.raises(AIProviderError) as caught:
+                await self.provoke_failure(provider, code)
+            assert caught.value.code == code
+            assert isinstance(caught.value.retryable, bool)
+            assert str(caught.value), "a failure needs a human-readable message"
