@@ -9,13 +9,16 @@ Decisions:
 - ``products.latest_run_id`` points at the newest processing run. It has no foreign key on
   purpose: a use case writes the product (pointing at the new run) before the run row, and
   the pointer is only ever followed by a LEFT JOIN.
-- ``products.search_document`` is the normalised word list searched with ``LIKE``
-  (see ``search.py``).
+- ``products.search_document`` is the normalised word list product search runs on
+  (see ``search.py``). PostgreSQL indexes it with the GIN index below; SQLite's FTS5 table
+  and its triggers are made by migration 0002 alone, since SQLAlchemy cannot describe them.
 - Metering tables keep ``product_id``/``run_id`` as plain references: usage history must
   survive the deletion of what it measured.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -148,6 +151,17 @@ products = sa.Table(
     sa.UniqueConstraint("user_id", "sku"),
     sa.Index(None, "user_id", "updated_at"),
     sa.Index(None, "user_id", "status"),
+)
+
+PRODUCT_SEARCH_INDEX = "ix_products_search_vector"
+PRODUCT_SEARCH_VECTOR: sa.Function[Any] = sa.func.to_tsvector(
+    sa.text("'simple'::regconfig"), products.c.search_document
+)
+"""The PostgreSQL ``tsvector`` of a product; queries spell it as the index does, so the
+configuration is SQL text, never a bound parameter."""
+
+sa.Index(PRODUCT_SEARCH_INDEX, PRODUCT_SEARCH_VECTOR, postgresql_using="gin").ddl_if(
+    dialect="postgresql"
 )
 
 product_images = sa.Table(

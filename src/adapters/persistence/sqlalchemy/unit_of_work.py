@@ -61,7 +61,7 @@ SQLITE_PRAGMAS: tuple[str, ...] = (
     # WAL + NORMAL: durable across application crashes; only an OS crash or power loss
     # can drop the last commits. The usual trade-off for a WAL server database.
     "synchronous=NORMAL",
-    # LIKE compares exactly, as on PostgreSQL, so product search means the same everywhere.
+    # LIKE compares exactly, as on PostgreSQL (product search itself uses FTS5 here).
     "case_sensitive_like=ON",
 )
 SQLITE_BEGIN_OPTION = "sqlite_begin"

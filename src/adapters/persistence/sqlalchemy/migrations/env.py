@@ -4,6 +4,10 @@
 so migrations run inside the caller's transaction with the application's SQLite set-up.
 Without one (``revision()`` autogenerate, or the alembic CLI), an engine is built from the
 ``sqlalchemy.url`` option.
+
+Autogenerate compares with ``include_in_schema_comparison``: the search objects of the other
+engine (and SQLite's FTS5 tables, which ``tables.py`` cannot describe) are left out, so a
+new revision never tries to create or drop them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from adapters.persistence.sqlalchemy.search import include_in_schema_comparison
 from adapters.persistence.sqlalchemy.tables import metadata
 
 config = context.config
@@ -26,6 +31,7 @@ def _configure(connection: Connection) -> None:
         # SQLite cannot ALTER most things: batch mode recreates the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_in_schema_comparison(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()
