@@ -305,12 +305,10 @@ async def test_a_live_consumer_keeps_its_long_job(
         await other.start()
         # The other consumer scans for idle jobs on every pass. Four renewals (one per third
         # of ``redelivery_after_s``) outlast the window in which an unrenewed job is taken.
+        watch = _RenewalWatch(fx_redis, owner.stream)
         for _ in range(4):
-            before = await _idle_ms(fx_redis, owner.stream)
-            await _eventually(
-                lambda before=before: _renewed_since(fx_redis, owner.stream, before),
-                "a renewal",
-            )
+            await watch.reset()
+            await _eventually(watch.renewed, "a renewal")
         release.set()
         await _eventually(lambda: _is_drained(fx_redis, owner.stream), "the acknowledgement")
     finally:
@@ -324,8 +322,26 @@ async def _idle_ms(redis: Redis, stream: str) -> int:
     return int(entry["time_since_delivered"])
 
 
-async def _renewed_since(redis: Redis, stream: str, before: int) -> bool:
-    return await _idle_ms(redis, stream) < before
+class _RenewalWatch:
+    """Sees a renewal as the pending entry's idle time going down between two polls.
+
+    Comparing with the previous poll, not with one fixed reading, catches every renewal
+    whatever the phase of the polling against the renewal timer.
+    """
+
+    def __init__(self, redis: Redis, stream: str) -> None:
+        self._redis = redis
+        self._stream = stream
+        self._last = 0
+
+    async def reset(self) -> None:
+        self._last = await _idle_ms(self._redis, self._stream)
+
+    async def renewed(self) -> bool:
+        idle = await _idle_ms(self._redis, self._stream)
+        dropped = idle < self._last
+        self._last = idle
+        return dropped
 
 
 async def test_a_job_whose_consumers_keep_dying_is_dropped(
