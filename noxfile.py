@@ -59,6 +59,10 @@ def schemathesis(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """The benchmark suite (not part of the tests): prints the figures."""
+    """The benchmark suite (not part of the tests): prints the figures.
+
+    Needs PostgreSQL and Redis like the tests; ``nox -s bench -- --quick`` is a short run,
+    ``-- --help`` lists the options (see docs/performance.md).
+    """
     _install(session)
     session.run("python", "-m", "benchmarks", *session.posargs)

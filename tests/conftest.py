@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.services import (
     MotoServer,
     ServiceUnavailable,
+    delete_redis_prefix,
     postgres_database,
     require_redis,
+    unique_prefix,
 )
 
 
@@ -32,6 +35,26 @@ def fx_redis_url() -> str:
         return require_redis()
     except ServiceUnavailable as error:
         pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+async def fx_redis(fx_redis_url: str) -> AsyncIterator[Any]:
+    """An asyncio Redis client for the test, closed afterwards."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(fx_redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def fx_redis_prefix(fx_redis: Any) -> AsyncIterator[str]:
+    """A key prefix of this test alone; every key under it is deleted afterwards."""
+    prefix = unique_prefix("test")
+    yield prefix
+    await delete_redis_prefix(fx_redis, prefix)
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -44,7 +45,8 @@ def free_port() -> int:
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
-async def _postgres_admin(sql: str) -> None:
+async def postgres_admin(sql: str) -> None:
+    """Run one statement on the server's admin database (create or drop a database)."""
     import asyncpg
 
     connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
@@ -64,7 +66,7 @@ def postgres_database(*, migrated: bool = True) -> Iterator[str]:
 
     name = f"reseller_test_{secrets.token_hex(6)}"
     try:
-        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
     except Exception as error:
         raise ServiceUnavailable(
             f"PostgreSQL is unreachable at {POSTGRES_ADMIN_DSN} ({error!r}); "
@@ -77,7 +79,7 @@ def postgres_database(*, migrated: bool = True) -> Iterator[str]:
             upgrade(url)
         yield url
     finally:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 # --- Redis ---------------------------------------------------------------------------------
@@ -102,6 +104,13 @@ def require_redis(url: str = REDIS_URL) -> str:
 def unique_prefix(label: str = "test") -> str:
     """A Redis key / queue-name prefix no other test run uses."""
     return f"reseller-{label}-{secrets.token_hex(4)}"
+
+
+async def delete_redis_prefix(client: Any, prefix: str) -> None:
+    """Delete every key under ``prefix:`` (``client`` is a ``redis.asyncio.Redis``)."""
+    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
+    if keys:
+        await client.delete(*keys)
 
 
 # --- moto S3 -------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 
 from adapters.persistence.sqlalchemy import SqlAlchemyDatabase
 from reseller_core.errors import DependencyUnavailable
-from tests.services import _postgres_admin, postgres_database
+from tests.services import postgres_admin, postgres_database
 
 pytestmark = pytest.mark.postgres
 
@@ -22,7 +22,7 @@ def test_a_dropped_database_is_unavailable() -> None:
             try:
                 await database.check()
                 await database.engine.dispose()
-                await _postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
+                await postgres_admin(f'DROP DATABASE "{name}" WITH (FORCE)')
                 with pytest.raises(DependencyUnavailable):
                     await database.check()
                 with pytest.raises(DependencyUnavailable):

@@ -86,36 +86,19 @@ async def _eventually(predicate: Any, what: str, timeout: float = WAIT_S) -> Non
         pytest.fail(f"timed out waiting for {what}")
 
 
-@pytest.fixture
-async def fx_redis(fx_redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(fx_redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture
-async def fx_prefix(fx_redis: Redis) -> AsyncIterator[str]:
-    """A fresh key prefix; every key under it is deleted afterwards."""
-    prefix = unique_prefix("queue")
-    yield prefix
-    keys = [key async for key in fx_redis.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await fx_redis.delete(*keys)
-
-
 class TestTaskiqRedisQueue(TaskQueueConformance):
     timeout_s = WAIT_S
     max_retries = 2
 
     @pytest.fixture
-    def queue_factory(self, fx_redis_url: str, fx_prefix: str, fx_redis: Redis) -> QueueFactory:
+    def queue_factory(
+        self, fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis
+    ) -> QueueFactory:
         self.redis = fx_redis
 
         @asynccontextmanager
         async def factory(handlers: Mapping[str, JobHandler]) -> AsyncIterator[TaskQueue]:
-            queue = make_queue(fx_redis_url, fx_prefix, handlers)
+            queue = make_queue(fx_redis_url, fx_redis_prefix, handlers)
             await queue.start()
             try:
                 yield queue
@@ -143,7 +126,7 @@ class TestTaskiqRedisQueue(TaskQueueConformance):
 
 
 async def test_a_dropped_job_is_logged_by_name_never_by_argument_values(
-    fx_redis_url: str, fx_prefix: str, fx_redis: Redis, caplog: pytest.LogCaptureFixture
+    fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     calls: list[str] = []
 
@@ -151,7 +134,7 @@ async def test_a_dropped_job_is_logged_by_name_never_by_argument_values(
         calls.append(args["token"])
         raise RuntimeError("permanent failure")
 
-    queue = make_queue(fx_redis_url, fx_prefix, {"broken": broken}, max_retries=1)
+    queue = make_queue(fx_redis_url, fx_redis_prefix, {"broken": broken}, max_retries=1)
     caplog.set_level(logging.INFO, logger="adapters.queues.taskiq_redis")
     await queue.start()
     try:
@@ -169,7 +152,7 @@ async def test_a_dropped_job_is_logged_by_name_never_by_argument_values(
 
 
 async def test_a_retry_is_a_new_delivery_any_worker_may_take(
-    fx_redis_url: str, fx_prefix: str, fx_redis: Redis
+    fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis
 ) -> None:
     """The failed delivery is acknowledged once its retry is in the stream, not before."""
     seen: list[tuple[str, int]] = []
@@ -181,7 +164,7 @@ async def test_a_retry_is_a_new_delivery_any_worker_may_take(
             raise RuntimeError("transient")
         await release.wait()
 
-    queue = make_queue(fx_redis_url, fx_prefix, {"flaky": flaky})
+    queue = make_queue(fx_redis_url, fx_redis_prefix, {"flaky": flaky})
     await queue.start()
     try:
         await queue.enqueue(Job("flaky", {"id": "j1"}))
@@ -239,16 +222,16 @@ def consumer_process(redis_url: str, prefix: str, marker: Path) -> Iterator[subp
 
 
 async def test_a_job_whose_consumer_was_killed_is_redelivered_and_completes(
-    fx_redis_url: str, fx_prefix: str, fx_redis: Redis, tmp_path: Path
+    fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis, tmp_path: Path
 ) -> None:
     marker = tmp_path / "started"
-    producer = make_queue(fx_redis_url, fx_prefix)
+    producer = make_queue(fx_redis_url, fx_redis_prefix)
     try:
         await producer.enqueue(Job("slow", {"id": "j1"}))
     finally:
         await producer.aclose()
 
-    with consumer_process(fx_redis_url, fx_prefix, marker) as child:
+    with consumer_process(fx_redis_url, fx_redis_prefix, marker) as child:
 
         def started() -> bool:
             if child.poll() is not None:
@@ -272,7 +255,7 @@ async def test_a_job_whose_consumer_was_killed_is_redelivered_and_completes(
     async def slow(args: Mapping[str, str]) -> None:
         finished.append(args["id"])
 
-    successor = make_queue(fx_redis_url, fx_prefix, {"slow": slow})
+    successor = make_queue(fx_redis_url, fx_redis_prefix, {"slow": slow})
     await successor.start()
     try:
         await _eventually(lambda: finished == ["j1"], "the job to be taken over")
@@ -283,7 +266,7 @@ async def test_a_job_whose_consumer_was_killed_is_redelivered_and_completes(
 
 
 async def test_a_live_consumer_keeps_its_long_job(
-    fx_redis_url: str, fx_prefix: str, fx_redis: Redis
+    fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis
 ) -> None:
     """Renewal keeps a job that outlives ``redelivery_after_s`` away from other consumers."""
     runs: list[str] = []
@@ -296,8 +279,8 @@ async def test_a_live_consumer_keeps_its_long_job(
     async def thief(args: Mapping[str, str]) -> None:
         runs.append("other")
 
-    owner = make_queue(fx_redis_url, fx_prefix, {"long": long_job})
-    other = make_queue(fx_redis_url, fx_prefix, {"long": thief})
+    owner = make_queue(fx_redis_url, fx_redis_prefix, {"long": long_job})
+    other = make_queue(fx_redis_url, fx_redis_prefix, {"long": thief})
     await owner.start()
     try:
         await owner.enqueue(Job("long", {}))
@@ -345,7 +328,7 @@ class _RenewalWatch:
 
 
 async def test_a_job_whose_consumers_keep_dying_is_dropped(
-    fx_redis_url: str, fx_prefix: str, fx_redis: Redis, caplog: pytest.LogCaptureFixture
+    fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
     ran: list[str] = []
 
@@ -353,7 +336,7 @@ async def test_a_job_whose_consumers_keep_dying_is_dropped(
         ran.append(args["id"])
 
     queue = make_queue(
-        fx_redis_url, fx_prefix, {"poison": handle}, redelivery_after_s=0.2, max_deliveries=2
+        fx_redis_url, fx_redis_prefix, {"poison": handle}, redelivery_after_s=0.2, max_deliveries=2
     )
     await fx_redis.xgroup_create(queue.stream, CONSUMER_GROUP, id="0", mkstream=True)
     await queue.enqueue(Job("poison", {"id": "p1"}))
@@ -375,7 +358,7 @@ async def test_a_job_whose_consumers_keep_dying_is_dropped(
 
 
 async def test_stop_lets_running_jobs_finish_within_the_grace_period(
-    fx_redis_url: str, fx_prefix: str, fx_redis: Redis
+    fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis
 ) -> None:
     started = asyncio.Event()
     release = asyncio.Event()
@@ -386,7 +369,7 @@ async def test_stop_lets_running_jobs_finish_within_the_grace_period(
         await release.wait()
         finished.append(args["id"])
 
-    queue = make_queue(fx_redis_url, fx_prefix, {"job": job})
+    queue = make_queue(fx_redis_url, fx_redis_prefix, {"job": job})
     await queue.start()
     await queue.enqueue(Job("job", {"id": "j1"}))
     await asyncio.wait_for(started.wait(), WAIT_S)
@@ -401,7 +384,7 @@ async def test_stop_lets_running_jobs_finish_within_the_grace_period(
 
 
 async def test_a_job_interrupted_by_stop_is_not_acknowledged_and_runs_again(
-    fx_redis_url: str, fx_prefix: str, fx_redis: Redis
+    fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis
 ) -> None:
     started = asyncio.Event()
 
@@ -409,7 +392,7 @@ async def test_a_job_interrupted_by_stop_is_not_acknowledged_and_runs_again(
         started.set()
         await asyncio.Event().wait()
 
-    first = make_queue(fx_redis_url, fx_prefix, {"job": endless}, shutdown_grace_s=0.05)
+    first = make_queue(fx_redis_url, fx_redis_prefix, {"job": endless}, shutdown_grace_s=0.05)
     await first.start()
     await first.enqueue(Job("job", {"id": "j1"}))
     await asyncio.wait_for(started.wait(), WAIT_S)
@@ -421,7 +404,7 @@ async def test_a_job_interrupted_by_stop_is_not_acknowledged_and_runs_again(
     async def quick(args: Mapping[str, str]) -> None:
         finished.append(args["id"])
 
-    second = make_queue(fx_redis_url, fx_prefix, {"job": quick})
+    second = make_queue(fx_redis_url, fx_redis_prefix, {"job": quick})
     await second.start()
     try:
         await _eventually(lambda: finished == ["j1"], "the interrupted job to run again")
@@ -430,8 +413,8 @@ async def test_a_job_interrupted_by_stop_is_not_acknowledged_and_runs_again(
         await second.aclose()
 
 
-async def test_start_and_stop_are_idempotent(fx_redis_url: str, fx_prefix: str) -> None:
-    queue = make_queue(fx_redis_url, fx_prefix)
+async def test_start_and_stop_are_idempotent(fx_redis_url: str, fx_redis_prefix: str) -> None:
+    queue = make_queue(fx_redis_url, fx_redis_prefix)
     await queue.stop()
     await queue.start()
     name = queue.consumer_name
@@ -476,9 +459,9 @@ async def test_prefixes_keep_deployments_apart(fx_redis_url: str, fx_redis: Redi
 
 
 async def test_check_pings_redis_and_reports_a_dead_consumer(
-    fx_redis_url: str, fx_prefix: str
+    fx_redis_url: str, fx_redis_prefix: str
 ) -> None:
-    queue = make_queue(fx_redis_url, fx_prefix)
+    queue = make_queue(fx_redis_url, fx_redis_prefix)
     await queue.check()
     failing = asyncio.Event()
     listen = queue._broker.listen
@@ -515,9 +498,12 @@ async def test_an_unreachable_redis_fails_enqueue_and_check_quickly() -> None:
 
 
 async def test_only_one_worker_holds_the_sweeper_lease(
-    fx_redis_url: str, fx_prefix: str, fx_redis: Redis
+    fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis
 ) -> None:
-    first, second = make_queue(fx_redis_url, fx_prefix), make_queue(fx_redis_url, fx_prefix)
+    first, second = (
+        make_queue(fx_redis_url, fx_redis_prefix),
+        make_queue(fx_redis_url, fx_redis_prefix),
+    )
     try:
         assert await first.sweep_lease(30) is True
         assert await second.sweep_lease(30) is False

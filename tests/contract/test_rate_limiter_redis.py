@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,32 +20,9 @@ from reseller_core.errors import DependencyUnavailable
 from reseller_core.ports.rate_limit import RateLimiter
 from reseller_core.testing.conformance.rate_limiter import RateLimiterConformance
 from reseller_core.testing.fakes import FixedClock, SequentialIds
-from tests.services import free_port, unique_prefix
+from tests.services import delete_redis_prefix, free_port, unique_prefix
 
 pytestmark = pytest.mark.redis
-
-
-async def _delete_prefix(client: Redis, prefix: str) -> None:
-    keys = [key async for key in client.scan_iter(match=f"{prefix}:*")]
-    if keys:
-        await client.delete(*keys)
-
-
-@pytest.fixture
-async def fx_client(fx_redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(fx_redis_url)
-    try:
-        yield client
-    finally:
-        await client.aclose()
-
-
-@pytest.fixture
-async def fx_prefix(fx_client: Redis) -> AsyncIterator[str]:
-    """A key prefix of this test alone; its keys are deleted afterwards."""
-    prefix = unique_prefix("ratelimit")
-    yield prefix
-    await _delete_prefix(fx_client, prefix)
 
 
 class TestRedisRateLimiter(RateLimiterConformance):
@@ -55,8 +31,8 @@ class TestRedisRateLimiter(RateLimiterConformance):
     controls_time = False
 
     @pytest.fixture
-    def limiter(self, fx_client: Redis, fx_prefix: str) -> RateLimiter:
-        return RedisRateLimiter(fx_client, prefix=fx_prefix)
+    def limiter(self, fx_redis: Redis, fx_redis_prefix: str) -> RateLimiter:
+        return RedisRateLimiter(fx_redis, prefix=fx_redis_prefix)
 
 
 class TestRedisRateLimiterOnInjectedClock(RateLimiterConformance):
@@ -65,51 +41,51 @@ class TestRedisRateLimiterOnInjectedClock(RateLimiterConformance):
     controls_time = True
 
     @pytest.fixture
-    def limiter(self, fx_client: Redis, fx_prefix: str, clock: FixedClock) -> RateLimiter:
-        return RedisRateLimiter(fx_client, prefix=fx_prefix, clock=clock)
+    def limiter(self, fx_redis: Redis, fx_redis_prefix: str, clock: FixedClock) -> RateLimiter:
+        return RedisRateLimiter(fx_redis, prefix=fx_redis_prefix, clock=clock)
 
 
 # --- storage layout ------------------------------------------------------------------------
 
 
 async def test_keys_are_prefixed_and_expire_one_window_after_the_last_hit(
-    fx_client: Redis, fx_prefix: str
+    fx_redis: Redis, fx_redis_prefix: str
 ) -> None:
-    limiter = RedisRateLimiter(fx_client, prefix=fx_prefix)
+    limiter = RedisRateLimiter(fx_redis, prefix=fx_redis_prefix)
     assert (await limiter.hit("auth:login:203.0.113.9", 10, 60)).allowed
-    keys = [key async for key in fx_client.scan_iter(match=f"{fx_prefix}:*")]
-    assert keys == [f"{fx_prefix}:ratelimit:60s:auth:login:203.0.113.9".encode()]
-    assert 0 < await fx_client.pttl(keys[0]) <= 60_000
+    keys = [key async for key in fx_redis.scan_iter(match=f"{fx_redis_prefix}:*")]
+    assert keys == [f"{fx_redis_prefix}:ratelimit:60s:auth:login:203.0.113.9".encode()]
+    assert 0 < await fx_redis.pttl(keys[0]) <= 60_000
 
 
-async def test_rejected_hits_are_not_stored(fx_client: Redis, fx_prefix: str) -> None:
-    limiter = RedisRateLimiter(fx_client, prefix=fx_prefix)
+async def test_rejected_hits_are_not_stored(fx_redis: Redis, fx_redis_prefix: str) -> None:
+    limiter = RedisRateLimiter(fx_redis, prefix=fx_redis_prefix)
     for _ in range(2):
         assert (await limiter.hit("k", 2, 60)).allowed
     for _ in range(5):
         assert not (await limiter.hit("k", 2, 60)).allowed
-    assert await fx_client.zcard(limiter.redis_key("k", 60)) == 2
+    assert await fx_redis.zcard(limiter.redis_key("k", 60)) == 2
 
 
 async def test_hits_in_the_same_microsecond_are_each_counted(
-    fx_client: Redis, fx_prefix: str
+    fx_redis: Redis, fx_redis_prefix: str
 ) -> None:
     clock = FixedClock()  # never advanced: every hit lands on one instant
-    limiter = RedisRateLimiter(fx_client, prefix=fx_prefix, clock=clock)
+    limiter = RedisRateLimiter(fx_redis, prefix=fx_redis_prefix, clock=clock)
     decisions = [await limiter.hit("k", 5, 60) for _ in range(6)]
     assert [decision.allowed for decision in decisions] == [True] * 5 + [False]
-    assert await fx_client.zcard(limiter.redis_key("k", 60)) == 5
+    assert await fx_redis.zcard(limiter.redis_key("k", 60)) == 5
 
 
 # --- atomicity across clients and processes ------------------------------------------------
 
 
 async def test_concurrent_hits_from_several_clients_admit_exactly_limit(
-    fx_redis_url: str, fx_client: Redis, fx_prefix: str
+    fx_redis_url: str, fx_redis: Redis, fx_redis_prefix: str
 ) -> None:
     clients = [Redis.from_url(fx_redis_url) for _ in range(4)]
     try:
-        limiters = [RedisRateLimiter(client, prefix=fx_prefix) for client in clients]
+        limiters = [RedisRateLimiter(client, prefix=fx_redis_prefix) for client in clients]
         decisions = await asyncio.gather(
             *(limiter.hit("shared", 10, 60) for _ in range(25) for limiter in limiters)
         )
@@ -117,7 +93,7 @@ async def test_concurrent_hits_from_several_clients_admit_exactly_limit(
         for client in clients:
             await client.aclose()
     assert sum(decision.allowed for decision in decisions) == 10
-    assert await fx_client.zcard(f"{fx_prefix}:ratelimit:60s:shared") == 10
+    assert await fx_redis.zcard(f"{fx_redis_prefix}:ratelimit:60s:shared") == 10
 
 
 async def _hammer(url: str, prefix: str, hits: int, barrier: Any) -> int:
@@ -192,8 +168,8 @@ async def test_unreachable_redis_is_a_dependency_outage(caplog: pytest.LogCaptur
     assert "hunter2-secret" not in caplog.text
 
 
-async def test_check_pings_a_reachable_redis(fx_client: Redis, fx_prefix: str) -> None:
-    await RedisRateLimiter(fx_client, prefix=fx_prefix).check()
+async def test_check_pings_a_reachable_redis(fx_redis: Redis, fx_redis_prefix: str) -> None:
+    await RedisRateLimiter(fx_redis, prefix=fx_redis_prefix).check()
 
 
 # --- construction from settings ------------------------------------------------------------
@@ -219,17 +195,17 @@ async def test_from_settings_creates_and_shares_one_client(
         assert (await first.hit("k", 1, 60)).allowed
         assert not (await second.hit("k", 1, 60)).allowed
     finally:
-        await _delete_prefix(first.client, settings.redis_prefix)
+        await delete_redis_prefix(first.client, settings.redis_prefix)
         await first.client.aclose()
 
 
 async def test_from_settings_reuses_a_client_another_adapter_shared(
-    fx_client: Redis, tmp_path: Any
+    fx_redis: Redis, tmp_path: Any
 ) -> None:
     context = build_context(tmp_path)
-    context.resources["redis"] = fx_client
+    context.resources["redis"] = fx_redis
     limiter = RedisRateLimiter.from_settings(Settings(), context)
-    assert limiter.client is fx_client
+    assert limiter.client is fx_redis
 
 
 def test_from_settings_refuses_a_resource_that_is_not_an_async_client(tmp_path: Any) -> None:

@@ -8,10 +8,8 @@ PostgreSQL) and that migration 0002 indexes existing rows and can be undone.
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from adapters.persistence.sqlalchemy import SqlAlchemyDatabase, upgrade
+from adapters.persistence.sqlalchemy import SqlAlchemyDatabase
 from adapters.persistence.sqlalchemy.migrations import alembic_config
 from adapters.persistence.sqlalchemy.search import (
     FTS_TABLE,
@@ -374,23 +372,10 @@ class SqlSearchChecks(SearchContract):
 # --- SQLite: FTS5 -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("search-sqlite") / "reseller.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
-
-
 class TestSqliteSearch(SqlSearchChecks):
     @pytest.fixture
-    async def database(
-        self, sqlite_template: Path, tmp_path: Path
-    ) -> AsyncIterator[SqlAlchemyDatabase]:
-        path = tmp_path / "reseller.db"
-        shutil.copyfile(sqlite_template, path)
-        database = SqlAlchemyDatabase(f"sqlite+aiosqlite:///{path}")
-        yield database
-        await database.dispose()
+    def database(self, fx_sqlite_database: SqlAlchemyDatabase) -> SqlAlchemyDatabase:
+        return fx_sqlite_database
 
     async def test_the_fts_table_answers(self, database: SqlAlchemyDatabase) -> None:
         user, stored = await self.given_products(database.unit_of_work, CATALOGUE)
@@ -498,10 +483,8 @@ def test_fts_tokens_are_our_words() -> None:
 @pytest.mark.postgres
 class TestPostgresSearch(SqlSearchChecks):
     @pytest.fixture
-    async def database(self, fx_postgres_url: str) -> AsyncIterator[SqlAlchemyDatabase]:
-        database = SqlAlchemyDatabase(fx_postgres_url)
-        yield database
-        await database.dispose()
+    def database(self, fx_postgres_database: SqlAlchemyDatabase) -> SqlAlchemyDatabase:
+        return fx_postgres_database
 
     @pytest.mark.parametrize("query", ["nike", '"air max" or laptop -top', "12 or 1e5 x"])
     async def test_a_search_can_use_the_gin_index(

@@ -10,11 +10,8 @@ dropped at the end. If the server is unreachable the PostgreSQL tests fail; they
 from __future__ import annotations
 
 import asyncio
-import secrets
-import shutil
 import threading
 import warnings
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +20,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from adapters.persistence.sqlalchemy import SqlAlchemyDatabase, migrate, upgrade
+from adapters.persistence.sqlalchemy import SqlAlchemyDatabase, migrate
 from adapters.persistence.sqlalchemy.search import include_in_schema_comparison
 from adapters.persistence.sqlalchemy.tables import metadata
 from reseller_core.errors import DependencyUnavailable
@@ -36,10 +33,6 @@ from reseller_core.testing.conformance.unit_of_work import (
     build_user,
 )
 from reseller_core.testing.memory_uow import MemoryDatabase, memory_uow_factory
-
-POSTGRES_SERVER = "postgresql://postgres@127.0.0.1:5432"
-POSTGRES_ADMIN_DSN = f"{POSTGRES_SERVER}/test"
-
 
 # --- the in-memory reference -------------------------------------------------------------------
 
@@ -147,14 +140,6 @@ class SqlChecks:
 # --- SQLite ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database file; each test gets a copy (faster than migrating each time)."""
-    path = tmp_path_factory.mktemp("sqlite-template") / "reseller.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
-    return path
-
-
 async def _aiosqlite_workers_finished(timeout_s: float = 2.0) -> None:
     """Wait for aiosqlite's worker threads to stop.
 
@@ -170,14 +155,8 @@ async def _aiosqlite_workers_finished(timeout_s: float = 2.0) -> None:
 
 class TestSqliteUnitOfWork(SqlChecks, UnitOfWorkConformance):
     @pytest.fixture
-    async def database(
-        self, sqlite_template: Path, tmp_path: Path
-    ) -> AsyncIterator[SqlAlchemyDatabase]:
-        path = tmp_path / "reseller.db"
-        shutil.copyfile(sqlite_template, path)
-        database = SqlAlchemyDatabase(f"sqlite+aiosqlite:///{path}")
-        yield database
-        await database.dispose()
+    def database(self, fx_sqlite_database: SqlAlchemyDatabase) -> SqlAlchemyDatabase:
+        return fx_sqlite_database
 
     async def test_migrate_creates_the_directory_and_is_idempotent(self, tmp_path: Path) -> None:
         path = tmp_path / "nested" / "dir" / "reseller.db"
@@ -218,43 +197,11 @@ class TestSqliteUnitOfWork(SqlChecks, UnitOfWorkConformance):
 # --- PostgreSQL -----------------------------------------------------------------------------------
 
 
-async def _admin(sql: str) -> None:
-    import asyncpg  # the postgres extra; imported here so the other engines run without it
-
-    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated database for this session, dropped afterwards."""
-    name = f"reseller_test_{secrets.token_hex(6)}"
-    try:
-        asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        pytest.fail(
-            f"PostgreSQL is unreachable at {POSTGRES_ADMIN_DSN} ({error!r}); the postgres "
-            "contract tests need it running (they never skip)",
-            pytrace=False,
-        )
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.mark.postgres
 class TestPostgresUnitOfWork(SqlChecks, UnitOfWorkConformance):
     @pytest.fixture
-    async def database(self, postgres_url: str) -> AsyncIterator[SqlAlchemyDatabase]:
-        database = SqlAlchemyDatabase(postgres_url)
-        yield database
-        await database.dispose()
+    def database(self, fx_postgres_database: SqlAlchemyDatabase) -> SqlAlchemyDatabase:
+        return fx_postgres_database
 
     async def test_unreachable_server_is_unavailable(self) -> None:
         database = SqlAlchemyDatabase("postgresql+asyncpg://postgres@127.0.0.1:1/none")

@@ -449,8 +449,8 @@ class S3ObjectStorage:
             content_type=content_type if isinstance(content_type, str) else None,
         )
 
-    async def get(self, key: str) -> bytes:
-        """The whole object; ``StorageError`` when it is absent."""
+    async def _open(self, key: str) -> Any:
+        """The object's streaming body (``GetObject``); ``StorageError`` when it is absent."""
         bucket = self._require_configured()
         validate_key(key)
         client = await self._s3()
@@ -461,7 +461,13 @@ class S3ObjectStorage:
                 if _is_not_found(error):
                     raise StorageError(f"object not found: {key}") from error
                 raise
-            async with response["Body"] as body:
+        return response["Body"]
+
+    async def get(self, key: str) -> bytes:
+        """The whole object; ``StorageError`` when it is absent."""
+        body = await self._open(key)
+        with self._failures("get_object"):
+            async with body:
                 data: bytes = await body.read()
         return data
 
@@ -471,18 +477,8 @@ class S3ObjectStorage:
         The body is read from the connection as it is consumed, never held whole; stopping
         early (``aclose``) releases the connection.
         """
-        bucket = self._require_configured()
-        validate_key(key)
         size = max(1, chunk_size)
-        client = await self._s3()
-        with self._failures("get_object"):
-            try:
-                response = await client.get_object(Bucket=bucket, Key=key)
-            except botocore_errors.ClientError as error:
-                if _is_not_found(error):
-                    raise StorageError(f"object not found: {key}") from error
-                raise
-        body = response["Body"]
+        body = await self._open(key)
         try:
             while True:
                 with self._failures("get_object"):

@@ -306,6 +306,11 @@ class _RunContext:
     marketplaces: tuple[str, ...]
     step: str
     payload: dict[str, Any] = field(default_factory=dict)
+    product: Product | None = None
+    """The product as this run last read or wrote it; after recognition, the facts every
+    later stage works from."""
+    images: tuple[ProductImage, ...] | None = None
+    """The product's images as the claim left them: recognition's candidates."""
 
 
 # --------------------------------------------------------------------------- the service
@@ -413,15 +418,21 @@ class PipelineService:
             ]
             if started:
                 await uow.images.update_many(started)
+            marked = {image.id: image for image in started}
             step = Step.PREPARE_IMAGES.value if run.step in (Step.QUEUED, "") else run.step
             await uow.runs.update(
                 msgspec.structs.replace(
-                    run, step=step, started_at=run.started_at or now, updated_at=now
+                    run,
+                    step=step,
+                    started_at=run.started_at or now,
+                    heartbeat_at=now,
+                    updated_at=now,
                 )
             )
-            await uow.runs.heartbeat(run.id, now)
             await uow.commit()
         ctx.step = step
+        ctx.product = product
+        ctx.images = tuple(marked.get(image.id, image) for image in images)
         return ctx
 
     # ----------------------------------------------------------------- the stages
@@ -440,9 +451,11 @@ class PipelineService:
         if _step_reached(ctx.step, Step.RECOGNITION_COMPLETED) and isinstance(final, dict):
             return msgspec.convert(final, Recognition)
         deps = self._deps
-        async with deps.uow() as uow:
-            product = await self._product(uow, ctx)
-            images = await uow.images.for_product(ctx.product_id)
+        product, images = ctx.product, ctx.images
+        if product is None or images is None:
+            async with deps.uow() as uow:
+                product = await self._product(uow, ctx)
+                images = tuple(await uow.images.for_product(ctx.product_id))
         candidates = recognition_candidates(images)
         facts = product_facts(product)
         rejected: list[dict[str, Any]] = list(ctx.payload.get("rejected_images", []))
@@ -492,10 +505,11 @@ class PipelineService:
                     stored = await self._product(uow, ctx)
                     merged = apply_recognition(stored, final, now)
                     if merged is not stored:
-                        await uow.products.update(merged, expected_version=stored.version)
+                        merged = await uow.products.update(merged, expected_version=stored.version)
                     await self._commit_stage(
                         uow, ctx, run, now, step=Step.RECOGNITION_COMPLETED, updates=updates
                     )
+                ctx.product = merged
                 break
             except Conflict:
                 # The seller saved the product meanwhile: re-read and merge again.
@@ -511,18 +525,19 @@ class PipelineService:
     ) -> DescriptionResult:
         done = _step_reached(ctx.step, Step.DESCRIPTION_GENERATED)
         deps = self._deps
-        async with deps.uow() as uow:
-            product = await self._product(uow, ctx)
-            saved, _, _ = await uow.products.artifacts(ctx.product_id)
-        if done and saved is not None:
-            return DescriptionResult(
-                suggested_title=saved.suggested_title,
-                short_description=saved.short_description,
-                long_description=saved.long_description,
-                key_features=saved.key_features,
-                seo_keywords=saved.seo_keywords,
-                missing_details_warning=saved.missing_details_warning,
-            )
+        if done:
+            async with deps.uow() as uow:
+                saved, _, _ = await uow.products.artifacts(ctx.product_id)
+            if saved is not None:
+                return DescriptionResult(
+                    suggested_title=saved.suggested_title,
+                    short_description=saved.short_description,
+                    long_description=saved.long_description,
+                    key_features=saved.key_features,
+                    seo_keywords=saved.seo_keywords,
+                    missing_details_warning=saved.missing_details_warning,
+                )
+        product = await self._facts_source(ctx)
         try:
             result = await self._metered(
                 ctx, deps.ai.describe(product_facts(product), recognition), "llm", "description"
@@ -571,13 +586,12 @@ class PipelineService:
         """Price research; a search failure degrades instead of failing the run (Q-M8)."""
         done = _step_reached(ctx.step, Step.PRICE_RESEARCHED)
         deps = self._deps
-        async with deps.uow() as uow:
-            product = await self._product(uow, ctx)
-            _, saved, _ = await uow.products.artifacts(ctx.product_id)
         if done:
             progress = ctx.payload.get("price_research")
             if isinstance(progress, dict) and progress.get("status") == "failed":
                 return None
+            async with deps.uow() as uow:
+                _, saved, _ = await uow.products.artifacts(ctx.product_id)
             if saved is not None and saved.suggested_target_price is not None:
                 return PriceResult(
                     currency=saved.currency,
@@ -590,6 +604,7 @@ class PipelineService:
                     market_signals=saved.market_signals,
                     comparable_results=saved.comparable_results,
                 )
+        product = await self._facts_source(ctx)
         try:
             result = await self._metered(
                 ctx,
@@ -682,16 +697,19 @@ class PipelineService:
         if _step_reached(ctx.step, Step.MARKETPLACE_LISTINGS_GENERATED):
             return
         deps = self._deps
-        async with deps.uow() as uow:
-            facts = product_facts(await self._product(uow, ctx))
+        facts = product_facts(await self._facts_source(ctx))
         done = {
             entry.get("marketplace")
             for entry in ctx.payload.get("marketplace_listings", [])
             if isinstance(entry, dict)
         }
-        for marketplace in dict.fromkeys(ctx.marketplaces):
-            if marketplace not in done:
-                await self._one_listing(ctx, marketplace, facts, description, price)
+        pending = [m for m in dict.fromkeys(ctx.marketplaces) if m not in done]
+        for index, marketplace in enumerate(pending):
+            # The last listing's unit of work also completes the stage.
+            last = index == len(pending) - 1
+            await self._one_listing(ctx, marketplace, facts, description, price, last=last)
+        if pending:
+            return
         async with deps.uow() as uow:
             run = await self._owned_run(uow, ctx)
             await self._commit_stage(
@@ -710,6 +728,8 @@ class PipelineService:
         facts: ProductFacts,
         description: DescriptionResult,
         price: PriceResult | None,
+        *,
+        last: bool = False,
     ) -> None:
         deps = self._deps
         adapter = deps.marketplaces.get(marketplace)
@@ -800,7 +820,12 @@ class PipelineService:
                 entry.update(error)
             entries = [*ctx.payload.get("marketplace_listings", []), entry]
             await self._commit_stage(
-                uow, ctx, run, now, step=None, updates={"marketplace_listings": entries}
+                uow,
+                ctx,
+                run,
+                now,
+                step=Step.MARKETPLACE_LISTINGS_GENERATED if last else None,
+                updates={"marketplace_listings": entries},
             )
 
     async def _variant_stage(self, ctx: _RunContext) -> bool:
@@ -827,9 +852,10 @@ class PipelineService:
         state = progress if isinstance(progress, dict) else {}
         variants: list[dict[str, Any]] = list(state.get("variants", []))
         sources: list[str] = list(state.get("source_image_ids", []))
-        for original in originals:
-            if original.id in sources:
-                continue
+        pending = [original for original in originals if original.id not in sources]
+        for index, original in enumerate(pending):
+            # The last variant's unit of work also marks the stage generated.
+            last = index == len(pending) - 1
             key = variant_key(ctx.user_id, ctx.product_id, original.id)
             try:
                 data = await deps.storage.get(original.storage_key)
@@ -919,15 +945,17 @@ class PipelineService:
                     },
                 ]
                 sources = [*sources, original.id]
-                running = {
-                    "status": "running",
+                progress_now = {
+                    "status": "generated" if last else "running",
                     "count": len(variants),
                     "variants": variants,
                     "source_image_ids": sources,
                 }
                 await self._commit_stage(
-                    uow, ctx, run, now, step=None, updates={"variant_generation": running}
+                    uow, ctx, run, now, step=None, updates={"variant_generation": progress_now}
                 )
+        if pending:
+            return True
         async with deps.uow() as uow:
             run = await self._owned_run(uow, ctx)
             generated = {
@@ -1003,10 +1031,10 @@ class PipelineService:
                     error_code=None,
                     error_message=None,
                     payload=payload,
+                    heartbeat_at=now,
                     updated_at=now,
                 )
             )
-            await uow.runs.heartbeat(ctx.run_id, now)
             await uow.commit()
         ctx.step = final_step.value
         ctx.payload = payload
@@ -1018,6 +1046,18 @@ class PipelineService:
         if product is None:
             raise _ProductGone
         return product
+
+    async def _facts_source(self, ctx: _RunContext) -> Product:
+        """The product the AI stages describe: as recognition left it, read once on resume.
+
+        Every stage after recognition works from this one snapshot, so a run's copy, price
+        and listings describe the same facts, and no stage needs a unit of work of its own
+        just to read them.
+        """
+        if ctx.product is None:
+            async with self._deps.uow() as uow:
+                ctx.product = await self._product(uow, ctx)
+        return ctx.product
 
     async def _owned_run(self, uow: UnitOfWork, ctx: _RunContext) -> ProcessingRun:
         """The run, if this worker still owns it; otherwise ``_LostClaim``."""
@@ -1036,14 +1076,17 @@ class PipelineService:
         step: Step | None,
         updates: Mapping[str, Any],
     ) -> None:
-        """Write the run's progress with a heartbeat and commit the stage's unit of work."""
+        """Write the run's progress with a heartbeat and commit the stage's unit of work.
+
+        ``update`` writes the whole run, heartbeat included, so one statement does both.
+        """
         payload = {**ctx.payload, **updates}
         new_step = step.value if step is not None else run.step
         await uow.runs.update(
-            msgspec.structs.replace(run, step=new_step, payload=payload, updated_at=now)
+            msgspec.structs.replace(
+                run, step=new_step, payload=payload, heartbeat_at=now, updated_at=now
+            )
         )
-        # After the update: an engine writing the whole row would reset the heartbeat.
-        await uow.runs.heartbeat(ctx.run_id, now)
         await uow.commit()
         ctx.payload = payload
         ctx.step = new_step

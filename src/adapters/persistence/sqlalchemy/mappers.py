@@ -1,10 +1,11 @@
 """Rows ↔ domain structs, by field name (columns are named like the struct fields).
 
 Reading goes through ``msgspec.convert``: one C-level pass that turns JSON lists into tuples,
-strings into enums, and the ISO strings / decimal strings inside the JSON artifacts back into
-``datetime`` and ``Decimal``. Writing uses ``msgspec.to_builtins`` for JSON columns only, so
-decimals travel as strings and datetimes as ISO 8601, on either engine. Timestamps are
-normalised to aware UTC by the ``UtcDateTime`` column type.
+strings into enums and ISO strings into ``datetime``. The JSON artifacts are read as JSON
+text and decoded straight into their structs (one pass, no intermediate dicts); decimals
+inside them are strings, datetimes ISO 8601. Writing uses ``msgspec.to_builtins`` for JSON
+columns only, so decimals travel as strings and datetimes as ISO 8601, on either engine.
+Timestamps are normalised to aware UTC by the ``UtcDateTime`` column type.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ _JSON_FIELDS: dict[type[msgspec.Struct], frozenset[str]] = {
 
 _IMMUTABLE: frozenset[str] = frozenset({"id", "created_at"})
 
+_DRAFT_JSON = msgspec.json.Decoder(DescriptionDraft)
+_RESEARCH_JSON = msgspec.json.Decoder(PriceResearch)
+_LISTINGS_JSON = msgspec.json.Decoder(list[MarketplaceListing])
+
 
 def from_values(kind: type[S], fields: Sequence[str], values: Iterable[Any]) -> S:
     """Build a domain struct from column values in ``fields`` order."""
@@ -94,12 +99,12 @@ def artifact_json(artifact: msgspec.Struct | Sequence[msgspec.Struct] | None) ->
 
 
 def artifacts_from_values(
-    values: Sequence[Any],
+    values: Sequence[str | None],
 ) -> tuple[DescriptionDraft | None, PriceResearch | None, list[MarketplaceListing]]:
-    """Decode the three artifact columns (in ``ARTIFACT_COLUMNS`` order)."""
+    """Decode the three artifact columns, read as JSON text (in ``ARTIFACT_COLUMNS`` order)."""
     draft, research, listings = values
     return (
-        msgspec.convert(draft, DescriptionDraft) if draft is not None else None,
-        msgspec.convert(research, PriceResearch) if research is not None else None,
-        sort_listings(msgspec.convert(listings or [], list[MarketplaceListing])),
+        _DRAFT_JSON.decode(draft) if draft is not None else None,
+        _RESEARCH_JSON.decode(research) if research is not None else None,
+        sort_listings(_LISTINGS_JSON.decode(listings)) if listings else [],
     )

@@ -60,7 +60,8 @@ TOKEN_COLUMNS = _columns(api_tokens, m.TOKEN_FIELDS, "token_")
 CONFIRMATION_COLUMNS = _columns(confirmation_tokens, m.CONFIRMATION_FIELDS)
 TAB_COLUMNS = _columns(product_tabs, m.TAB_FIELDS, "tab_")
 PRODUCT_COLUMNS = _columns(products, m.PRODUCT_FIELDS)
-ARTIFACT_COLUMNS = _columns(products, m.ARTIFACT_COLUMNS)
+ARTIFACT_COLUMNS = [sa.cast(products.c[name], sa.Text()).label(name) for name in m.ARTIFACT_COLUMNS]
+"""As JSON text (the cast also keeps asyncpg from decoding them), for typed decoding."""
 IMAGE_COLUMNS = _columns(product_images, m.IMAGE_FIELDS)
 RUN_COLUMNS = _columns(processing_runs, m.RUN_FIELDS, "run_")
 
@@ -73,7 +74,57 @@ _VIEW_COLUMNS = [*PRODUCT_COLUMNS, *ARTIFACT_COLUMNS, *TAB_COLUMNS, *RUN_COLUMNS
 _VIEW_FROM = products.outerjoin(
     product_tabs, product_tabs.c.id == products.c.product_tab_id
 ).outerjoin(processing_runs, processing_runs.c.id == products.c.latest_run_id)
-_TOTAL = sa.func.count().over().label("total_count")
+
+# The hot read statements are built once, with bound parameters: building a statement of
+# this many columns and computing its cache key costs more than running it on SQLite, and
+# a prebuilt statement's cache key is memoised.
+_VIEW_SELECT = sa.select(*_VIEW_COLUMNS).select_from(_VIEW_FROM)
+_VIEW_BY_ID = _VIEW_SELECT.where(
+    products.c.id == sa.bindparam("product_id"), products.c.user_id == sa.bindparam("user_id")
+)
+
+_IMAGE_ORDER = (product_images.c.position, product_images.c.id)
+_IMAGES_OF_ONE = (
+    sa.select(*IMAGE_COLUMNS)
+    .where(product_images.c.product_id == sa.bindparam("product_id"))
+    .order_by(*_IMAGE_ORDER)
+)
+_IMAGES_OF_MANY = (
+    sa.select(*IMAGE_COLUMNS)
+    .where(product_images.c.product_id.in_(sa.bindparam("product_ids", expanding=True)))
+    .order_by(*_IMAGE_ORDER)
+)
+_AUTHENTICATE = (
+    sa.select(*TOKEN_COLUMNS, *USER_COLUMNS)
+    .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
+    .where(
+        api_tokens.c.token_hash == sa.bindparam("token_hash"),
+        api_tokens.c.revoked.is_(False),
+        api_tokens.c.expires_at > sa.bindparam("now"),
+    )
+)
+_USER_BY_ID = sa.select(*USER_COLUMNS).where(users.c.id == sa.bindparam("user_id"))
+_PRODUCT_BY_ID = sa.select(*PRODUCT_COLUMNS).where(products.c.id == sa.bindparam("product_id"))
+_ARTIFACTS_BY_ID = sa.select(*ARTIFACT_COLUMNS).where(products.c.id == sa.bindparam("product_id"))
+_RUN_BY_ID = sa.select(*RUN_COLUMNS).where(processing_runs.c.id == sa.bindparam("run_id"))
+_UPDATE_RUN = sa.update(processing_runs).where(processing_runs.c.id == sa.bindparam("target_id"))
+"""Its ``SET`` columns come from the parameters (every mutable field of the run)."""
+_STAMP_TOKEN = (
+    sa.update(api_tokens)
+    .where(api_tokens.c.id == sa.bindparam("token_id"))
+    .values(last_used_at=sa.bindparam("used_at", type_=UtcDateTime()))
+)
+
+
+def _total_count(conditions: Sequence[ColumnElement[bool]]) -> sa.Label[Any]:
+    """The number of matching products as an uncorrelated scalar subquery.
+
+    Both engines evaluate it once per statement, from the ``user_id`` index, whereas a
+    ``count(*) OVER ()`` window makes the engine join and buffer every matching row before
+    the LIMIT applies.
+    """
+    counted = sa.select(sa.func.count()).select_from(products).where(*conditions)
+    return counted.correlate(None).scalar_subquery().label("total_count")
 
 
 class _Repository:
@@ -97,7 +148,8 @@ class SqlUserRepository(_Repository):
         return m.from_values(User, m.USER_FIELDS, row) if row is not None else None
 
     async def get(self, user_id: str) -> User | None:
-        return await self._one(users.c.id == user_id)
+        row = (await self._execute(_USER_BY_ID, {"user_id": user_id})).first()
+        return m.from_values(User, m.USER_FIELDS, row) if row is not None else None
 
     async def get_by_email(self, email: str) -> User | None:
         return await self._one(users.c.email == email)
@@ -114,24 +166,13 @@ class SqlTokenRepository(_Repository):
         await self._execute(sa.insert(api_tokens).values({**m.to_values(token), "revoked": False}))
 
     async def authenticate(self, token_hash: str, now: datetime) -> tuple[ApiToken, User] | None:
-        statement = (
-            sa.select(*TOKEN_COLUMNS, *USER_COLUMNS)
-            .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
-            .where(
-                api_tokens.c.token_hash == token_hash,
-                api_tokens.c.revoked.is_(False),
-                api_tokens.c.expires_at > now,
-            )
-        )
-        row = (await self._execute(statement)).first()
+        row = (await self._execute(_AUTHENTICATE, {"token_hash": token_hash, "now": now})).first()
         if row is None:
             return None
         split = len(TOKEN_COLUMNS)
         token = m.from_values(ApiToken, m.TOKEN_FIELDS, row[:split])
         user = m.from_values(User, m.USER_FIELDS, row[split:])
-        await self._execute(
-            sa.update(api_tokens).where(api_tokens.c.id == token.id).values(last_used_at=now)
-        )
+        await self._execute(_STAMP_TOKEN, {"token_id": token.id, "used_at": now})
         return msgspec.structs.replace(token, last_used_at=now), user
 
     async def revoke(self, token_id: str) -> None:
@@ -240,7 +281,8 @@ class SqlProductRepository(_Repository):
         return await self._one(products.c.user_id == user_id, products.c.sku == sku)
 
     async def get_by_id(self, product_id: str) -> Product | None:
-        return await self._one(products.c.id == product_id)
+        row = (await self._execute(_PRODUCT_BY_ID, {"product_id": product_id})).first()
+        return m.from_values(Product, m.PRODUCT_FIELDS, row) if row is not None else None
 
     async def update(self, product: Product, *, expected_version: int) -> Product:
         values = m.to_update_values(product, keep=("user_id", "version"))
@@ -267,12 +309,8 @@ class SqlProductRepository(_Repository):
         return _rowcount(result) == 1
 
     async def view(self, user_id: str, product_id: str) -> ProductView | None:
-        statement = (
-            sa.select(*_VIEW_COLUMNS)
-            .select_from(_VIEW_FROM)
-            .where(products.c.id == product_id, products.c.user_id == user_id)
-        )
-        row = (await self._execute(statement)).first()
+        params = {"product_id": product_id, "user_id": user_id}
+        row = (await self._execute(_VIEW_BY_ID, params)).first()
         if row is None:
             return None
         images = await self._images_of([product_id])
@@ -280,18 +318,12 @@ class SqlProductRepository(_Repository):
 
     async def _images_of(self, product_ids: Sequence[str]) -> dict[str, list[ProductImage]]:
         """Images of the products, each list in payload order (position, then id)."""
-        where = (
-            product_images.c.product_id == product_ids[0]
-            if len(product_ids) == 1
-            else product_images.c.product_id.in_(product_ids)
-        )
-        statement = (
-            sa.select(*IMAGE_COLUMNS)
-            .where(where)
-            .order_by(product_images.c.position, product_images.c.id)
-        )
+        if len(product_ids) == 1:
+            rows = await self._execute(_IMAGES_OF_ONE, {"product_id": product_ids[0]})
+        else:
+            rows = await self._execute(_IMAGES_OF_MANY, {"product_ids": list(product_ids)})
         grouped: dict[str, list[ProductImage]] = {}
-        for row in await self._execute(statement):
+        for row in rows:
             image = m.from_values(ProductImage, m.IMAGE_FIELDS, row)
             grouped.setdefault(image.product_id, []).append(image)
         return grouped
@@ -309,7 +341,7 @@ class SqlProductRepository(_Repository):
             end = datetime.combine(query.updated_to, time(), UTC) + timedelta(days=1)
             conditions.append(products.c.updated_at < end)
         if query.search is not None:
-            conditions.append(search_condition(products.c.search_document, query.search))
+            conditions.append(search_condition(query.search, self._uow.dialect))
         return conditions
 
     def _order_by(self, query: ProductListQuery, *, reverse: bool) -> list[ColumnElement[Any]]:
@@ -354,8 +386,7 @@ class SqlProductRepository(_Repository):
         reverse: bool = False,
     ) -> builtins.list[Row[*tuple[Any, ...]]]:
         statement = (
-            sa.select(*_VIEW_COLUMNS, _TOTAL)
-            .select_from(_VIEW_FROM)
+            _VIEW_SELECT.add_columns(_total_count(conditions))
             .where(*conditions)
             .order_by(*self._order_by(query, reverse=reverse))
             .limit(limit)
@@ -402,8 +433,7 @@ class SqlProductRepository(_Repository):
     async def artifacts(
         self, product_id: str
     ) -> tuple[DescriptionDraft | None, PriceResearch | None, builtins.list[MarketplaceListing]]:
-        statement = sa.select(*ARTIFACT_COLUMNS).where(products.c.id == product_id)
-        row = (await self._execute(statement)).first()
+        row = (await self._execute(_ARTIFACTS_BY_ID, {"product_id": product_id})).first()
         if row is None:
             return None, None, []
         return m.artifacts_from_values(row)
@@ -415,12 +445,7 @@ class SqlImageRepository(_Repository):
             await self._execute(sa.insert(product_images), [m.to_values(image) for image in images])
 
     async def for_product(self, product_id: str) -> list[ProductImage]:
-        statement = (
-            sa.select(*IMAGE_COLUMNS)
-            .where(product_images.c.product_id == product_id)
-            .order_by(product_images.c.position, product_images.c.id)
-        )
-        rows = await self._execute(statement)
+        rows = await self._execute(_IMAGES_OF_ONE, {"product_id": product_id})
         return [m.from_values(ProductImage, m.IMAGE_FIELDS, row) for row in rows]
 
     async def update_many(self, images: Sequence[ProductImage]) -> None:
@@ -463,7 +488,8 @@ class SqlRunRepository(_Repository):
         return m.from_values(ProcessingRun, m.RUN_FIELDS, row) if row is not None else None
 
     async def get(self, run_id: str) -> ProcessingRun | None:
-        return await self._one(sa.select(*RUN_COLUMNS).where(processing_runs.c.id == run_id))
+        row = (await self._execute(_RUN_BY_ID, {"run_id": run_id})).first()
+        return m.from_values(ProcessingRun, m.RUN_FIELDS, row) if row is not None else None
 
     async def latest_for_product(self, product_id: str) -> ProcessingRun | None:
         statement = (
@@ -504,9 +530,7 @@ class SqlRunRepository(_Repository):
 
     async def update(self, run: ProcessingRun) -> None:
         values = m.to_update_values(run, keep=("product_id", "user_id"))
-        await self._execute(
-            sa.update(processing_runs).where(processing_runs.c.id == run.id).values(values)
-        )
+        await self._execute(_UPDATE_RUN, {"target_id": run.id, **values})
 
     async def heartbeat(self, run_id: str, now: datetime) -> None:
         await self._execute(

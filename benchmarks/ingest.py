@@ -1,0 +1,152 @@
+"""Ingest throughput: products per minute from ``finalize_uploads`` to a completed run.
+
+``python -m benchmarks.ingest --database-url URL --data-dir DIR --queue inprocess`` runs one
+measurement in this process (pinned with ``--cpu``) and prints its result as one JSON line.
+
+Every product has 2 photos (640x480 JPEG) uploaded beforehand; the seller has the default 3
+marketplaces and the offline AI provider and image editor do the work. The clock starts
+before the first ``finalize_uploads`` and stops when the last run is ``completed``:
+
+- ``inprocess``: the in-process queue's workers run inside this process, as in ``reseller
+  serve``; finalize calls and processing share its one core.
+- ``taskiq``: this process only finalizes (enqueueing to Redis); one ``reseller worker``
+  process, on its own core, runs the pipeline. Completion is read from the database.
+
+A few products go through first, untimed, to warm imports and caches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from benchmarks.dataset import photo, seller, upload_product
+
+PRODUCTS_PER_SELLER = 25
+"""The daily provider ceilings are per seller: 25 products stay well inside them."""
+WARMUP_PRODUCTS = 3
+POLL_S = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    queue: str
+    products: int
+    completed: int
+    failed: int
+    elapsed_s: float
+
+    @property
+    def per_minute(self) -> float:
+        return self.completed / self.elapsed_s * 60 if self.elapsed_s > 0 else 0.0
+
+
+async def _prepared(core: Any, count: int, label: str) -> list[tuple[Any, str, list[str]]]:
+    """``count`` products with 2 photos uploaded each, spread over enough sellers."""
+    photos = [photo(n) for n in range(8)]
+    prepared: list[tuple[Any, str, list[str]]] = []
+    sellers = math.ceil(count / PRODUCTS_PER_SELLER)
+    for index in range(sellers):
+        user, _ = await seller(core, f"{label}-{index}@bench.example")
+        for n in range(min(PRODUCTS_PER_SELLER, count - len(prepared))):
+            fields = {"title": f"Vintage denim jacket {label} {index}-{n}", "price": "35.00"}
+            pair = [photos[(n * 2) % len(photos)], photos[(n * 2 + 1) % len(photos)]]
+            product_id, image_ids = await upload_product(core, user, fields, pair)
+            prepared.append((user, product_id, image_ids))
+    return prepared
+
+
+async def _run_counts(core: Any, product_ids: Sequence[str]) -> tuple[int, int, int]:
+    """(completed, failed, unfinished) latest runs among ``product_ids``."""
+    from adapters.persistence.sqlalchemy.tables import processing_runs, products
+
+    statement = (
+        sa.select(processing_runs.c.status, sa.func.count())
+        .select_from(
+            products.join(processing_runs, processing_runs.c.id == products.c.latest_run_id)
+        )
+        .where(products.c.id.in_(list(product_ids)))
+        .group_by(processing_runs.c.status)
+    )
+    async with core.container.database.engine.connect() as connection:
+        counts = {status: int(n) for status, n in await connection.execute(statement)}
+    completed = counts.pop("completed", 0)
+    failed = counts.pop("failed", 0)
+    return completed, failed, sum(counts.values())
+
+
+async def _finalize_all(core: Any, prepared: Sequence[tuple[Any, str, list[str]]]) -> None:
+    for user, product_id, image_ids in prepared:
+        await core.finalize_uploads(user, product_id, image_ids)
+
+
+async def _settle(core: Any, product_ids: Sequence[str], queue: str, timeout_s: float) -> None:
+    if queue == "inprocess":
+        await asyncio.wait_for(core.container.drain(), timeout_s)
+        return
+    deadline = time.monotonic() + timeout_s
+    while (await _run_counts(core, product_ids))[2] > 0:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"runs still unfinished after {timeout_s:.0f} s")
+        await asyncio.sleep(POLL_S)
+
+
+async def measure_ingest(
+    database_url: str, data_dir: str, queue: str, count: int, timeout_s: float
+) -> IngestResult:
+    from entrypoints.embedded import ResellerCore
+
+    async with await ResellerCore.open(
+        database_url,
+        data_dir,
+        run_worker=queue == "inprocess",
+        queue=queue,
+        auto_migrate=False,
+        require_email_confirmation=True,
+    ) as core:
+        warmup = await _prepared(core, WARMUP_PRODUCTS, f"warmup-{os.getpid()}")
+        await _finalize_all(core, warmup)
+        await _settle(core, [p for _, p, _ in warmup], queue, timeout_s)
+        prepared = await _prepared(core, count, f"ingest-{os.getpid()}")
+        product_ids = [product_id for _, product_id, _ in prepared]
+        started = time.perf_counter()
+        await _finalize_all(core, prepared)
+        await _settle(core, product_ids, queue, timeout_s)
+        elapsed = time.perf_counter() - started
+        completed, failed, _ = await _run_counts(core, product_ids)
+    return IngestResult(
+        queue=queue, products=count, completed=completed, failed=failed, elapsed_s=elapsed
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest")
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--queue", choices=("inprocess", "taskiq"), default="inprocess")
+    parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    args = parser.parse_args(argv)
+    if args.cpu is not None:
+        os.sched_setaffinity(0, {args.cpu})
+    result = asyncio.run(
+        measure_ingest(args.database_url, args.data_dir, args.queue, args.products, args.timeout)
+    )
+    json.dump(asdict(result), sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,148 @@
+"""The figures as Markdown tables (the same tables ``docs/performance.md`` keeps), with targets.
+
+Targets apply to SQLite with the server pinned to one core; PostgreSQL figures are printed
+for comparison. A missed target says by how much it was missed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from benchmarks.http_reads import ReadFigures
+from benchmarks.ingest import IngestResult
+from benchmarks.sql_statements import StatementCount
+
+PRODUCT_TARGET = 1.0
+"""Full product rps / one-row floor rps."""
+LIST_TARGET = 0.5
+"""Page of 50 rps / one-row floor rps."""
+STATEMENT_TARGET = 4
+INGEST_TARGET = 600.0
+"""Products per minute, in-process queue."""
+TARGET_ENGINE = "sqlite"
+
+
+@dataclass(slots=True)
+class EngineReport:
+    engine: str
+    reads: ReadFigures | None = None
+    statements: list[StatementCount] = field(default_factory=list)
+    ingest: list[IngestResult] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    """Part → reason, for each part that could not be measured."""
+
+
+def _verdict(value: float, target: float, engine: str, *, at_most: bool = False) -> str:
+    if engine != TARGET_ENGINE:
+        return ""
+    met = value <= target if at_most else value >= target
+    if met:
+        return "met"
+    if at_most:
+        return f"missed by {value - target:g}"
+    return f"missed by {(1 - value / target) * 100:.0f}%"
+
+
+def _ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1f}"
+
+
+def reads_table(reports: Sequence[EngineReport]) -> list[str]:
+    lines = [
+        "| engine | endpoint | rps | p50 ms | p99 ms | bare floor rps | one-row floor rps "
+        "| / bare | / one-row | target (/ one-row) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for report in reports:
+        figures = report.reads
+        if figures is None:
+            continue
+        one_row = figures.endpoints["one-row floor"]
+        for name, bare, target, label in (
+            ("product", "product bare floor", PRODUCT_TARGET, "GET /products/:id"),
+            ("list", "list bare floor", LIST_TARGET, "GET /products?page_size=50"),
+        ):
+            endpoint = figures.endpoints[name]
+            ratio = figures.ratio(name, "one-row floor")
+            verdict = _verdict(ratio, target, report.engine)
+            lines.append(
+                f"| {report.engine} | {label} | {endpoint.rps:.0f} | {_ms(endpoint.p50_ms)} "
+                f"| {_ms(endpoint.p99_ms)} | {figures.endpoints[bare].rps:.0f} "
+                f"| {one_row.rps:.0f} | {figures.ratio(name, bare):.2f} | {ratio:.2f} "
+                f"| ≥ {target:g}{': ' + verdict if verdict else ''} |"
+            )
+    return lines
+
+
+def floors_table(reports: Sequence[EngineReport]) -> list[str]:
+    lines = [
+        "| engine | floor | rps | p50 ms | p99 ms | response bytes | load generator CPU |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for report in reports:
+        if report.reads is None:
+            continue
+        for name, figure in report.reads.endpoints.items():
+            lines.append(
+                f"| {report.engine} | {name} | {figure.rps:.0f} | {_ms(figure.p50_ms)} "
+                f"| {_ms(figure.p99_ms)} | {figure.response_bytes} "
+                f"| {figure.client_share * 100:.0f}% |"
+            )
+    return lines
+
+
+def statements_table(reports: Sequence[EngineReport]) -> list[str]:
+    lines = [
+        "| engine | request | SQL statements | + BEGIN | target |",
+        "|---|---|---:|---:|---|",
+    ]
+    for report in reports:
+        for count in report.statements:
+            verdict = _verdict(count.queries, STATEMENT_TARGET, report.engine, at_most=True)
+            lines.append(
+                f"| {report.engine} | {count.label} | {count.queries} "
+                f"| {count.transaction_control} "
+                f"| ≤ {STATEMENT_TARGET}{': ' + verdict if verdict else ''} |"
+            )
+    return lines
+
+
+def ingest_table(reports: Sequence[EngineReport]) -> list[str]:
+    lines = [
+        "| engine | queue | products | completed | failed | seconds | products/min | target |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for report in reports:
+        for result in report.ingest:
+            target = ""
+            if result.queue == "inprocess":
+                verdict = _verdict(result.per_minute, INGEST_TARGET, report.engine)
+                target = f"≥ {INGEST_TARGET:g}{': ' + verdict if verdict else ''}"
+            lines.append(
+                f"| {report.engine} | {result.queue} | {result.products} | {result.completed} "
+                f"| {result.failed} | {result.elapsed_s:.1f} | {result.per_minute:.0f} "
+                f"| {target} |"
+            )
+    return lines
+
+
+def render(reports: Sequence[EngineReport], header: Sequence[str]) -> str:
+    """Every table, with the run's conditions first and anything not measured last."""
+    sections: list[str] = ["## Conditions", "", *header, ""]
+    if any(report.reads for report in reports):
+        sections += ["## Reads", "", *reads_table(reports), "", "### Floors and load", ""]
+        sections += [*floors_table(reports), ""]
+    if any(report.statements for report in reports):
+        sections += ["## SQL statements per request", "", *statements_table(reports), ""]
+    if any(report.ingest for report in reports):
+        sections += ["## Ingest", "", *ingest_table(reports), ""]
+    missing = [
+        f"- {report.engine} {part}: not available: {reason}"
+        for report in reports
+        for part, reason in report.unavailable.items()
+    ]
+    if missing:
+        sections += ["## Not measured", "", *missing, ""]
+    return "\n".join(sections)

@@ -1,0 +1,82 @@
+"""SQL statements per request, counted in-process with a ``before_cursor_execute`` listener.
+
+The app is the one ``reseller serve`` runs, on the benchmark database, driven by Litestar's
+test client. Every statement the driver is handed during one request is counted; ``BEGIN``
+(SQLite opens its transactions with an explicit ``BEGIN IMMEDIATE``) is counted apart as
+transaction control, so both engines report the same queries. ``COMMIT`` and ``ROLLBACK``
+go through the driver's own calls, not a cursor, and are not counted on either engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+
+PAGE_SIZES: tuple[int, ...] = (1, 15, 50, 100)
+
+
+@dataclass(slots=True)
+class StatementCount:
+    """The statements of one request."""
+
+    label: str
+    queries: int
+    transaction_control: int
+    texts: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Counter:
+    texts: list[str] = field(default_factory=list)
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.texts.append(" ".join(statement.split()))
+
+
+def _count(label: str, texts: Sequence[str]) -> StatementCount:
+    control = [text for text in texts if text.upper().startswith(("BEGIN", "SAVEPOINT"))]
+    return StatementCount(
+        label=label,
+        queries=len(texts) - len(control),
+        transaction_control=len(control),
+        texts=list(texts),
+    )
+
+
+async def count_statements(
+    settings: Any, product_token: str, product_id: str, catalogue_token: str
+) -> list[StatementCount]:
+    """Count the statements of the product read and of list pages of each page size."""
+    from litestar.testing import AsyncTestClient
+
+    from entrypoints.http import create_app
+    from entrypoints.http.app_state import container_from
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = create_app(settings)
+    counts: list[StatementCount] = []
+    async with AsyncTestClient(app=app) as client:
+        engine = container_from(app.state).database.engine.sync_engine
+        counter = _Counter()
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            requests = [(f"/api/v1/products/{product_id}", product_token, "product")]
+            requests += [
+                (f"/api/v1/products?page_size={size}", catalogue_token, f"list page_size={size}")
+                for size in PAGE_SIZES
+            ]
+            for path, token, label in requests:
+                headers = {"Authorization": f"Bearer {token}"}
+                warm = await client.get(path, headers=headers)
+                if warm.status_code != 200:
+                    raise RuntimeError(f"GET {path} answered {warm.status_code}: {warm.text}")
+                counter.texts.clear()
+                await client.get(path, headers=headers)
+                counts.append(_count(label, counter.texts))
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+    return counts

@@ -1,0 +1,361 @@
+"""The benchmark run: for each engine a fresh database, the data, then every measurement.
+
+Per engine (``sqlite``, ``postgres``): seed the full product and the 10,000-product
+catalogue, count SQL statements per request, measure the reads beside their floors, then
+ingest with the in-process queue and with taskiq/Redis. The server (or the ingesting
+process) is pinned to the first available core and the load generator to the second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import logging
+import os
+import platform
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from benchmarks.databases import DatabaseUnavailable, fresh_database
+from benchmarks.dataset import CATALOGUE_SIZE, ReadDataset, seed_read_dataset
+from benchmarks.http_reads import LoadSettings, measure_reads
+from benchmarks.ingest import IngestResult
+from benchmarks.report import EngineReport, render
+from benchmarks.server_process import REPO_ROOT
+from benchmarks.sql_statements import count_statements
+
+PARTS = ("statements", "reads", "ingest", "taskiq")
+ENGINES = ("sqlite", "postgres")
+REDIS_URL = os.environ.get(
+    "RESELLER_BENCH_REDIS", os.environ.get("RESELLER_TEST_REDIS", "redis://127.0.0.1:6379/0")
+)
+WORKER_START_TIMEOUT_S = 60.0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Measure read throughput beside its floors, SQL per request and ingest.",
+    )
+    parser.add_argument("--quick", action="store_true", help="one short round, fewer products")
+    parser.add_argument(
+        "--engines", default=",".join(ENGINES), help="comma-separated: sqlite,postgres"
+    )
+    parser.add_argument(
+        "--only", default=",".join(PARTS), help=f"comma-separated parts: {','.join(PARTS)}"
+    )
+    parser.add_argument("--rounds", type=int, help="rounds per endpoint (default 3, quick 1)")
+    parser.add_argument("--duration", type=float, help="seconds measured per endpoint and round")
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up before each measurement")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
+    parser.add_argument("--max-requests", type=int, default=200_000, help="per measurement")
+    parser.add_argument("--ingest-products", type=int, help="products per ingest measurement")
+    parser.add_argument("--catalogue", type=int, default=CATALOGUE_SIZE, help="products listed")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    return parser
+
+
+def _split(value: str, allowed: Sequence[str], option: str) -> list[str]:
+    chosen = [item.strip() for item in value.split(",") if item.strip()]
+    unknown = sorted(set(chosen) - set(allowed))
+    if unknown:
+        raise SystemExit(f"{option}: unknown {', '.join(unknown)} (choose from {allowed})")
+    return chosen
+
+
+def _cores() -> tuple[int, int | None]:
+    """(server core, load generator core); None when only one core is available."""
+    available = sorted(os.sched_getaffinity(0))
+    return available[0], (available[1] if len(available) > 1 else None)
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, "RESELLER_LOG_LEVEL": "WARNING", **extra}
+
+
+async def _seed(database_url: str, data_dir: Path, catalogue: int) -> ReadDataset:
+    from entrypoints.embedded import ResellerCore
+
+    async with await ResellerCore.open(database_url, str(data_dir), auto_migrate=False) as core:
+        return await seed_read_dataset(core, catalogue)
+
+
+def _settings(database_url: str, data_dir: Path) -> Any:
+    from entrypoints.settings import load_settings
+
+    return load_settings(data_dir=str(data_dir), database_url=database_url, auto_migrate=False)
+
+
+def _run_ingest(
+    database_url: str,
+    data_dir: Path,
+    queue: str,
+    *,
+    products: int,
+    cpu: int | None,
+    env: dict[str, str],
+) -> IngestResult:
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.ingest",
+        "--database-url",
+        database_url,
+        "--data-dir",
+        str(data_dir),
+        "--queue",
+        queue,
+        "--products",
+        str(products),
+    ]
+    if cpu is not None:
+        command += ["--cpu", str(cpu)]
+    done = subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the {queue} ingest failed:\n{done.stderr[-4000:]}")
+    data = json.loads(done.stdout.strip().splitlines()[-1])
+    return IngestResult(**data)
+
+
+def _taskiq_unavailable() -> str | None:
+    """Why the taskiq/Redis ingest cannot run here, or None."""
+    if importlib.util.find_spec("adapters.queues.taskiq_redis") is None:
+        return "the adapter adapters.queues.taskiq_redis is not installed"
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, socket_timeout=3)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as error:
+        return f"Redis is unreachable at {REDIS_URL} ({type(error).__name__}: {error})"
+    return None
+
+
+@contextlib.contextmanager
+def _worker(data_dir: Path, env: dict[str, str], cpu: int | None) -> Iterator[None]:
+    """One ``reseller worker`` process, pinned, until the block ends (then SIGTERM)."""
+    log_path = data_dir / f"worker-{secrets.token_hex(3)}.log"
+    command = [sys.executable, "-m", "entrypoints.cli", "worker"]
+    taskset = shutil.which("taskset")
+    if cpu is not None and taskset is not None:
+        command = [taskset, "-c", str(cpu), *command]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env={**env, "RESELLER_LOG_LEVEL": "INFO"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + WORKER_START_TIMEOUT_S
+        while "worker started" not in log_path.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.1)
+        yield
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+
+
+def _measure_engine(
+    engine: str, parts: Sequence[str], args: argparse.Namespace, workdir: Path
+) -> EngineReport:
+    report = EngineReport(engine=engine)
+    server_cpu, client_cpu = _cores()
+    data_dir = workdir / engine
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        database = fresh_database(engine, data_dir)
+        url = database.__enter__()
+    except DatabaseUnavailable as error:
+        for part in parts:
+            report.unavailable[part] = str(error)
+        return report
+    try:
+        _log(f"{engine}: seeding the full product and {args.catalogue} catalogue products")
+        dataset = asyncio.run(_seed(url, data_dir, args.catalogue))
+        if "statements" in parts:
+            _log(f"{engine}: counting SQL statements per request")
+            report.statements = asyncio.run(
+                count_statements(
+                    _settings(url, data_dir),
+                    dataset.product_token,
+                    dataset.product_id,
+                    dataset.catalogue_token,
+                )
+            )
+        if "reads" in parts:
+            _log(f"{engine}: measuring reads ({args.rounds} round(s))")
+            report.reads = measure_reads(
+                url,
+                data_dir,
+                dataset,
+                LoadSettings(
+                    connections=args.connections,
+                    warmup_s=args.warmup,
+                    duration_s=args.duration,
+                    rounds=args.rounds,
+                    max_requests=args.max_requests,
+                ),
+                server_cpu=server_cpu,
+            )
+        if "ingest" in parts:
+            _log(f"{engine}: ingesting {args.ingest_products} products (in-process queue)")
+            report.ingest.append(
+                _run_ingest(
+                    url,
+                    data_dir,
+                    "inprocess",
+                    products=args.ingest_products,
+                    cpu=server_cpu,
+                    env=_child_env(),
+                )
+            )
+        if "taskiq" in parts:
+            reason = _taskiq_unavailable()
+            if reason is not None:
+                report.unavailable["taskiq"] = reason
+            else:
+                _log(f"{engine}: ingesting {args.ingest_products} products (taskiq, 1 worker)")
+                env = _child_env(
+                    RESELLER_QUEUE="taskiq",
+                    RESELLER_REDIS_URL=REDIS_URL,
+                    RESELLER_REDIS_PREFIX=f"reseller-bench-{secrets.token_hex(4)}",
+                    RESELLER_DATA_DIR=str(data_dir),
+                    RESELLER_DATABASE_URL=url,
+                    RESELLER_AUTO_MIGRATE="false",
+                )
+                try:
+                    with _worker(data_dir, env, server_cpu):
+                        report.ingest.append(
+                            _run_ingest(
+                                url,
+                                data_dir,
+                                "taskiq",
+                                products=args.ingest_products,
+                                cpu=client_cpu,
+                                env=env,
+                            )
+                        )
+                except RuntimeError as error:
+                    report.unavailable["taskiq"] = str(error).splitlines()[0]
+    finally:
+        database.__exit__(None, None, None)
+    return report
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _defaults(args: argparse.Namespace) -> None:
+    quick = args.quick
+    args.rounds = args.rounds or (1 if quick else 3)
+    args.duration = args.duration or (2.0 if quick else 5.0)
+    args.warmup = args.warmup if args.warmup is not None else (1.0 if quick else 2.0)
+    args.ingest_products = args.ingest_products or (40 if quick else 200)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _defaults(args)
+    # The run prints figures; the app's own INFO lines (migrations, outbox mail) are noise.
+    logging.disable(logging.INFO)
+    engines = _split(args.engines, ENGINES, "--engines")
+    parts = _split(args.only, PARTS, "--only")
+    server_cpu, client_cpu = _cores()
+    if client_cpu is not None:
+        os.sched_setaffinity(0, {client_cpu})
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    reports: list[EngineReport] = []
+    with tempfile.TemporaryDirectory(prefix="reseller-bench-") as workdir:
+        for engine in engines:
+            reports.append(_measure_engine(engine, parts, args, Path(workdir)))
+    header = [
+        f"- machine: {os.cpu_count()} cores ({_cpu_model()}), Python {platform.python_version()}",
+        f"- server pinned to core {server_cpu}; load generator on core "
+        + (f"{client_cpu}" if client_cpu is not None else f"{server_cpu} too (one core only)"),
+        f"- {args.connections} keep-alive connections; {args.rounds} round(s) of "
+        f"{args.warmup:g} s warm-up + {args.duration:g} s per endpoint",
+        f"- catalogue: {args.catalogue} products; ingest: {args.ingest_products} products, "
+        "2 photos each",
+        f"- load average before/after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f} "
+        f"(other work on the machine skews every figure); run took "
+        f"{time.monotonic() - started:.0f} s",
+    ]
+    text = render(reports, header)
+    print(text)
+    if args.json is not None:
+        args.json.write_text(json.dumps(_as_json(reports, header), indent=2))
+    return 0
+
+
+def _as_json(reports: Sequence[EngineReport], header: Sequence[str]) -> dict[str, Any]:
+    def reads(report: EngineReport) -> dict[str, Any] | None:
+        if report.reads is None:
+            return None
+        return {
+            name: {
+                "rps": figure.rps,
+                "p50_ms": figure.p50_ms,
+                "p99_ms": figure.p99_ms,
+                "requests": figure.requests,
+                "errors": figure.errors,
+                "rounds_rps": [result.rps for result in figure.rounds],
+                "load_generator_cpu": figure.client_share,
+            }
+            for name, figure in report.reads.endpoints.items()
+        }
+
+    return {
+        "conditions": list(header),
+        "engines": [
+            {
+                "engine": report.engine,
+                "reads": reads(report),
+                "statements": [
+                    {k: v for k, v in asdict(count).items() if k != "texts"}
+                    for count in report.statements
+                ],
+                "ingest": [
+                    {**asdict(result), "per_minute": result.per_minute} for result in report.ingest
+                ],
+                "unavailable": report.unavailable,
+            }
+            for report in reports
+        ],
+    }
