@@ -52,8 +52,8 @@ def bare_payload(name: str, state: State) -> Response[bytes]:
 
 @get("/_bench/one-row/{product_id:str}", include_in_schema=False)
 async def one_row(product_id: str, state: State) -> dict[str, Any]:
-    """One row by primary key through the API's own unit of work."""
-    async with container_from(state).database.unit_of_work() as uow:
+    """One row by primary key through the API's own (reading) unit of work."""
+    async with container_from(state).database.read_unit_of_work() as uow:
         row = (await uow.execute(_ONE_ROW.where(products.c.id == product_id))).first()
     if row is None:
         raise NotFoundException()

@@ -242,6 +242,7 @@ async def build_container(
         ai = LatencyAIProvider(ai, settings.ai_latency_s)
     deps = Deps(
         uow=database.unit_of_work,
+        read_uow=database.read_unit_of_work,
         storage=storage,
         queue=queue,
         ai=ai,

@@ -213,3 +213,18 @@ class TestPostgresUnitOfWork(SqlChecks, UnitOfWorkConformance):
                     await uow.users.get("01JQ9A3RUN00000000000000AB")
         finally:
             await database.dispose()
+
+
+async def test_sqlite_reads_do_not_wait_for_the_write_lock(
+    fx_sqlite_database: SqlAlchemyDatabase,
+) -> None:
+    """A reading unit of work answers while a writer holds SQLite's write lock."""
+    user = build_user()
+    async with fx_sqlite_database.unit_of_work() as writer:
+        await writer.users.add(user)  # BEGIN IMMEDIATE: the write lock is held from here
+        async with fx_sqlite_database.read_unit_of_work() as reader:
+            # A snapshot from before the writer's commit: the new row is not visible yet.
+            assert await asyncio.wait_for(reader.users.get(user.id), timeout=5) is None
+        await writer.commit()
+    async with fx_sqlite_database.read_unit_of_work() as reader:
+        assert await reader.users.get(user.id) == user

@@ -69,7 +69,11 @@ class TokenRepository(Protocol):
     async def add(self, token: ApiToken) -> None: ...
 
     async def authenticate(self, token_hash: str, now: datetime) -> tuple[ApiToken, User] | None:
-        """The live token with this hash and its user, in one round trip; stamps last use."""
+        """The live token with this hash and its user, in one round trip; a pure read."""
+        ...
+
+    async def touch(self, token_id: str, now: datetime) -> None:
+        """Stamp the token's ``last_used_at``."""
         ...
 
     async def revoke(self, token_id: str) -> None: ...
@@ -227,4 +231,9 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
-"""Opens a new unit of work; each use-case operation opens exactly one."""
+"""Opens a new unit of work; each use-case operation opens exactly one.
+
+A persistence adapter may also offer a *reading* factory (``Deps.read_uow``) whose units of
+work never write: the use cases that only read (a product, a page, a token) use it, so on
+an engine with a single writer (SQLite) reads never queue behind the write lock.
+"""

@@ -35,3 +35,10 @@ class Deps:
     ids: IdFactory
     marketplaces: Mapping[str, MarketplaceAdapter]
     config: CoreConfig
+    read_uow: UnitOfWorkFactory | None = None
+    """Units of work that only read (see ``UnitOfWorkFactory``); ``uow`` when not offered."""
+
+    @property
+    def reader(self) -> UnitOfWorkFactory:
+        """The factory for use cases that only read."""
+        return self.read_uow or self.uow

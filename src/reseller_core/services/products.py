@@ -249,7 +249,7 @@ class ProductService:
 
     async def list(self, user: User, params: Mapping[str, str]) -> ProductListResult:
         query = parse_list_query(params)
-        async with self._deps.uow() as uow:
+        async with self._deps.reader() as uow:
             page = await uow.products.list(user.id, query)
         return ProductListResult(page=page, query=query)
 
@@ -257,7 +257,7 @@ class ProductService:
         canonical = parse_ulid(product_id)
         if canonical is None:
             raise NotFound(PRODUCT_NOT_FOUND)
-        async with self._deps.uow() as uow:
+        async with self._deps.reader() as uow:
             return await self._view(uow, user, canonical)
 
     async def prepare_uploads(self, user: User, product_id: str, body: Any) -> ProductWithUploads:

@@ -177,10 +177,14 @@ class MemoryTokenRepository(_Repo):
             user = self._t.users.get(token.user_id)
             if user is None:
                 return None
-            stamped = msgspec.structs.replace(token, last_used_at=now)
-            self._t.tokens[token.id] = msgspec.structs.replace(row, token=stamped)
-            return stamped, user
+            return token, user
         return None
+
+    async def touch(self, token_id: str, now: datetime) -> None:
+        row = self._t.tokens.get(token_id)
+        if row is not None:
+            stamped = msgspec.structs.replace(row.token, last_used_at=now)
+            self._t.tokens[token_id] = msgspec.structs.replace(row, token=stamped)
 
     async def revoke(self, token_id: str) -> None:
         row = self._t.tokens.get(token_id)

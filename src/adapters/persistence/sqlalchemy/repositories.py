@@ -172,8 +172,10 @@ class SqlTokenRepository(_Repository):
         split = len(TOKEN_COLUMNS)
         token = m.from_values(ApiToken, m.TOKEN_FIELDS, row[:split])
         user = m.from_values(User, m.USER_FIELDS, row[split:])
-        await self._execute(_STAMP_TOKEN, {"token_id": token.id, "used_at": now})
-        return msgspec.structs.replace(token, last_used_at=now), user
+        return token, user
+
+    async def touch(self, token_id: str, now: datetime) -> None:
+        await self._execute(_STAMP_TOKEN, {"token_id": token_id, "used_at": now})
 
     async def revoke(self, token_id: str) -> None:
         await self._execute(

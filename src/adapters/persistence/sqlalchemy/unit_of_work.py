@@ -149,6 +149,16 @@ class SqlAlchemyDatabase:
         """A new unit of work; the bound method itself is a ``UnitOfWorkFactory``."""
         return SqlAlchemyUnitOfWork(self)
 
+    def read_unit_of_work(self) -> SqlAlchemyUnitOfWork:
+        """A unit of work for reads only: on SQLite it begins ``DEFERRED``.
+
+        It takes no write lock, so concurrent reads run side by side instead of queueing
+        behind each other and behind writers (WAL gives each a consistent snapshot). A
+        write attempted through it may fail with ``database is locked``: use
+        ``unit_of_work`` for anything that writes.
+        """
+        return SqlAlchemyUnitOfWork(self, begin="DEFERRED")
+
     async def migrate(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` on this database."""
         from adapters.persistence.sqlalchemy.migrations import migrate
@@ -170,9 +180,10 @@ class SqlAlchemyDatabase:
 class SqlAlchemyUnitOfWork:
     """One session and one transaction; leaving without ``commit()`` rolls back."""
 
-    def __init__(self, database: SqlAlchemyDatabase) -> None:
+    def __init__(self, database: SqlAlchemyDatabase, *, begin: str = "IMMEDIATE") -> None:
         self._database = database
         self.dialect = database.dialect
+        self._connection_options = {SQLITE_BEGIN_OPTION: begin} if begin != "IMMEDIATE" else {}
         self._session: AsyncSession | None = None
         self.users: UserRepository = SqlUserRepository(self)
         self.tokens: TokenRepository = SqlTokenRepository(self)
@@ -216,7 +227,11 @@ class SqlAlchemyUnitOfWork:
     ) -> Result[*tuple[Any, ...]]:
         """Run a Core statement in this unit of work's transaction."""
         with translated_errors(self.dialect, conflict):
-            connection = await self.session.connection()
+            session = self.session
+            # Options apply when the transaction's connection is procured, so pass them
+            # only then (SQLAlchemy warns when they arrive for an established connection).
+            options = None if session.in_transaction() else self._connection_options or None
+            connection = await session.connection(execution_options=options)
             return await connection.execute(statement, params)
 
     async def commit(self) -> None:

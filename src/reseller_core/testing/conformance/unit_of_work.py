@@ -516,7 +516,7 @@ class UnitOfWorkConformance:
                 await uow.users.update(msgspec.structs.replace(other, email=first.email))
         assert await self.read(uow_factory, lambda uow: uow.users.get(other.id)) == other
 
-    async def test_authenticate_live_token_stamps_last_use(
+    async def test_authenticate_reads_the_live_token_and_touch_stamps_it(
         self, uow_factory: UnitOfWorkFactory
     ) -> None:
         user = await self.given_user(uow_factory)
@@ -529,12 +529,13 @@ class UnitOfWorkConformance:
         assert found is not None
         got_token, got_user = found
         assert got_user == user
-        assert got_token == msgspec.structs.replace(token, last_used_at=now)
+        assert got_token == token  # a pure read: nothing stamped
+        await self.in_uow(uow_factory, lambda uow: uow.tokens.touch(token.id, now))
         again = await self.read(
             uow_factory, lambda uow: uow.tokens.authenticate(token.token_hash, now)
         )
         assert again is not None
-        assert again[0].last_used_at == now
+        assert again[0] == msgspec.structs.replace(token, last_used_at=now)
 
     async def test_authenticate_rejects_expired_revoked_and_unknown(
         self, uow_factory: UnitOfWorkFactory
