@@ -1,4 +1,5 @@
-"""ImageEditor conformance for the offline editor, plus the suite's stdlib PNG reader."""
+"""ImageEditor conformance for the offline editor and the in-memory fake, plus the suite's
+stdlib PNG reader."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PIL import Image
 
 from adapters.images.offline import OfflineImageEditor
 from reseller_core.ports.images import ImageEditor
+from reseller_core.testing import FakeImageEditor
 from reseller_core.testing.conformance.image_editor import (
     ImageEditorConformance,
     SampleImage,
@@ -33,6 +35,14 @@ class TestOfflineImageEditor(ImageEditorConformance):
             SampleImage("photo.jpg", product_photo("JPEG", size=(160, 120)), "image/jpeg"),
             SampleImage("photo.webp", product_photo("WEBP", size=(160, 120)), "image/webp"),
         ]
+
+
+class TestFakeImageEditor(TestOfflineImageEditor):
+    """The fake reads only headers, so every format the offline editor takes must size right."""
+
+    @pytest.fixture
+    def editor(self) -> ImageEditor:
+        return FakeImageEditor()
 
 
 def _pillow_png(image: Image.Image, **options: object) -> bytes:

@@ -4,6 +4,7 @@ Imports only the standard library, msgspec, python-ulid and ``reseller_core`` (t
 conformance modules also import pytest), so adapter authors can use it in their own tests.
 """
 
+from reseller_core.testing.fake_ai import FakeAIProvider, FakeImageEditor
 from reseller_core.testing.fakes import (
     FixedClock,
     MemoryMailer,
@@ -16,6 +17,8 @@ from reseller_core.testing.fakes import (
 from reseller_core.testing.memory_uow import MemoryDatabase, MemoryUnitOfWork, memory_uow_factory
 
 __all__ = [
+    "FakeAIProvider",
+    "FakeImageEditor",
     "FixedClock",
     "MemoryDatabase",
     "MemoryMailer",
