@@ -92,7 +92,7 @@ def _leading_words(text: str, max_chars: int) -> str:
     return " ".join(kept)
 
 
-def _cut_title(text: str, max_chars: int) -> str:
+def shorten_at_word(text: str, max_chars: int) -> str:
     """Shorten at a word boundary; a first word longer than the limit is cut mid-word.
 
     A truncated title is still more useful than an empty one.
@@ -116,7 +116,7 @@ def _shape_title(title: str, rules: MarketplaceRules, label: str, warnings: list
             warnings.append(f"Title shortened to {rules.title_max_words} words for {label}")
     limit = min(max(1, rules.title_max_chars), TITLE_HARD_CAP)
     if len(shaped) > limit:
-        shaped = _cut_title(shaped, limit)
+        shaped = shorten_at_word(shaped, limit)
         warnings.append(f"Title shortened to {limit} characters for {label}")
     if not shaped:
         warnings.append(f"The title is empty; add one before listing on {label}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 
+from reseller_core.domain.listing_rules import shorten_at_word
 from reseller_core.ports.ai import (
     INVALID_IMAGE,
     AIProviderError,
@@ -265,15 +266,6 @@ def _clean(value: str | None) -> str | None:
     return " ".join(value.split()) or None
 
 
-def _clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:") or text[:limit]
-
-
 def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
     seen: set[str] = set()
     kept: list[str] = []
@@ -394,13 +386,17 @@ class FakeAIProvider(_Hooks[AIProviderError]):
         ):
             if _clean(value):
                 sentences.append(f"{label}: {_clean(value)}.")
-        short = _clip(" ".join(sentences), 500)
+        short = shorten_at_word(" ".join(sentences), 500)
         features = _feature_lines(facts)
         long_description = short
         if features:
             long_description += "\n\n" + "\n".join(f"- {line}" for line in features)
         missing = _missing(facts)
-        warning = _clip(f"Add the {', '.join(missing)} before listing.", 500) if missing else None
+        warning = (
+            shorten_at_word(f"Add the {', '.join(missing)} before listing.", 500)
+            if missing
+            else None
+        )
         keywords = _dedupe(
             [
                 value.casefold()
@@ -410,7 +406,7 @@ class FakeAIProvider(_Hooks[AIProviderError]):
             + [tag.casefold() for tag in facts.tags if tag.strip()]
         )[:10]
         return DescriptionResult(
-            suggested_title=_clip(subject, 160),
+            suggested_title=shorten_at_word(subject, 160),
             short_description=short,
             long_description=long_description,
             key_features=tuple(features),
@@ -457,7 +453,9 @@ class FakeAIProvider(_Hooks[AIProviderError]):
         if rules.flags_eligibility:
             warnings.append(f"Confirm this item is eligible for {request.label} before listing.")
         return ListingResult(
-            generated_title=_clip(description.suggested_title, max(1, rules.title_max_chars)),
+            generated_title=shorten_at_word(
+                description.suggested_title, max(1, rules.title_max_chars)
+            ),
             generated_description=description.long_description or description.short_description,
             generated_price_suggestion=(
                 request.price.suggested_target_price if request.price else Decimal("0.00")
