@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.services import ServiceUnavailable, postgres_database
 
 POSTGRES_SERVER = os.environ.get(
     "RESELLER_BENCH_POSTGRES",
@@ -18,18 +18,8 @@ POSTGRES_SERVER = os.environ.get(
 POSTGRES_ADMIN_DATABASE = os.environ.get("RESELLER_BENCH_POSTGRES_ADMIN_DB", "test")
 
 
-class DatabaseUnavailable(RuntimeError):
-    """The database server a benchmark needs is not reachable; the message says where."""
-
-
-async def _postgres_admin(sql: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
-
-    connection = await asyncpg.connect(f"{POSTGRES_SERVER}/{POSTGRES_ADMIN_DATABASE}", timeout=5)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+DatabaseUnavailable = ServiceUnavailable
+"""The database server a benchmark needs is not reachable; the message says where."""
 
 
 @contextlib.contextmanager
@@ -43,37 +33,15 @@ def sqlite_database(directory: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    """A migrated ``reseller_bench_<random>`` database as an asyncpg URL, dropped afterwards.
-
-    Call it outside a running event loop: it runs its own for the admin statements.
-    """
-    from adapters.persistence.sqlalchemy import upgrade
-
-    name = f"reseller_bench_{secrets.token_hex(6)}"
-    try:
-        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        raise DatabaseUnavailable(
-            f"PostgreSQL is unreachable at {POSTGRES_SERVER} ({type(error).__name__}: {error})"
-        ) from error
-    host = POSTGRES_SERVER.split("://", 1)[1]
-    url = f"postgresql+asyncpg://{host}/{name}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@contextlib.contextmanager
 def fresh_database(engine: str, directory: Path) -> Iterator[str]:
     """``engine`` is ``sqlite`` or ``postgres``; yields the database URL."""
     if engine == "sqlite":
         with sqlite_database(directory) as url:
             yield url
     elif engine == "postgres":
-        with postgres_database() as url:
+        with postgres_database(
+            server=POSTGRES_SERVER, admin_database=POSTGRES_ADMIN_DATABASE, label="reseller_bench"
+        ) as url:
             yield url
     else:
         raise ValueError(f"unknown engine {engine!r} (expected sqlite or postgres)")

@@ -45,11 +45,11 @@ def free_port() -> int:
 # --- PostgreSQL ----------------------------------------------------------------------------
 
 
-async def postgres_admin(sql: str) -> None:
+async def postgres_admin(sql: str, admin_dsn: str = POSTGRES_ADMIN_DSN) -> None:
     """Run one statement on the server's admin database (create or drop a database)."""
     import asyncpg
 
-    connection = await asyncpg.connect(POSTGRES_ADMIN_DSN, timeout=5)
+    connection = await asyncpg.connect(admin_dsn, timeout=5)
     try:
         await connection.execute(sql)
     finally:
@@ -57,29 +57,37 @@ async def postgres_admin(sql: str) -> None:
 
 
 @contextlib.contextmanager
-def postgres_database(*, migrated: bool = True) -> Iterator[str]:
-    """A fresh database (``reseller_test_<random>``) as a SQLAlchemy asyncpg URL; dropped after.
+def postgres_database(
+    *,
+    migrated: bool = True,
+    server: str = POSTGRES_SERVER,
+    admin_database: str = "test",
+    label: str = "reseller_test",
+) -> Iterator[str]:
+    """A fresh database (``<label>_<random>``) as a SQLAlchemy asyncpg URL; dropped after.
 
-    Call it outside a running event loop (it runs its own for the admin statements).
+    ``server`` has no database part; the create and drop statements run in
+    ``admin_database``. Call it outside a running event loop (it runs its own for them).
+    The benchmarks use it too, with their own server and label.
     """
     from adapters.persistence.sqlalchemy import upgrade
 
-    name = f"reseller_test_{secrets.token_hex(6)}"
+    admin_dsn = f"{server}/{admin_database}"
+    name = f"{label}_{secrets.token_hex(6)}"
     try:
-        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"', admin_dsn))
     except Exception as error:
         raise ServiceUnavailable(
-            f"PostgreSQL is unreachable at {POSTGRES_ADMIN_DSN} ({error!r}); "
-            "start it (see docs/testing.md)"
+            f"PostgreSQL is unreachable at {admin_dsn} ({error!r}); start it (see docs/testing.md)"
         ) from error
-    host = POSTGRES_SERVER.split("://", 1)[1]
+    host = server.split("://", 1)[1]
     url = f"postgresql+asyncpg://{host}/{name}"
     try:
         if migrated:
             upgrade(url)
         yield url
     finally:
-        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', admin_dsn))
 
 
 # --- Redis ---------------------------------------------------------------------------------
