@@ -215,6 +215,24 @@ def _marketplaces(
     return adapters
 
 
+ADAPTER_KINDS = ("storage", "queue", "ai_provider", "image_editor", "rate_limiter", "mailer")
+"""Adapter kinds a deployment picks by name, each with the setting of the same name."""
+
+
+def default_registry() -> AdapterRegistry:
+    """The built-in adapters plus every installed plugin."""
+    registry = AdapterRegistry()
+    register_builtins(registry)
+    registry.load_entry_points()
+    return registry
+
+
+def check_adapter_names(settings: Settings, registry: AdapterRegistry) -> None:
+    """Raise ``PluginError`` when a setting names an adapter nobody registered."""
+    for kind in ADAPTER_KINDS:
+        registry.factory(kind, getattr(settings, kind))
+
+
 async def build_container(
     settings: Settings, *, registry: AdapterRegistry | None = None
 ) -> Container:
@@ -222,9 +240,8 @@ async def build_container(
     from adapters.system import SystemClock, UlidIdFactory
 
     if registry is None:
-        registry = AdapterRegistry()
-        register_builtins(registry)
-        registry.load_entry_points()
+        registry = default_registry()
+    check_adapter_names(settings, registry)  # before anything is built or opened
     data_dir: Path = settings.data_path
     data_dir.mkdir(parents=True, exist_ok=True)
     context = BuildContext(clock=SystemClock(), ids=UlidIdFactory(), data_dir=data_dir)

@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from entrypoints.plugins import AdapterRegistry, PluginError
+from entrypoints.plugins import PluginError
 from entrypoints.settings import Settings, SettingsError, load_settings
 
 
@@ -144,21 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _check_adapters(settings: Settings) -> None:
-    """Fail before serving when a setting names an adapter nobody registered."""
-    from entrypoints.builtin_adapters import register_builtins
+    """Fail before serving (in uvicorn's children, an error would be a traceback per process)."""
+    from entrypoints.bootstrap import check_adapter_names, default_registry
 
-    registry = AdapterRegistry()
-    register_builtins(registry)
-    registry.load_entry_points()
-    for kind, name in (
-        ("storage", settings.storage),
-        ("queue", settings.queue),
-        ("ai_provider", settings.ai_provider),
-        ("image_editor", settings.image_editor),
-        ("rate_limiter", settings.rate_limiter),
-        ("mailer", settings.mailer),
-    ):
-        registry.factory(kind, name)
+    check_adapter_names(settings, default_registry())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
