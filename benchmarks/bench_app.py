@@ -18,9 +18,9 @@ from litestar import Litestar, Request, Response, get, put
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 
-from adapters.persistence.sqlalchemy.tables import products
-from entrypoints.http import create_app
-from entrypoints.http.app_state import container_from
+from reseller_adapters.persistence.sqlalchemy.tables import products
+from reseller_entrypoints.http import create_app
+from reseller_entrypoints.http.app_state import container_from
 
 BARE_PAYLOADS: Final = "bench_bare_payloads"
 MAX_BARE_PAYLOAD = 64 * 1024 * 1024

@@ -25,7 +25,7 @@ DatabaseUnavailable = ServiceUnavailable
 @contextlib.contextmanager
 def sqlite_database(directory: Path) -> Iterator[str]:
     """A migrated SQLite file in ``directory`` (left for the directory's owner to remove)."""
-    from adapters.persistence.sqlalchemy import upgrade
+    from reseller_adapters.persistence.sqlalchemy import upgrade
 
     url = f"sqlite+aiosqlite:///{(directory / 'bench.db').as_posix()}"
     upgrade(url)

@@ -23,14 +23,18 @@ import sqlalchemy as sa
 from PIL import Image, ImageDraw
 from ulid import ULID
 
-from adapters.persistence.sqlalchemy import mappers
-from adapters.persistence.sqlalchemy.tables import processing_runs, product_images, products
-from entrypoints.embedded import ResellerCore
+from reseller_adapters.persistence.sqlalchemy import mappers
+from reseller_adapters.persistence.sqlalchemy.tables import (
+    processing_runs,
+    product_images,
+    products,
+)
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.marketplaces import CATALOG_IDS
 from reseller_core.domain.products import Product
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import Plan, PlanStatus, User
+from reseller_entrypoints.embedded import ResellerCore
 
 PASSWORD = "benchmark password 1"
 CATALOGUE_SIZE = 10_000

@@ -68,7 +68,7 @@ async def _prepared(core: Any, count: int, label: str) -> list[tuple[Any, str, l
 
 async def _run_counts(core: Any, product_ids: Sequence[str]) -> tuple[int, int, int]:
     """(completed, failed, unfinished) latest runs among ``product_ids``."""
-    from adapters.persistence.sqlalchemy.tables import processing_runs, products
+    from reseller_adapters.persistence.sqlalchemy.tables import processing_runs, products
 
     statement = (
         sa.select(processing_runs.c.status, sa.func.count())
@@ -104,7 +104,7 @@ async def _settle(core: Any, product_ids: Sequence[str], queue: str, timeout_s: 
 async def measure_ingest(
     database_url: str, data_dir: str, queue: str, count: int, timeout_s: float
 ) -> IngestResult:
-    from entrypoints.embedded import ResellerCore
+    from reseller_entrypoints.embedded import ResellerCore
 
     async with await ResellerCore.open(
         database_url,

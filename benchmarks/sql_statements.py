@@ -53,8 +53,8 @@ async def count_statements(
     """Count the statements of the product read and of list pages of each page size."""
     from litestar.testing import AsyncTestClient
 
-    from entrypoints.http import create_app
-    from entrypoints.http.app_state import container_from
+    from reseller_entrypoints.http import create_app
+    from reseller_entrypoints.http.app_state import container_from
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     app = create_app(settings)

@@ -95,14 +95,14 @@ def _child_env(**extra: str) -> dict[str, str]:
 
 
 async def _seed(database_url: str, data_dir: Path, catalogue: int) -> ReadDataset:
-    from entrypoints.embedded import ResellerCore
+    from reseller_entrypoints.embedded import ResellerCore
 
     async with await ResellerCore.open(database_url, str(data_dir), auto_migrate=False) as core:
         return await seed_read_dataset(core, catalogue)
 
 
 def _settings(database_url: str, data_dir: Path) -> Any:
-    from entrypoints.settings import load_settings
+    from reseller_entrypoints.settings import load_settings
 
     return load_settings(data_dir=str(data_dir), database_url=database_url, auto_migrate=False)
 
@@ -142,8 +142,8 @@ def _run_ingest(
 
 def _taskiq_unavailable() -> str | None:
     """Why the taskiq/Redis ingest cannot run here, or None."""
-    if importlib.util.find_spec("adapters.queues.taskiq_redis") is None:
-        return "the adapter adapters.queues.taskiq_redis is not installed"
+    if importlib.util.find_spec("reseller_adapters.queues.taskiq_redis") is None:
+        return "the adapter reseller_adapters.queues.taskiq_redis is not installed"
     try:
         import redis
 
@@ -161,7 +161,7 @@ def _taskiq_unavailable() -> str | None:
 def _worker(data_dir: Path, env: dict[str, str], cpu: int | None) -> Iterator[None]:
     """One ``reseller worker`` process, pinned, until the block ends (then SIGTERM)."""
     log_path = data_dir / f"worker-{secrets.token_hex(3)}.log"
-    command = [sys.executable, "-m", "entrypoints.cli", "worker"]
+    command = [sys.executable, "-m", "reseller_entrypoints.cli", "worker"]
     taskset = shutil.which("taskset")
     if cpu is not None and taskset is not None:
         command = [taskset, "-c", str(cpu), *command]

@@ -70,7 +70,7 @@ def postgres_database(
     ``admin_database``. Call it outside a running event loop (it runs its own for them).
     The benchmarks use it too, with their own server and label.
     """
-    from adapters.persistence.sqlalchemy import upgrade
+    from reseller_adapters.persistence.sqlalchemy import upgrade
 
     admin_dsn = f"{server}/{admin_database}"
     name = f"{label}_{secrets.token_hex(6)}"

@@ -15,7 +15,7 @@ import tempfile
 
 from PIL import Image
 
-from entrypoints.embedded import ResellerCore
+from reseller_entrypoints.embedded import ResellerCore
 from reseller_core.domain.uploads import UploadIntent
 
 

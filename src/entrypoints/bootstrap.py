@@ -1,7 +1,7 @@
 """The composition root: settings → adapters → use cases. No module-level state.
 
 The HTTP app, the worker and the embedding API all build their object graph here, through
-an :class:`~entrypoints.plugins.AdapterRegistry` so a deployment picks each adapter by name.
+an :class:`~reseller_entrypoints.plugins.AdapterRegistry` so a deployment picks each adapter by name.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entrypoints.builtin_adapters import register_builtins
-from entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
-from entrypoints.settings import Settings
 from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules, humanise
 from reseller_core.ports import MarketplaceAdapter
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
 from reseller_core.services.pipeline import PROCESS_RUN_JOB, PipelineService, RunSweeper
 from reseller_core.services.products import ProductService
+from reseller_entrypoints.builtin_adapters import register_builtins
+from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
+from reseller_entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def _marketplaces(
     settings: Settings, registry: AdapterRegistry, context: BuildContext
 ) -> dict[str, MarketplaceAdapter]:
     """Built-in catalogue adapters, overridden or extended by marketplace plugins."""
-    from adapters.marketplaces.builtin import BuiltinMarketplace, builtin_marketplaces
+    from reseller_adapters.marketplaces.builtin import BuiltinMarketplace, builtin_marketplaces
 
     adapters: dict[str, MarketplaceAdapter] = dict(
         builtin_marketplaces(settings.core.supported_marketplaces)
@@ -237,7 +237,7 @@ async def build_container(
     settings: Settings, *, registry: AdapterRegistry | None = None
 ) -> Container:
     """Wire the adapters named in ``settings`` to the use cases."""
-    from adapters.system import SystemClock, UlidIdFactory
+    from reseller_adapters.system import SystemClock, UlidIdFactory
 
     if registry is None:
         registry = default_registry()
@@ -247,14 +247,14 @@ async def build_container(
     context = BuildContext(clock=SystemClock(), ids=UlidIdFactory(), data_dir=data_dir)
     context.resources["secret_key"] = _secret_key(settings)
 
-    from adapters.persistence.sqlalchemy import SqlAlchemyDatabase
+    from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
 
     database = SqlAlchemyDatabase(settings.resolved_database_url)
     storage = registry.factory("storage", settings.storage)(settings, context)
     queue = registry.factory("queue", settings.queue)(settings, context)
     ai = registry.factory("ai_provider", settings.ai_provider)(settings, context)
     if settings.ai_latency_s > 0:
-        from adapters.ai.latency import LatencyAIProvider
+        from reseller_adapters.ai.latency import LatencyAIProvider
 
         ai = LatencyAIProvider(ai, settings.ai_latency_s)
     deps = Deps(
@@ -283,7 +283,7 @@ async def build_container(
         await services.pipeline.process(args["run_id"])
 
     context.job_handlers[PROCESS_RUN_JOB] = process_run
-    from adapters.storage.local import LocalObjectStorage
+    from reseller_adapters.storage.local import LocalObjectStorage
 
     return Container(
         settings=settings,
@@ -297,6 +297,6 @@ async def build_container(
 
 
 def _hasher() -> Any:
-    from adapters.security.argon2 import Argon2PasswordHasher
+    from reseller_adapters.security.argon2 import Argon2PasswordHasher
 
     return Argon2PasswordHasher()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from entrypoints.plugins import AdapterRegistry, BuildContext
+from reseller_entrypoints.plugins import AdapterRegistry, BuildContext
 
 
 def _local_storage(settings: Any, context: BuildContext) -> Any:
-    from adapters.storage.local import LocalObjectStorage
+    from reseller_adapters.storage.local import LocalObjectStorage
 
     return LocalObjectStorage(
         root=context.data_dir / "storage",
@@ -18,49 +18,49 @@ def _local_storage(settings: Any, context: BuildContext) -> Any:
 
 
 def _inprocess_queue(settings: Any, context: BuildContext) -> Any:
-    from adapters.queues.inprocess import InProcessTaskQueue
+    from reseller_adapters.queues.inprocess import InProcessTaskQueue
 
     return InProcessTaskQueue(context.job_handlers, concurrency=settings.worker_concurrency)
 
 
 def _offline_ai(settings: Any, context: BuildContext) -> Any:
-    from adapters.ai.offline import OfflineAIProvider
+    from reseller_adapters.ai.offline import OfflineAIProvider
 
     return OfflineAIProvider()
 
 
 def _offline_image_editor(settings: Any, context: BuildContext) -> Any:
-    from adapters.images.offline import OfflineImageEditor
+    from reseller_adapters.images.offline import OfflineImageEditor
 
     return OfflineImageEditor()
 
 
 def _memory_rate_limiter(settings: Any, context: BuildContext) -> Any:
-    from adapters.ratelimit.memory import MemoryRateLimiter
+    from reseller_adapters.ratelimit.memory import MemoryRateLimiter
 
     return MemoryRateLimiter(context.clock)
 
 
 def _outbox_mailer(settings: Any, context: BuildContext) -> Any:
-    from adapters.mail.outbox import OutboxMailer
+    from reseller_adapters.mail.outbox import OutboxMailer
 
     return OutboxMailer(context.data_dir / "outbox")
 
 
 def _s3_storage(settings: Any, context: BuildContext) -> Any:
-    from adapters.storage.s3 import S3ObjectStorage
+    from reseller_adapters.storage.s3 import S3ObjectStorage
 
     return S3ObjectStorage.from_settings(settings, context)
 
 
 def _taskiq_queue(settings: Any, context: BuildContext) -> Any:
-    from adapters.queues.taskiq_redis import TaskiqRedisQueue
+    from reseller_adapters.queues.taskiq_redis import TaskiqRedisQueue
 
     return TaskiqRedisQueue.from_settings(settings, context)
 
 
 def _redis_rate_limiter(settings: Any, context: BuildContext) -> Any:
-    from adapters.ratelimit.redis import RedisRateLimiter
+    from reseller_adapters.ratelimit.redis import RedisRateLimiter
 
     return RedisRateLimiter.from_settings(settings, context)
 

@@ -9,8 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from entrypoints.plugins import PluginError
-from entrypoints.settings import Settings, SettingsError, load_settings
+from reseller_entrypoints.plugins import PluginError
+from reseller_entrypoints.settings import Settings, SettingsError, load_settings
 
 
 def _configure_logging(level: str) -> None:
@@ -50,7 +50,7 @@ def _serve(args: argparse.Namespace) -> int:
     if not os.environ.get("RESELLER_PUBLIC_BASE_URL"):
         os.environ["RESELLER_PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
     uvicorn.run(
-        "entrypoints.http.app:create_app",
+        "reseller_entrypoints.http.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
@@ -62,7 +62,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    from adapters.persistence.sqlalchemy import SqlAlchemyDatabase
+    from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
 
     settings = load_settings()
     _configure_logging(settings.log_level)
@@ -91,8 +91,8 @@ def _redacted(url: str) -> str:
 
 
 def _users_confirm(args: argparse.Namespace) -> int:
-    from entrypoints.bootstrap import build_container
     from reseller_core.errors import NotFound
+    from reseller_entrypoints.bootstrap import build_container
 
     settings = load_settings()
     _configure_logging(settings.log_level)
@@ -114,7 +114,7 @@ def _users_confirm(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    from entrypoints.worker import run_worker
+    from reseller_entrypoints.worker import run_worker
 
     settings = load_settings()
     _configure_logging(settings.log_level)
@@ -145,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _check_adapters(settings: Settings) -> None:
     """Fail before serving (in uvicorn's children, an error would be a traceback per process)."""
-    from entrypoints.bootstrap import check_adapter_names, default_registry
+    from reseller_entrypoints.bootstrap import check_adapter_names, default_registry
 
     check_adapter_names(settings, default_registry())
 

@@ -15,9 +15,6 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
-from entrypoints.bootstrap import Container, build_container
-from entrypoints.plugins import AdapterRegistry
-from entrypoints.settings import Settings, load_settings
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.products import ProductStatus
@@ -31,6 +28,9 @@ from reseller_core.services.results import (
     ResendResult,
     UploadInstruction,
 )
+from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.plugins import AdapterRegistry
+from reseller_entrypoints.settings import Settings, load_settings
 
 SETTLED = frozenset(
     {

@@ -14,8 +14,8 @@ import logging
 import signal
 import sys
 
-from entrypoints.bootstrap import build_container
-from entrypoints.settings import Settings
+from reseller_entrypoints.bootstrap import build_container
+from reseller_entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
 

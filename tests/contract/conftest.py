@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.persistence.sqlalchemy import SqlAlchemyDatabase, upgrade
+from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase, upgrade
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.ai.latency import LatencyAIProvider
-from adapters.ai.offline import OfflineAIProvider
+from reseller_adapters.ai.latency import LatencyAIProvider
+from reseller_adapters.ai.offline import OfflineAIProvider
 from reseller_core.domain.marketplaces import CATALOG
 from reseller_core.domain.runs import SEED_RETRYABLE
 from reseller_core.ports.ai import AIProvider, AIProviderError, Recognition

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from ulid import ULID
 
-from adapters.system import SystemClock, UlidIdFactory
+from reseller_adapters.system import SystemClock, UlidIdFactory
 from reseller_core.domain.ids import is_ulid
 from reseller_core.ports.clock import Clock, IdFactory
 from reseller_core.testing.fakes import DEFAULT_EPOCH, FixedClock, SequentialIds

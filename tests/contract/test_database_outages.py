@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from adapters.persistence.sqlalchemy import SqlAlchemyDatabase
+from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
 from reseller_core.errors import DependencyUnavailable
 from tests.services import postgres_admin, postgres_database
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 from PIL import Image
 
-from adapters.images.offline import OfflineImageEditor
+from reseller_adapters.images.offline import OfflineImageEditor
 from reseller_core.ports.images import ImageEditor
 from reseller_core.testing import FakeImageEditor
 from reseller_core.testing.conformance.image_editor import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.mail.outbox import TAG_HEADER, OutboxMailer
+from reseller_adapters.mail.outbox import TAG_HEADER, OutboxMailer
 from reseller_core.ports.mailer import EmailMessage, Mailer
 from reseller_core.testing.conformance.mailer import MailerConformance
 from reseller_core.testing.fakes import FixedClock, MemoryMailer
@@ -63,7 +63,7 @@ async def test_outbox_file_name_and_log_line(
 ) -> None:
     clock = FixedClock(datetime(2026, 3, 29, 11, 50, 0, 123456, tzinfo=UTC))
     mailer = OutboxMailer(tmp_path / "deep" / "outbox", clock=clock)
-    with caplog.at_level(logging.INFO, logger="adapters.mail.outbox"):
+    with caplog.at_level(logging.INFO, logger="reseller_adapters.mail.outbox"):
         await mailer.send(
             EmailMessage(
                 to="seller@example.test",
@@ -75,7 +75,7 @@ async def test_outbox_file_name_and_log_line(
     (path,) = (tmp_path / "deep" / "outbox").iterdir()
     assert path.name.startswith("20260329T115000123456Z-confirm-email-")
     assert path.suffix == ".eml"
-    (record,) = [r for r in caplog.records if r.name == "adapters.mail.outbox"]
+    (record,) = [r for r in caplog.records if r.name == "reseller_adapters.mail.outbox"]
     line = record.getMessage()
     assert "seller@example.test" in line
     assert "Confirm your email" in line

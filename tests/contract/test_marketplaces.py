@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.marketplaces.builtin import BuiltinMarketplace, builtin_marketplaces
+from reseller_adapters.marketplaces.builtin import BuiltinMarketplace, builtin_marketplaces
 from reseller_core.domain.marketplaces import (
     CATALOG_IDS,
     Marketplace,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.security.argon2 import Argon2PasswordHasher
+from reseller_adapters.security.argon2 import Argon2PasswordHasher
 from reseller_core.ports.security import PasswordHasher
 from reseller_core.testing.conformance.password_hasher import PasswordHasherConformance
 from reseller_core.testing.fakes import PlainPasswordHasher

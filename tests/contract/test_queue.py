@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from adapters.queues.inprocess import InProcessTaskQueue, JobHandler
+from reseller_adapters.queues.inprocess import InProcessTaskQueue, JobHandler
 from reseller_core.ports.queue import Job, TaskQueue
 from reseller_core.testing.conformance.queue import QueueFactory, TaskQueueConformance
 from reseller_core.testing.fakes import RecordingTaskQueue
@@ -208,7 +208,7 @@ async def test_failures_are_logged_with_the_job_name_only(
     queue = InProcessTaskQueue({"explode": explode})
     await queue.start()
     try:
-        with caplog.at_level(logging.INFO, logger="adapters.queues.inprocess"):
+        with caplog.at_level(logging.INFO, logger="reseller_adapters.queues.inprocess"):
             await queue.enqueue(Job("explode", {"token": "s3cr3t-value"}))
             await queue.enqueue(Job("missing", {}))
             await queue.join()

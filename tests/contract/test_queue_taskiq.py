@@ -22,16 +22,16 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from adapters.queues.taskiq_redis import (
+from reseller_adapters.queues.taskiq_redis import (
     CONSUMER_GROUP,
     JobHandler,
     QueueUnavailable,
     TaskiqRedisQueue,
 )
-from entrypoints.plugins import BuildContext
-from entrypoints.settings import load_settings
 from reseller_core.ports.queue import Job, TaskQueue
 from reseller_core.testing.conformance.queue import QueueFactory, TaskQueueConformance
+from reseller_entrypoints.plugins import BuildContext
+from reseller_entrypoints.settings import load_settings
 from tests.services import free_port, unique_prefix
 
 pytestmark = pytest.mark.redis
@@ -135,7 +135,7 @@ async def test_a_dropped_job_is_logged_by_name_never_by_argument_values(
         raise RuntimeError("permanent failure")
 
     queue = make_queue(fx_redis_url, fx_redis_prefix, {"broken": broken}, max_retries=1)
-    caplog.set_level(logging.INFO, logger="adapters.queues.taskiq_redis")
+    caplog.set_level(logging.INFO, logger="reseller_adapters.queues.taskiq_redis")
     await queue.start()
     try:
         await queue.enqueue(Job("broken", {"token": "s3cr3t-value"}))
@@ -344,7 +344,7 @@ async def test_a_job_whose_consumers_keep_dying_is_dropped(
     fetched = await fx_redis.xreadgroup(CONSUMER_GROUP, "ghost-1", {queue.stream: ">"}, count=1)
     message_id = fetched[0][1][0][0]
     await fx_redis.xclaim(queue.stream, CONSUMER_GROUP, "ghost-2", 0, [message_id])
-    caplog.set_level(logging.INFO, logger="adapters.queues.taskiq_redis")
+    caplog.set_level(logging.INFO, logger="reseller_adapters.queues.taskiq_redis")
     await queue.start()
     try:
         await _eventually(lambda: _is_drained(fx_redis, queue.stream), "the job to be dropped")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.ratelimit.memory import MemoryRateLimiter
+from reseller_adapters.ratelimit.memory import MemoryRateLimiter
 from reseller_core.domain.rate_window import SlidingWindowLog, retry_after
 from reseller_core.ports.rate_limit import RateLimiter
 from reseller_core.testing.conformance.rate_limiter import RateLimiterConformance

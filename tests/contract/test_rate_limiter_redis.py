@@ -13,13 +13,13 @@ import pytest
 import redis
 from redis.asyncio import Redis
 
-from adapters.ratelimit.redis import RedisRateLimiter
-from entrypoints.plugins import BuildContext
-from entrypoints.settings import Settings
+from reseller_adapters.ratelimit.redis import RedisRateLimiter
 from reseller_core.errors import DependencyUnavailable
 from reseller_core.ports.rate_limit import RateLimiter
 from reseller_core.testing.conformance.rate_limiter import RateLimiterConformance
 from reseller_core.testing.fakes import FixedClock, SequentialIds
+from reseller_entrypoints.plugins import BuildContext
+from reseller_entrypoints.settings import Settings
 from tests.services import delete_redis_prefix, free_port, unique_prefix
 
 pytestmark = pytest.mark.redis
@@ -155,7 +155,7 @@ async def test_unreachable_redis_is_a_dependency_outage(caplog: pytest.LogCaptur
     )
     limiter = RedisRateLimiter(client, prefix=unique_prefix("ratelimit-down"))
     try:
-        with caplog.at_level(logging.WARNING, logger="adapters.ratelimit.redis"):
+        with caplog.at_level(logging.WARNING, logger="reseller_adapters.ratelimit.redis"):
             with pytest.raises(DependencyUnavailable) as hit_error:
                 await limiter.hit("k", 10, 60)
             with pytest.raises(DependencyUnavailable) as check_error:

@@ -20,16 +20,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from adapters.persistence.sqlalchemy import SqlAlchemyDatabase
-from adapters.persistence.sqlalchemy.migrations import alembic_config
-from adapters.persistence.sqlalchemy.search import (
+from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
+from reseller_adapters.persistence.sqlalchemy.migrations import alembic_config
+from reseller_adapters.persistence.sqlalchemy.search import (
     FTS_TABLE,
     FTS_TOKENIZER,
     narrowing_tsquery,
     parser_keeps_whole,
     search_condition,
 )
-from adapters.persistence.sqlalchemy.tables import PRODUCT_SEARCH_INDEX, products
+from reseller_adapters.persistence.sqlalchemy.tables import PRODUCT_SEARCH_INDEX, products
 from reseller_core.domain.listing_query import (
     ProductListQuery,
     SearchQuery,

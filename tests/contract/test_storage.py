@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 
-from adapters.storage.local import (
+from reseller_adapters.storage.local import (
     InvalidObjectKey,
     LocalObjectStorage,
     LocalUploadRejected,

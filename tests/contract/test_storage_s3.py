@@ -15,16 +15,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from adapters.storage.s3 import (
+from reseller_adapters.storage.s3 import (
     MAX_PRESIGN_SECONDS,
     S3ObjectStorage,
     S3RequestFailed,
     S3StorageNotConfigured,
 )
-from entrypoints.settings import load_settings
 from reseller_core.errors import DependencyUnavailable, StorageUnavailable, UploadSigningFailed
 from reseller_core.ports.storage import ObjectStorage, SignedUpload, StorageError
 from reseller_core.testing.conformance.storage import JPEG_BYTES, ObjectStorageConformance
+from reseller_entrypoints.settings import load_settings
 from tests.services import MotoServer, free_port
 
 PUBLIC_BASE = "https://cdn.example.test/media"
@@ -289,9 +289,9 @@ def test_without_the_extra_the_import_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "aioboto3", None)
-    monkeypatch.delitem(sys.modules, "adapters.storage.s3")
+    monkeypatch.delitem(sys.modules, "reseller_adapters.storage.s3")
     with pytest.raises(ImportError, match=re.escape("install reseller-core[s3]")):
-        importlib.import_module("adapters.storage.s3")
+        importlib.import_module("reseller_adapters.storage.s3")
 
 
 def test_region_auto_is_signable() -> None:
@@ -340,7 +340,7 @@ async def test_logs_hold_no_credentials_or_signatures(
     fx_moto: MotoServer, fx_bucket: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    caplog.set_level(logging.DEBUG, logger="adapters.storage.s3")
+    caplog.set_level(logging.DEBUG, logger="reseller_adapters.storage.s3")
     secret = "moto-secret-" + "x" * 20
     good = moto_storage(fx_moto, fx_bucket, secret_access_key=secret)
     down = S3ObjectStorage(
@@ -365,7 +365,7 @@ async def test_logs_hold_no_credentials_or_signatures(
     finally:
         await good.aclose()
         await down.aclose()
-    assert any(record.name == "adapters.storage.s3" for record in caplog.records)
+    assert any(record.name == "reseller_adapters.storage.s3" for record in caplog.records)
     assert secret not in caplog.text
     assert signed_query(signed.url)["X-Amz-Signature"] not in caplog.text
     assert "X-Amz-Signature" not in caplog.text

@@ -20,9 +20,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from adapters.persistence.sqlalchemy import SqlAlchemyDatabase, migrate
-from adapters.persistence.sqlalchemy.search import include_in_schema_comparison
-from adapters.persistence.sqlalchemy.tables import metadata
+from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase, migrate
+from reseller_adapters.persistence.sqlalchemy.search import include_in_schema_comparison
+from reseller_adapters.persistence.sqlalchemy.tables import metadata
 from reseller_core.errors import DependencyUnavailable
 from reseller_core.ports import UnitOfWorkFactory
 from reseller_core.testing.conformance.unit_of_work import (

@@ -58,7 +58,7 @@ def production_env(
 
 
 class ManagedProcess:
-    """One ``python -m entrypoints.cli ...`` child in its own process group, logging to a file."""
+    """One ``python -m reseller_entrypoints.cli ...`` child in its own process group, logging to a file."""
 
     ready_line = ""
     """The log line the process writes once it is up (``wait_ready`` counts new ones)."""
@@ -95,7 +95,7 @@ class ManagedProcess:
         self._startups_before = self.log().count(self.ready_line) if self.ready_line else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "entrypoints.cli", *self.arguments],
+                [sys.executable, "-m", "reseller_entrypoints.cli", *self.arguments],
                 env=self.environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -23,13 +23,13 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from entrypoints.bootstrap import Container, build_container
-from entrypoints.builtin_adapters import register_builtins
-from entrypoints.http import create_app
-from entrypoints.plugins import AdapterRegistry
-from entrypoints.settings import load_settings
 from reseller_core.ports.storage import ObjectInfo, StorageError
 from reseller_core.testing import MemoryObjectStorage
+from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.builtin_adapters import register_builtins
+from reseller_entrypoints.http import create_app
+from reseller_entrypoints.plugins import AdapterRegistry
+from reseller_entrypoints.settings import load_settings
 from tests.e2e.conftest import outbox_token
 from tests.e2e.server import SECRET_KEY, ServerProcess, WorkerProcess, production_env
 from tests.images import product_photo

@@ -14,12 +14,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from adapters.ai.offline import OfflineAIProvider
-from adapters.images.offline import OfflineImageEditor
-from adapters.marketplaces.builtin import builtin_marketplaces
-from entrypoints.bootstrap import Container, Services
-from entrypoints.http import create_app
-from entrypoints.settings import Settings
+from reseller_adapters.ai.offline import OfflineAIProvider
+from reseller_adapters.images.offline import OfflineImageEditor
+from reseller_adapters.marketplaces.builtin import builtin_marketplaces
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.deps import Deps
@@ -36,6 +33,9 @@ from reseller_core.testing import (
     SequentialIds,
     memory_uow_factory,
 )
+from reseller_entrypoints.bootstrap import Container, Services
+from reseller_entrypoints.http import create_app
+from reseller_entrypoints.settings import Settings
 
 ALLOWED_ORIGIN = "https://app.reseller.test"
 TRUSTED_PROXY = "10.0.0.1"

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.embedded import ResellerCore
 from reseller_core.domain.images import ImageKind, ImageStatus
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import RunStatus
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.errors import EmailNotConfirmed, NotFound
+from reseller_entrypoints.embedded import ResellerCore
 from tests.images import product_photo
 
 

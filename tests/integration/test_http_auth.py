@@ -10,7 +10,7 @@ import pytest
 from litestar import Litestar, Request
 from litestar.testing import AsyncTestClient
 
-from entrypoints.http.dependencies import client_ip
+from reseller_entrypoints.http.dependencies import client_ip
 from tests.integration.conftest import PASSWORD, TRUSTED_PROXY, Account, Fakes
 from tests.integration.openapi_check import assert_documented
 

@@ -7,9 +7,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from entrypoints.bootstrap import Container
-from entrypoints.http import create_app
-from entrypoints.http.cors import merge_vary
+from reseller_entrypoints.bootstrap import Container
+from reseller_entrypoints.http import create_app
+from reseller_entrypoints.http.cors import merge_vary
 from tests.integration.conftest import ALLOWED_ORIGIN
 
 Client = AsyncTestClient[Litestar]

@@ -8,9 +8,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from entrypoints.bootstrap import Container
 from reseller_core.errors import StorageUnavailable, UploadSigningFailed
 from reseller_core.ports import UsageEvent
+from reseller_entrypoints.bootstrap import Container
 from tests.integration.conftest import PASSWORD, Account, Fakes
 
 Client = AsyncTestClient[Litestar]

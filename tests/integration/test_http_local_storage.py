@@ -11,9 +11,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from adapters.storage.local import LocalObjectStorage
-from entrypoints.bootstrap import Container
-from entrypoints.http import create_app
+from reseller_adapters.storage.local import LocalObjectStorage
+from reseller_entrypoints.bootstrap import Container
+from reseller_entrypoints.http import create_app
 from tests.images import product_photo
 from tests.integration.conftest import register
 

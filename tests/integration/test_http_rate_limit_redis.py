@@ -20,10 +20,10 @@ import pytest
 from litestar import Litestar
 from redis.asyncio import Redis
 
-from entrypoints.bootstrap import Container, build_container
-from entrypoints.http import create_app
-from entrypoints.http.dependencies import client_ip
-from entrypoints.settings import Settings, load_settings
+from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.http import create_app
+from reseller_entrypoints.http.dependencies import client_ip
+from reseller_entrypoints.settings import Settings, load_settings
 from tests.integration.conftest import PASSWORD
 from tests.integration.test_http_auth import request_from
 from tests.services import free_port, unique_prefix

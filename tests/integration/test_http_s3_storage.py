@@ -21,10 +21,10 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from adapters.storage.s3 import S3ObjectStorage
-from entrypoints.bootstrap import Container, build_container
-from entrypoints.http import create_app
-from entrypoints.settings import load_settings
+from reseller_adapters.storage.s3 import S3ObjectStorage
+from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.http import create_app
+from reseller_entrypoints.settings import load_settings
 from tests.images import product_photo
 from tests.integration.conftest import Account, register
 from tests.services import MotoServer, free_port

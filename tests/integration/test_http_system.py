@@ -14,9 +14,9 @@ from litestar.testing import AsyncTestClient
 from openapi_spec_validator import validate
 
 import reseller_core
-from entrypoints.bootstrap import Container
-from entrypoints.http import create_app
-from entrypoints.settings import load_settings
+from reseller_entrypoints.bootstrap import Container
+from reseller_entrypoints.http import create_app
+from reseller_entrypoints.settings import load_settings
 from tests.integration.conftest import PASSWORD, Account, Fakes
 from tests.integration.openapi_check import assert_documented
 

@@ -22,18 +22,18 @@ from typing import Any
 
 import pytest
 
-from adapters.system import SystemClock, UlidIdFactory
-from entrypoints.bootstrap import build_container
-from entrypoints.builtin_adapters import register_builtins
-from entrypoints.embedded import ResellerCore
-from entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
-from entrypoints.settings import Settings, load_settings
+from reseller_adapters.system import SystemClock, UlidIdFactory
 from reseller_core.domain.listing_rules import ShapedListing, shape_listing
 from reseller_core.domain.marketplaces import CATALOG_IDS, MarketplaceRules
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import RunStatus
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.ports import ListingResult
+from reseller_entrypoints.bootstrap import build_container
+from reseller_entrypoints.builtin_adapters import register_builtins
+from reseller_entrypoints.embedded import ResellerCore
+from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
+from reseller_entrypoints.settings import Settings, load_settings
 from tests.images import product_photo
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "reseller-example-plugin"
@@ -216,7 +216,7 @@ def test_a_broken_plugin_is_reported_by_name_and_skipped(
 ) -> None:
     registry = AdapterRegistry()
     register_builtins(registry)
-    with caplog.at_level(logging.ERROR, logger="entrypoints.plugins"):
+    with caplog.at_level(logging.ERROR, logger="reseller_entrypoints.plugins"):
         registry.load_entry_points()
 
     assert set(registry.broken) == {"ai_provider:broken", "marketplace:not_callable"}

@@ -21,13 +21,13 @@ import pytest
 import redis
 from redis.asyncio import Redis
 
-from entrypoints.bootstrap import build_container
-from entrypoints.embedded import ResellerCore
-from entrypoints.settings import load_settings
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import RunStatus
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import User
+from reseller_entrypoints.bootstrap import build_container
+from reseller_entrypoints.embedded import ResellerCore
+from reseller_entrypoints.settings import load_settings
 from tests.images import product_photo
 from tests.services import free_port, unique_prefix
 
@@ -66,13 +66,13 @@ def fx_env(fx_postgres_url: str, fx_redis_url: str, tmp_path: Path) -> Iterator[
 
 
 class Worker:
-    """``python -m entrypoints.cli worker`` with its output in a log file."""
+    """``python -m reseller_entrypoints.cli worker`` with its output in a log file."""
 
     def __init__(self, env: Mapping[str, str], log_path: Path) -> None:
         self.log_path = log_path
         with log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "entrypoints.cli", "worker"],
+                [sys.executable, "-m", "reseller_entrypoints.cli", "worker"],
                 cwd=REPO_ROOT,
                 env={**os.environ, **env},
                 stdout=log,
@@ -242,7 +242,7 @@ async def test_a_server_container_only_produces_and_reports_the_queue_ready(
 async def test_a_worker_refuses_the_in_process_queue(tmp_path: Path) -> None:
     result = await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "entrypoints.cli", "worker"],
+        [sys.executable, "-m", "reseller_entrypoints.cli", "worker"],
         cwd=REPO_ROOT,
         env={**os.environ, "RESELLER_DATA_DIR": str(tmp_path), "RESELLER_QUEUE": "inprocess"},
         capture_output=True,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from adapters.marketplaces.builtin import builtin_marketplaces
+from reseller_adapters.marketplaces.builtin import builtin_marketplaces
 from reseller_core.domain.users import User
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.config import CoreConfig

@@ -8,8 +8,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from entrypoints.settings import Settings
 from reseller_core.services.config import CoreConfig
+from reseller_entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.marketplaces import BuiltinMarketplace, builtin_marketplaces
+from reseller_adapters.marketplaces import BuiltinMarketplace, builtin_marketplaces
 from reseller_core.domain.listing_rules import ShapedListing, shape_listing
 from reseller_core.domain.marketplaces import (
     CATALOG,

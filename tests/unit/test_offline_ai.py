@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from PIL import Image, ImageDraw
 
-from adapters.ai import OfflineAIProvider
-from adapters.ai.offline import colour_name
+from reseller_adapters.ai import OfflineAIProvider
+from reseller_adapters.ai.offline import colour_name
 from reseller_core.domain.marketplaces import get_marketplace
 from reseller_core.ports import (
     AIProvider,

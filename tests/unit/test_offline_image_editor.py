@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image, ImageDraw
 
-from adapters.images import OfflineImageEditor
+from reseller_adapters.images import OfflineImageEditor
 from reseller_core.ports import ImageEditor, ImageEditorError
 
 

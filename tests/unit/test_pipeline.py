@@ -18,9 +18,9 @@ import msgspec
 import pytest
 from PIL import Image, ImageDraw
 
-from adapters.ai import OfflineAIProvider
-from adapters.images import OfflineImageEditor
-from adapters.marketplaces import builtin_marketplaces
+from reseller_adapters.ai import OfflineAIProvider
+from reseller_adapters.images import OfflineImageEditor
+from reseller_adapters.marketplaces import builtin_marketplaces
 from reseller_core.domain.artifacts import ArtifactStatus, MarketplaceListing
 from reseller_core.domain.images import ImageKind, ImageStatus, ProductImage
 from reseller_core.domain.products import Product, ProductStatus

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from entrypoints.settings import SettingsError, load_settings
+from reseller_entrypoints.settings import SettingsError, load_settings
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_a_bad_trusted_proxy_is_refused() -> None:
 )
 def test_the_cli_refuses_bad_settings_before_serving(environ: dict[str, str], message: str) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "entrypoints.cli", "serve", "--port", "1"],
+        [sys.executable, "-m", "reseller_entrypoints.cli", "serve", "--port", "1"],
         env={**os.environ, **environ},
         capture_output=True,
         text=True,

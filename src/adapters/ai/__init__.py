@@ -1,5 +1,5 @@
 """AI providers: the offline default; HTTP providers live beside it as optional adapters."""
 
-from adapters.ai.offline import OfflineAIProvider
+from reseller_adapters.ai.offline import OfflineAIProvider
 
 __all__ = ["OfflineAIProvider"]

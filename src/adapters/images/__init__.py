@@ -1,5 +1,5 @@
 """Image editors: the offline (Pillow) default; hosted editors live beside it."""
 
-from adapters.images.offline import OfflineImageEditor
+from reseller_adapters.images.offline import OfflineImageEditor
 
 __all__ = ["OfflineImageEditor"]

@@ -1,5 +1,5 @@
 """Mailers (the ``Mailer`` port)."""
 
-from adapters.mail.outbox import OutboxMailer
+from reseller_adapters.mail.outbox import OutboxMailer
 
 __all__ = ["OutboxMailer"]

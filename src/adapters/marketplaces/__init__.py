@@ -1,5 +1,5 @@
 """Marketplace adapters: the built-in catalogue; third parties register their own."""
 
-from adapters.marketplaces.builtin import BuiltinMarketplace, builtin_marketplaces
+from reseller_adapters.marketplaces.builtin import BuiltinMarketplace, builtin_marketplaces
 
 __all__ = ["BuiltinMarketplace", "builtin_marketplaces"]

@@ -1,5 +1,5 @@
 """Task queues (the ``TaskQueue`` port)."""
 
-from adapters.queues.inprocess import InProcessTaskQueue
+from reseller_adapters.queues.inprocess import InProcessTaskQueue
 
 __all__ = ["InProcessTaskQueue"]

@@ -1,5 +1,5 @@
 """Rate limiters (the ``RateLimiter`` port)."""
 
-from adapters.ratelimit.memory import MemoryRateLimiter
+from reseller_adapters.ratelimit.memory import MemoryRateLimiter
 
 __all__ = ["MemoryRateLimiter"]

@@ -1,5 +1,5 @@
 """Password hashing (the ``PasswordHasher`` port)."""
 
-from adapters.security.argon2 import Argon2PasswordHasher
+from reseller_adapters.security.argon2 import Argon2PasswordHasher
 
 __all__ = ["Argon2PasswordHasher"]

@@ -1,6 +1,6 @@
 """Object storage (the ``ObjectStorage`` port)."""
 
-from adapters.storage.local import (
+from reseller_adapters.storage.local import (
     InvalidObjectKey,
     LocalObjectStorage,
     LocalUploadRejected,

@@ -75,7 +75,7 @@ _SETTING_NAMES: Final = {
 
 
 class S3Settings(Protocol):
-    """The deployment settings this adapter reads (``entrypoints.settings.Settings``)."""
+    """The deployment settings this adapter reads (``reseller_entrypoints.settings.Settings``)."""
 
     @property
     def s3_bucket(self) -> str | None: ...

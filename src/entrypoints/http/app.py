@@ -18,20 +18,20 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from entrypoints.bootstrap import Container, build_container
-from entrypoints.http.app_state import API_OWNERS, CONTAINER, OPENAPI_DOCUMENT
-from entrypoints.http.controllers.auth import AuthController, ConfirmPageController
-from entrypoints.http.controllers.me import MeController
-from entrypoints.http.controllers.products import ProductsController
-from entrypoints.http.controllers.system import DocsController, SystemController
-from entrypoints.http.controllers.uploads_local import LocalStorageController
-from entrypoints.http.cors import CorsMiddleware
-from entrypoints.http.dependencies import SERVICE_DEPENDENCIES
-from entrypoints.http.errors import exception_handlers
-from entrypoints.http.openapi import DOCS_UI_PATH, build_openapi_document, openapi_config
-from entrypoints.http.route_table import api_operations
-from entrypoints.http.security_headers import SecurityHeadersMiddleware
-from entrypoints.settings import Settings, load_settings
+from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.http.app_state import API_OWNERS, CONTAINER, OPENAPI_DOCUMENT
+from reseller_entrypoints.http.controllers.auth import AuthController, ConfirmPageController
+from reseller_entrypoints.http.controllers.me import MeController
+from reseller_entrypoints.http.controllers.products import ProductsController
+from reseller_entrypoints.http.controllers.system import DocsController, SystemController
+from reseller_entrypoints.http.controllers.uploads_local import LocalStorageController
+from reseller_entrypoints.http.cors import CorsMiddleware
+from reseller_entrypoints.http.dependencies import SERVICE_DEPENDENCIES
+from reseller_entrypoints.http.errors import exception_handlers
+from reseller_entrypoints.http.openapi import DOCS_UI_PATH, build_openapi_document, openapi_config
+from reseller_entrypoints.http.route_table import api_operations
+from reseller_entrypoints.http.security_headers import SecurityHeadersMiddleware
+from reseller_entrypoints.settings import Settings, load_settings
 
 API_CONTROLLERS: Final = (SystemController, AuthController, MeController, ProductsController)
 """The API controllers in declaration order: discovery lists their endpoints in this order."""

@@ -6,7 +6,7 @@ from typing import Any, Final
 
 from litestar.datastructures import State
 
-from entrypoints.bootstrap import Container
+from reseller_entrypoints.bootstrap import Container
 
 CONTAINER: Final = "container"
 """The process's Container: built by the start-up hook, or handed in by tests."""

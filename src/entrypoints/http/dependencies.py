@@ -14,12 +14,12 @@ from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
-from entrypoints.bootstrap import Container
-from entrypoints.http.app_state import container_from
-from entrypoints.http.presenters import PublicUrl
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.products import ProductService
 from reseller_core.services.results import AuthContext
+from reseller_entrypoints.bootstrap import Container
+from reseller_entrypoints.http.app_state import container_from
+from reseller_entrypoints.http.presenters import PublicUrl
 
 
 def provide_container(state: State) -> Container:

@@ -19,9 +19,9 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.types import ExceptionHandlersMap
 
-from entrypoints.http.presenters import error_payload
 from reseller_core.errors import DependencyUnavailable, DomainError, RateLimited, Unauthorized
 from reseller_core.ports.storage import StorageError
+from reseller_entrypoints.http.presenters import error_payload
 
 logger = logging.getLogger("reseller.http")
 

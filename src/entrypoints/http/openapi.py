@@ -22,7 +22,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
-from entrypoints.http.route_table import ApiOperation, OperationDoc
+from reseller_entrypoints.http.route_table import ApiOperation, OperationDoc
 
 OPENAPI_VERSION: Final = "3.1.0"
 TITLE: Final = "ResellerIO API"

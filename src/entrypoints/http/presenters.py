@@ -11,7 +11,27 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from entrypoints.http.schemas import (
+from reseller_core.domain.aggregate import ProductView
+from reseller_core.domain.artifacts import (
+    DescriptionDraft,
+    MarketplaceListing,
+    PriceResearch,
+    sort_listings,
+)
+from reseller_core.domain.images import ImageStatus, ProductImage
+from reseller_core.domain.listing_query import ProductListQuery
+from reseller_core.domain.products import ProductTab
+from reseller_core.domain.runs import ProcessingRun
+from reseller_core.domain.users import IssuedToken, User
+from reseller_core.domain.validation import format_money
+from reseller_core.services.results import (
+    FinalizeResult,
+    ProductListResult,
+    ProductWithUploads,
+    ReprocessResult,
+    UploadInstruction,
+)
+from reseller_entrypoints.http.schemas import (
     AccountData,
     AccountResponse,
     DescriptionDraftBody,
@@ -38,26 +58,6 @@ from entrypoints.http.schemas import (
     TokenResponse,
     UploadInstructionBody,
     UserBody,
-)
-from reseller_core.domain.aggregate import ProductView
-from reseller_core.domain.artifacts import (
-    DescriptionDraft,
-    MarketplaceListing,
-    PriceResearch,
-    sort_listings,
-)
-from reseller_core.domain.images import ImageStatus, ProductImage
-from reseller_core.domain.listing_query import ProductListQuery
-from reseller_core.domain.products import ProductTab
-from reseller_core.domain.runs import ProcessingRun
-from reseller_core.domain.users import IssuedToken, User
-from reseller_core.domain.validation import format_money
-from reseller_core.services.results import (
-    FinalizeResult,
-    ProductListResult,
-    ProductWithUploads,
-    ReprocessResult,
-    UploadInstruction,
 )
 
 PublicUrl = Callable[[str], str | None]

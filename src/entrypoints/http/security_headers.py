@@ -17,7 +17,7 @@ from typing import Final
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from entrypoints.http.cors import API_PATH_PREFIX, RawHeaders, header_value
+from reseller_entrypoints.http.cors import API_PATH_PREFIX, RawHeaders, header_value
 
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "

@@ -1,7 +1,7 @@
 """Entry-point factories: the composition root calls ``factory(settings, context)``.
 
-``settings`` is the deployment's ``entrypoints.settings.Settings`` and ``context`` its
-``entrypoints.plugins.BuildContext`` (clock, ids, data directory, shared resources). Settings
+``settings`` is the deployment's ``reseller_entrypoints.settings.Settings`` and ``context`` its
+``reseller_entrypoints.plugins.BuildContext`` (clock, ids, data directory, shared resources). Settings
 of the plugin's own come from its own ``RESELLER_EXAMPLE_*`` environment variables.
 """
 
@@ -14,8 +14,8 @@ from reseller_example_plugin.ai_provider import ExampleAIProvider
 from reseller_example_plugin.vinted import VintedMarketplace
 
 if TYPE_CHECKING:
-    from entrypoints.plugins import BuildContext
-    from entrypoints.settings import Settings
+    from reseller_entrypoints.plugins import BuildContext
+    from reseller_entrypoints.settings import Settings
 
 CURRENCY_VARIABLE = "RESELLER_EXAMPLE_CURRENCY"
 

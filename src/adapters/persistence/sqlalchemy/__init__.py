@@ -9,8 +9,8 @@ Typical use (the composition root does this)::
     await database.dispose()
 """
 
-from adapters.persistence.sqlalchemy.migrations import migrate, upgrade
-from adapters.persistence.sqlalchemy.unit_of_work import (
+from reseller_adapters.persistence.sqlalchemy.migrations import migrate, upgrade
+from reseller_adapters.persistence.sqlalchemy.unit_of_work import (
     SqlAlchemyDatabase,
     SqlAlchemyUnitOfWork,
     async_url,

@@ -22,10 +22,10 @@ from sqlalchemy.engine import Result, Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import Executable
 
-from adapters.persistence.sqlalchemy import mappers as m
-from adapters.persistence.sqlalchemy.column_types import UtcDateTime
-from adapters.persistence.sqlalchemy.search import search_condition
-from adapters.persistence.sqlalchemy.tables import (
+from reseller_adapters.persistence.sqlalchemy import mappers as m
+from reseller_adapters.persistence.sqlalchemy.column_types import UtcDateTime
+from reseller_adapters.persistence.sqlalchemy.search import search_condition
+from reseller_adapters.persistence.sqlalchemy.tables import (
     api_tokens,
     confirmation_tokens,
     processing_runs,
@@ -48,7 +48,7 @@ from reseller_core.errors import Conflict
 from reseller_core.ports.unit_of_work import ProviderCall, UsageEvent
 
 if TYPE_CHECKING:
-    from adapters.persistence.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+    from reseller_adapters.persistence.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
 
 def _columns(table: sa.Table, fields: Sequence[str], prefix: str = "") -> list[sa.Label[Any]]:

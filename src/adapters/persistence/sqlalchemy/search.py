@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.sql.elements import ColumnElement
 
-from adapters.persistence.sqlalchemy.tables import (
+from reseller_adapters.persistence.sqlalchemy.tables import (
     PRODUCT_SEARCH_INDEX,
     PRODUCT_SEARCH_VECTOR,
     products,

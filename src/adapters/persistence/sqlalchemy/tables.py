@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from adapters.persistence.sqlalchemy.column_types import (
+from reseller_adapters.persistence.sqlalchemy.column_types import (
     MONEY,
     PROVIDER_COST,
     SHORT_TEXT,

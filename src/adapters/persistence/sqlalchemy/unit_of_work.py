@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.sql.expression import Executable
 
-from adapters.persistence.sqlalchemy.error_mapping import translated_errors
-from adapters.persistence.sqlalchemy.repositories import (
+from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
+from reseller_adapters.persistence.sqlalchemy.repositories import (
     SqlImageRepository,
     SqlProductRepository,
     SqlRunRepository,
@@ -161,7 +161,7 @@ class SqlAlchemyDatabase:
 
     async def migrate(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` on this database."""
-        from adapters.persistence.sqlalchemy.migrations import migrate
+        from reseller_adapters.persistence.sqlalchemy.migrations import migrate
 
         await migrate(self.engine, revision)
 

@@ -14,11 +14,14 @@ from litestar.enums import MediaType
 from litestar.params import FromQuery
 from litestar.response import Template
 
-from entrypoints.http.bodies import read_json
-from entrypoints.http.dependencies import AUTH_DEPENDENCY
-from entrypoints.http.presenters import account_response, token_response
-from entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
-from entrypoints.http.schemas import (
+from reseller_core.errors import NotFound, RateLimited, ValidationFailed
+from reseller_core.services.accounts import AccountService
+from reseller_core.services.results import AuthContext
+from reseller_entrypoints.http.bodies import read_json
+from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.presenters import account_response, token_response
+from reseller_entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
+from reseller_entrypoints.http.schemas import (
     AccountResponse,
     ResendData,
     ResendResponse,
@@ -26,9 +29,6 @@ from entrypoints.http.schemas import (
     RevokeResponse,
     TokenResponse,
 )
-from reseller_core.errors import NotFound, RateLimited, ValidationFailed
-from reseller_core.services.accounts import AccountService
-from reseller_core.services.results import AuthContext
 
 _STRING: Final = {"type": "string"}
 _MARKETPLACES: Final = {

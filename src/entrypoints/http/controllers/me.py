@@ -7,13 +7,13 @@ from typing import Any, Final
 from litestar import Controller, Request, get, patch
 from litestar.di import NamedDependency
 
-from entrypoints.http.bodies import read_json
-from entrypoints.http.dependencies import AUTH_DEPENDENCY
-from entrypoints.http.presenters import account_response
-from entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
-from entrypoints.http.schemas import AccountResponse
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.results import AuthContext
+from reseller_entrypoints.http.bodies import read_json
+from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.presenters import account_response
+from reseller_entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
+from reseller_entrypoints.http.schemas import AccountResponse
 
 _SELECTED: Final = {
     "type": "array",

@@ -13,9 +13,11 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from entrypoints.http.bodies import read_json
-from entrypoints.http.dependencies import AUTH_DEPENDENCY
-from entrypoints.http.presenters import (
+from reseller_core.services.products import ProductService
+from reseller_core.services.results import AuthContext
+from reseller_entrypoints.http.bodies import read_json
+from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.presenters import (
     PublicUrl,
     finalize_response,
     product_list_response,
@@ -23,16 +25,20 @@ from entrypoints.http.presenters import (
     product_uploads_response,
     reprocess_response,
 )
-from entrypoints.http.route_table import BodyDoc, LinkDoc, OperationDoc, QueryParamDoc, api_doc
-from entrypoints.http.schemas import (
+from reseller_entrypoints.http.route_table import (
+    BodyDoc,
+    LinkDoc,
+    OperationDoc,
+    QueryParamDoc,
+    api_doc,
+)
+from reseller_entrypoints.http.schemas import (
     FinalizeResponse,
     ProductListResponse,
     ProductResponse,
     ProductUploadsResponse,
     ReprocessResponse,
 )
-from reseller_core.services.products import ProductService
-from reseller_core.services.results import AuthContext
 
 LIST_QUERY: Final = (
     QueryParamDoc(

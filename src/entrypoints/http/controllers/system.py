@@ -13,11 +13,12 @@ from litestar.enums import MediaType
 from litestar.response import Template
 
 import reseller_core
-from entrypoints.bootstrap import Container
-from entrypoints.http.app_state import OPENAPI_DOCUMENT, api_owners_from
-from entrypoints.http.openapi import DOCS_UI_PATH, OPENAPI_PATH, build_openapi_document
-from entrypoints.http.route_table import OperationDoc, api_doc, api_operations
-from entrypoints.http.schemas import (
+from reseller_core.errors import DependencyUnavailable
+from reseller_entrypoints.bootstrap import Container
+from reseller_entrypoints.http.app_state import OPENAPI_DOCUMENT, api_owners_from
+from reseller_entrypoints.http.openapi import DOCS_UI_PATH, OPENAPI_PATH, build_openapi_document
+from reseller_entrypoints.http.route_table import OperationDoc, api_doc, api_operations
+from reseller_entrypoints.http.schemas import (
     DiscoveryData,
     DiscoveryResponse,
     EndpointBody,
@@ -26,7 +27,6 @@ from entrypoints.http.schemas import (
     ReadinessData,
     ReadinessResponse,
 )
-from reseller_core.errors import DependencyUnavailable
 
 logger = logging.getLogger("reseller.http")
 

@@ -15,9 +15,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Stream
 
-from adapters.storage.local import LocalObjectStorage, LocalUploadRejected
-from entrypoints.bootstrap import Container
-from entrypoints.http.errors import error_response
+from reseller_adapters.storage.local import LocalObjectStorage, LocalUploadRejected
+from reseller_entrypoints.bootstrap import Container
+from reseller_entrypoints.http.errors import error_response
 
 FILE_CACHE_CONTROL: Final = "public, max-age=3600"
 """Object keys are unique per upload (a new photo gets a new key), so caching is safe."""

@@ -7,7 +7,7 @@ in the wheel (``env.py``, ``script.py.mako`` and ``versions/``).
 
 To write a new revision against a scratch database::
 
-    python -c "from adapters.persistence.sqlalchemy.migrations import revision; \\
+    python -c "from reseller_adapters.persistence.sqlalchemy.migrations import revision; \\
         revision('sqlite+aiosqlite:///scratch.db', 'add widgets')"
 """
 
@@ -21,7 +21,7 @@ from alembic.config import Config
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.persistence.sqlalchemy.error_mapping import translated_errors
+from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
 
@@ -55,7 +55,7 @@ async def migrate(url: str | URL | AsyncEngine, revision: str = "head") -> None:
     ``url`` may be an engine already configured by ``create_engine_for``; otherwise one is
     created (with the same SQLite set-up as the application) and disposed of afterwards.
     """
-    from adapters.persistence.sqlalchemy.unit_of_work import create_engine_for
+    from reseller_adapters.persistence.sqlalchemy.unit_of_work import create_engine_for
 
     engine = url if isinstance(url, AsyncEngine) else create_engine_for(url)
     try:
@@ -74,7 +74,7 @@ def upgrade(url: str | URL, revision: str = "head") -> None:
 
 def revision(url: str, message: str) -> None:
     """Autogenerate a new revision from the difference between ``tables.py`` and ``url``."""
-    from adapters.persistence.sqlalchemy.unit_of_work import async_url
+    from reseller_adapters.persistence.sqlalchemy.unit_of_work import async_url
 
     command.revision(
         alembic_config(url=async_url(url).render_as_string(hide_password=False)),

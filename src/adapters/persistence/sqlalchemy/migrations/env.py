@@ -17,8 +17,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from adapters.persistence.sqlalchemy.search import include_in_schema_comparison
-from adapters.persistence.sqlalchemy.tables import metadata
+from reseller_adapters.persistence.sqlalchemy.search import include_in_schema_comparison
+from reseller_adapters.persistence.sqlalchemy.tables import metadata
 
 config = context.config
 target_metadata = metadata
@@ -38,7 +38,7 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_on_url(url: str) -> None:
-    from adapters.persistence.sqlalchemy.unit_of_work import create_engine_for
+    from reseller_adapters.persistence.sqlalchemy.unit_of_work import create_engine_for
 
     engine = create_engine_for(url)
     try:
