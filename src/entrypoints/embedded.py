@@ -67,11 +67,10 @@ class ResellerCore:
         open; with ``run_worker`` the in-process worker processes runs in the background.
         """
         if settings is None:
-            settings = load_settings(
-                data_dir=data_dir,
-                **({"database_url": database_url} if database_url else {}),
-                **overrides,
-            )
+            chosen: dict[str, object] = {"data_dir": data_dir}
+            if database_url:
+                chosen["database_url"] = database_url
+            settings = load_settings(None, **chosen, **overrides)
         container = await build_container(settings, registry=registry)
         await container.start(run_worker=run_worker)
         return cls(container)

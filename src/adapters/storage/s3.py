@@ -36,10 +36,10 @@ from typing import Any, Final, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 try:
-    import aioboto3  # type: ignore[import-untyped]
+    import aioboto3
     import aiohttp
-    import botocore.exceptions as botocore_errors  # type: ignore[import-untyped]
-    from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
+    import botocore.exceptions as botocore_errors
+    from aiobotocore.config import AioConfig
 except ImportError as error:
     raise ImportError("The S3 storage adapter needs aioboto3: install reseller-core[s3]") from error
 

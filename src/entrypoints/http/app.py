@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Final
 
-import swagger_ui_bundle  # type: ignore[import-untyped]
+import swagger_ui_bundle
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.plugins.jinja import JinjaTemplateEngine
