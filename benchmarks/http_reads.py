@@ -1,21 +1,21 @@
-"""Read throughput of the two hot endpoints beside their floors, on a real pinned server.
+"""Read throughput of the two hot endpoints beside the floor, on real pinned servers.
 
-One server process (``benchmarks.serve``, pinned to one core) serves, in the same run:
+Two server processes, both pinned to the same core, serve in the same run:
 
-- ``GET /api/v1/products/:id``: the full product (6 images, 12 listings);
-- ``GET /api/v1/products?page_size=50``: the first page of the 10,000-product catalogue;
-- the bare floor of each: the exact bytes that endpoint answered, from memory;
-- the one-row floor: one product row by primary key through the same unit of work.
+- the *floor* (``benchmarks.floor_app``): a minimal Litestar app that is not ours, one
+  ORM ``session.get`` of a 15-column row from a 10,000-row SQLite table (random ids);
+- our app (``benchmarks.bench_app``): ``GET /api/v1/products/:id`` (the full product: 6
+  images, 12 listings), ``GET /api/v1/products?page_size=50`` (the first page of the
+  10,000-product catalogue), and the bare floor of each: the exact bytes that endpoint
+  answered, from memory (server, framework and response size only).
 
-The load generator runs in this process, pinned to the other core. Endpoints are measured
-in rounds (each round runs every endpoint once, with its own warm-up), so a disturbance
-on the machine hits all of them alike; a figure is the median of its rounds' throughput
-and the percentiles of all its rounds' latencies pooled.
+wrk runs pinned to the other core. Endpoints are measured in rounds (each round runs every
+endpoint once, after its own warm-up), so a disturbance on the machine hits all of them
+alike; a figure is the median of its rounds' throughput and the worst of its rounds' p99.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import statistics
 import urllib.request
@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks.dataset import ReadDataset
-from benchmarks.load_generator import LoadResult, run_load
+from benchmarks.floor_app import DATABASE_ENV, ROWS, seed
 from benchmarks.server_process import BenchServer
+from benchmarks.wrk import WrkResult, run_wrk
 
 LIST_PAGE_SIZE = 50
+FLOOR = "floor"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +38,15 @@ class LoadSettings:
     warmup_s: float
     duration_s: float
     rounds: int
-    max_requests: int
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     name: str
+    server: BenchServer
     path: str
-    token: str
+    token: str | None = None
+    random_ids: tuple[str, int] | None = None
 
 
 @dataclass(slots=True)
@@ -52,31 +55,20 @@ class EndpointFigure:
 
     name: str
     path: str
-    rounds: list[LoadResult] = field(default_factory=list)
+    rounds: list[WrkResult] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
         return statistics.median(result.rps for result in self.rounds)
 
-    def _pooled(self, share: float) -> float:
-        pooled = LoadResult(
-            path=self.path,
-            connections=0,
-            elapsed_s=1.0,
-            latencies_ns=[ns for result in self.rounds for ns in result.latencies_ns],
-            errors=0,
-            client_cpu_s=0.0,
-            response_bytes=0,
-        )
-        return pooled.percentile_ms(share)
-
     @property
     def p50_ms(self) -> float:
-        return self._pooled(0.50)
+        return statistics.median(result.p50_ms for result in self.rounds)
 
     @property
     def p99_ms(self) -> float:
-        return self._pooled(0.99)
+        """The worst round's p99: a tail is not averaged away."""
+        return max(result.p99_ms for result in self.rounds)
 
     @property
     def errors(self) -> int:
@@ -92,8 +84,7 @@ class EndpointFigure:
 
     @property
     def response_bytes(self) -> int:
-        first = self.rounds[0]
-        return first.response_bytes // max(1, first.requests)
+        return self.rounds[0].response_bytes
 
 
 @dataclass(slots=True)
@@ -102,7 +93,7 @@ class ReadFigures:
     product_bytes: int
     list_bytes: int
 
-    def ratio(self, endpoint: str, floor: str) -> float:
+    def ratio(self, endpoint: str, floor: str = FLOOR) -> float:
         return self.endpoints[endpoint].rps / self.endpoints[floor].rps
 
 
@@ -134,6 +125,34 @@ def _check_payloads(product: bytes, page: bytes, dataset: ReadDataset) -> None:
         raise RuntimeError(f"the catalogue has {data['pagination']['total_count']} products")
 
 
+def floor_database(data_dir: Path) -> Path:
+    """The floor's SQLite file in ``data_dir``, seeded once."""
+    import asyncio
+
+    path = data_dir / "floor.sqlite3"
+    if not path.exists():
+        asyncio.run(seed(str(path)))
+    return path
+
+
+def measure(endpoint: Endpoint, load: LoadSettings, client_cpu: int | None) -> WrkResult:
+    """One warm-up run, then one measured run of wrk against ``endpoint``."""
+    headers = [("Authorization", f"Bearer {endpoint.token}")] if endpoint.token else []
+    url = endpoint.server.base_url + endpoint.path
+    common = {
+        "connections": load.connections,
+        "headers": headers,
+        "random_ids": endpoint.random_ids,
+        "cpu": client_cpu,
+    }
+    if load.warmup_s > 0:
+        run_wrk(url, duration_s=load.warmup_s, **common)  # type: ignore[arg-type]
+    result = run_wrk(url, duration_s=load.duration_s, **common)  # type: ignore[arg-type]
+    if result.requests == 0:
+        raise RuntimeError(f"{endpoint.name}: no request completed in {load.duration_s:.0f} s")
+    return result
+
+
 def measure_reads(
     database_url: str,
     data_dir: Path,
@@ -141,11 +160,18 @@ def measure_reads(
     load: LoadSettings,
     *,
     server_cpu: int,
+    client_cpu: int | None,
     extra_env: Mapping[str, str] | None = None,
 ) -> ReadFigures:
-    """Start the pinned server on ``database_url`` and measure every endpoint in rounds."""
+    """Start the pinned servers and measure every endpoint in interleaved rounds."""
     env = {"RESELLER_DATABASE_URL": database_url, **(extra_env or {})}
-    with BenchServer(data_dir, env, cpu=server_cpu) as server:
+    floor_env = {DATABASE_ENV: str(floor_database(data_dir))}
+    with (
+        BenchServer(data_dir, env, cpu=server_cpu) as server,
+        BenchServer(
+            data_dir, floor_env, cpu=server_cpu, app="floor", ready_path="/rows/1"
+        ) as floor,
+    ):
         product_path = f"/api/v1/products/{dataset.product_id}"
         list_path = f"/api/v1/products?page_size={LIST_PAGE_SIZE}"
         product = _fetch(server, product_path, dataset.product_token)
@@ -154,32 +180,14 @@ def measure_reads(
         _store_bare(server, "product", product)
         _store_bare(server, "list", page)
         endpoints = [
-            Endpoint("product", product_path, dataset.product_token),
-            Endpoint("product bare floor", "/_bench/bare/product", dataset.product_token),
-            Endpoint(
-                "one-row floor", f"/_bench/one-row/{dataset.product_id}", dataset.product_token
-            ),
-            Endpoint("list", list_path, dataset.catalogue_token),
-            Endpoint("list bare floor", "/_bench/bare/list", dataset.catalogue_token),
+            Endpoint(FLOOR, floor, "/rows/1", random_ids=("/rows/", ROWS)),
+            Endpoint("product", server, product_path, dataset.product_token),
+            Endpoint("product bare floor", server, "/_bench/bare/product"),
+            Endpoint("list", server, list_path, dataset.catalogue_token),
+            Endpoint("list bare floor", server, "/_bench/bare/list"),
         ]
         figures = {e.name: EndpointFigure(e.name, e.path) for e in endpoints}
         for _ in range(load.rounds):
             for endpoint in endpoints:
-                result = asyncio.run(
-                    run_load(
-                        server.host,
-                        server.port,
-                        endpoint.path,
-                        headers={"Authorization": f"Bearer {endpoint.token}"},
-                        connections=load.connections,
-                        warmup_s=load.warmup_s,
-                        duration_s=load.duration_s,
-                        max_requests=load.max_requests,
-                    )
-                )
-                if result.requests == 0:
-                    raise RuntimeError(
-                        f"{endpoint.name}: no request completed in {load.duration_s:.0f} s"
-                    )
-                figures[endpoint.name].rounds.append(result)
+                figures[endpoint.name].rounds.append(measure(endpoint, load, client_cpu))
     return ReadFigures(endpoints=figures, product_bytes=len(product), list_bytes=len(page))

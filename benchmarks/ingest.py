@@ -45,6 +45,14 @@ class IngestResult:
     completed: int
     failed: int
     elapsed_s: float
+    provider_latency_s: float = 0.0
+    """Simulated latency of every AI provider call (``RESELLER_AI_LATENCY_S``)."""
+    concurrency: int = 2
+    """Runs one process works on at once (``RESELLER_WORKER_CONCURRENCY``)."""
+    workers: int = 1
+    """Worker processes (taskiq) or 1 (the in-process queue)."""
+    get_p99_ms: float | None = None
+    """p99 of ``GET /products/:id`` measured while the ingest ran, when measured."""
 
     @property
     def per_minute(self) -> float:

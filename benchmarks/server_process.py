@@ -22,15 +22,25 @@ def free_port() -> int:
 
 
 class BenchServer:
-    """``python -m benchmarks.serve`` on a free loopback port, with its own log file."""
+    """``python -m benchmarks.serve`` (our app, or the floor) on a free loopback port."""
 
     host = "127.0.0.1"
 
-    def __init__(self, data_dir: Path, env: Mapping[str, str], cpu: int) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        env: Mapping[str, str],
+        cpu: int,
+        *,
+        app: str = "bench",
+        ready_path: str = "/api/v1/health",
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
         self.base_url = f"http://{self.host}:{self.port}"
         self.cpu = cpu
+        self.app = app
+        self.ready_path = ready_path
         self.env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join(
@@ -42,7 +52,7 @@ class BenchServer:
             "RESELLER_AUTO_MIGRATE": "false",
             **env,
         }
-        self.log_path = data_dir / f"server-{self.port}.log"
+        self.log_path = data_dir / f"{app}-server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> BenchServer:
@@ -56,6 +66,8 @@ class BenchServer:
                     str(self.port),
                     "--cpu",
                     str(self.cpu),
+                    "--app",
+                    self.app,
                 ],
                 cwd=REPO_ROOT,
                 env=self.env,
@@ -67,7 +79,9 @@ class BenchServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the benchmark server exited early:\n{self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.base_url}/api/v1/health", timeout=1) as reply:
+                with urllib.request.urlopen(
+                    f"{self.base_url}{self.ready_path}", timeout=1
+                ) as reply:
                     if reply.status == 200:
                         return self
             except OSError:

@@ -1,9 +1,9 @@
 """The benchmark run: for each engine a fresh database, the data, then every measurement.
 
 Per engine (``sqlite``, ``postgres``): seed the full product and the 10,000-product
-catalogue, count SQL statements per request, measure the reads beside their floors, then
-ingest with the in-process queue and with taskiq/Redis. The server (or the ingesting
-process) is pinned to the first available core and the load generator to the second.
+catalogue, count SQL statements per request, measure the reads beside the floor app with
+wrk, then ingest with the in-process queue and with taskiq/Redis. The server (or the
+ingesting process) is pinned to the first available core and wrk to the second.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from benchmarks.ingest import IngestResult
 from benchmarks.report import EngineReport, render
 from benchmarks.server_process import REPO_ROOT
 from benchmarks.sql_statements import count_statements
+from benchmarks.wrk import WrkMissing, wrk_path
 
 PARTS = ("statements", "reads", "ingest", "taskiq")
 ENGINES = ("sqlite", "postgres")
@@ -47,7 +48,10 @@ WORKER_START_TIMEOUT_S = 60.0
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Measure read throughput beside its floors, SQL per request and ingest.",
+        description=(
+            "Measure read throughput beside the floor app (with wrk), SQL per request and "
+            "ingest. wrk must be installed: apt-get install -y wrk."
+        ),
     )
     parser.add_argument("--quick", action="store_true", help="one short round, fewer products")
     parser.add_argument(
@@ -59,8 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rounds", type=int, help="rounds per endpoint (default 3, quick 1)")
     parser.add_argument("--duration", type=float, help="seconds measured per endpoint and round")
     parser.add_argument("--warmup", type=float, help="seconds of warm-up before each measurement")
-    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
-    parser.add_argument("--max-requests", type=int, default=200_000, help="per measurement")
+    parser.add_argument("--connections", type=int, default=32, help="keep-alive connections of wrk")
     parser.add_argument("--ingest-products", type=int, help="products per ingest measurement")
     parser.add_argument("--catalogue", type=int, default=CATALOGUE_SIZE, help="products listed")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
@@ -228,9 +231,9 @@ def _measure_engine(
                     warmup_s=args.warmup,
                     duration_s=args.duration,
                     rounds=args.rounds,
-                    max_requests=args.max_requests,
                 ),
                 server_cpu=server_cpu,
+                client_cpu=client_cpu,
             )
         if "ingest" in parts:
             _log(f"{engine}: ingesting {args.ingest_products} products (in-process queue)")
@@ -296,6 +299,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.disable(logging.INFO)
     engines = _split(args.engines, ENGINES, "--engines")
     parts = _split(args.only, PARTS, "--only")
+    if "reads" in parts:
+        try:
+            wrk_path()
+        except WrkMissing as error:
+            print(f"python -m benchmarks: {error}", file=sys.stderr)
+            return 2
     server_cpu, client_cpu = _cores()
     if client_cpu is not None:
         os.sched_setaffinity(0, {client_cpu})
@@ -307,9 +316,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             reports.append(_measure_engine(engine, parts, args, Path(workdir)))
     header = [
         f"- machine: {os.cpu_count()} cores ({_cpu_model()}), Python {platform.python_version()}",
-        f"- server pinned to core {server_cpu}; load generator on core "
+        f"- servers (ours and the floor app) pinned to core {server_cpu}; wrk on core "
         + (f"{client_cpu}" if client_cpu is not None else f"{server_cpu} too (one core only)"),
-        f"- {args.connections} keep-alive connections; {args.rounds} round(s) of "
+        f"- wrk, 1 thread, {args.connections} keep-alive connections; {args.rounds} round(s) of "
         f"{args.warmup:g} s warm-up + {args.duration:g} s per endpoint",
         f"- catalogue: {args.catalogue} products; ingest: {args.ingest_products} products, "
         "2 photos each",
@@ -336,7 +345,7 @@ def _as_json(reports: Sequence[EngineReport], header: Sequence[str]) -> dict[str
                 "requests": figure.requests,
                 "errors": figure.errors,
                 "rounds_rps": [result.rps for result in figure.rounds],
-                "load_generator_cpu": figure.client_share,
+                "wrk_cpu": figure.client_share,
             }
             for name, figure in report.reads.endpoints.items()
         }

@@ -49,6 +49,12 @@ def _serve(args: argparse.Namespace) -> int:
         )
     if not os.environ.get("RESELLER_PUBLIC_BASE_URL"):
         os.environ["RESELLER_PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
+    from reseller_entrypoints.http.server_options import server_protocols
+
+    protocols = server_protocols()
+    logging.getLogger(__name__).info(
+        "serving on the %s event loop with the %s HTTP parser", protocols.loop, protocols.http
+    )
     uvicorn.run(
         "reseller_entrypoints.http.app:create_app",
         factory=True,
@@ -57,6 +63,8 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level.lower(),
         proxy_headers=False,
+        loop=protocols.loop,
+        http=protocols.http,
     )
     return 0
 
