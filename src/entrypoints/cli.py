@@ -9,25 +9,16 @@ import os
 import sys
 from collections.abc import Sequence
 
+from reseller_entrypoints.logging_setup import configure_logging
 from reseller_entrypoints.plugins import PluginError
 from reseller_entrypoints.settings import Settings, SettingsError, load_settings
-
-
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # Alembic narrates every plugin it loads at INFO; keep start-up logs about our software.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
-    # taskiq's DEBUG lines print every job's arguments; our own lines name jobs only.
-    logging.getLogger("taskiq").setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = load_settings()
-    _configure_logging(settings.log_level)
+    log_config = configure_logging(settings)
     if args.workers > 1 and settings.queue == "inprocess":
         print(
             "reseller serve: --workers > 1 needs a shared queue (RESELLER_QUEUE=taskiq) "
@@ -62,6 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
+        log_config=log_config,
         proxy_headers=False,
         loop=protocols.loop,
         http=protocols.http,
@@ -73,7 +65,7 @@ def _migrate(args: argparse.Namespace) -> int:
     from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
 
     settings = load_settings()
-    _configure_logging(settings.log_level)
+    configure_logging(settings)
 
     async def run() -> None:
         database = SqlAlchemyDatabase(settings.resolved_database_url)
@@ -103,7 +95,7 @@ def _users_confirm(args: argparse.Namespace) -> int:
     from reseller_entrypoints.bootstrap import build_container
 
     settings = load_settings()
-    _configure_logging(settings.log_level)
+    configure_logging(settings)
 
     async def run() -> int:
         container = await build_container(settings)
@@ -125,7 +117,7 @@ def _worker(args: argparse.Namespace) -> int:
     from reseller_entrypoints.worker import run_worker
 
     settings = load_settings()
-    _configure_logging(settings.log_level)
+    configure_logging(settings)
     return run_worker(settings)
 
 

@@ -59,10 +59,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     worker_concurrency: int = 2
     sweep_interval_s: float = 30.0
     log_level: str = "INFO"
+    """Level of our own loggers (and uvicorn's): DEBUG, INFO, WARNING, ERROR."""
+    log_format: str = "text"
+    """``text``: ``key=value`` lines for a terminal; ``json``: one JSON object per line."""
+    log_libraries_level: str = "WARNING"
+    """Cap on third-party libraries' loggers (botocore, taskiq, SQLAlchemy, ...); DEBUG to
+    see them."""
     core: CoreConfig = msgspec.field(default_factory=CoreConfig)
 
     def __post_init__(self) -> None:
-        """Refuse a bad proxy entry: ignored, it would put all its clients in one rate bucket."""
+        """Refuse a bad proxy entry (ignored, it would put all its clients in one rate
+        bucket) and a log setting the logging setup cannot honour."""
+        if self.log_format not in ("text", "json"):
+            raise ValueError(f"log_format: {self.log_format!r} is not one of text, json")
+        for name in ("log_level", "log_libraries_level"):
+            value = getattr(self, name)
+            if value.upper() not in ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"):
+                raise ValueError(
+                    f"{name}: {value!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+                )
         for entry in self.trusted_proxies:
             try:
                 ipaddress.ip_network(entry.strip(), strict=False)

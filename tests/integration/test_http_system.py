@@ -428,3 +428,12 @@ async def test_app_builds_starts_and_closes_its_own_container(tmp_path: Path) ->
         missing = await client.get("/files/users/none/originals/x.jpg")
         assert missing.status_code == 404
         assert missing.json()["error"]["code"] == "not_found"
+
+
+async def test_every_response_carries_a_request_id(fx_client: Client) -> None:
+    generated = await fx_client.get("/api/v1/health")
+    assert re.fullmatch(r"[0-9a-f]{32}", generated.headers["x-request-id"])
+    kept = await fx_client.get("/api/v1/health", headers={"X-Request-ID": "edge-7f3a9c21"})
+    assert kept.headers["x-request-id"] == "edge-7f3a9c21"
+    replaced = await fx_client.get("/api/v1/health", headers={"X-Request-ID": "bad id; drop"})
+    assert re.fullmatch(r"[0-9a-f]{32}", replaced.headers["x-request-id"])

@@ -29,6 +29,7 @@ from reseller_entrypoints.http.cors import CorsMiddleware
 from reseller_entrypoints.http.dependencies import SERVICE_DEPENDENCIES
 from reseller_entrypoints.http.errors import exception_handlers
 from reseller_entrypoints.http.openapi import DOCS_UI_PATH, build_openapi_document, openapi_config
+from reseller_entrypoints.http.request_ids import RequestIdMiddleware
 from reseller_entrypoints.http.route_table import api_operations
 from reseller_entrypoints.http.security_headers import SecurityHeadersMiddleware
 from reseller_entrypoints.settings import Settings, load_settings
@@ -101,10 +102,15 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         openapi_config=openapi_config(),
         template_config=TemplateConfig(directory=_HERE / "templates", engine=JinjaTemplateEngine),
         request_max_body_size=JSON_BODY_LIMIT,
+        # Logging is configured once per process (reseller_entrypoints.logging_setup);
+        # Litestar's default would add a second root handler with its own format.
+        logging_config=None,
         debug=False,
     )
-    app.asgi_handler = SecurityHeadersMiddleware(
-        CorsMiddleware(app.asgi_handler, resolved_settings.allowed_origins),
-        hsts=resolved_settings.public_base_url.startswith("https://"),
+    app.asgi_handler = RequestIdMiddleware(
+        SecurityHeadersMiddleware(
+            CorsMiddleware(app.asgi_handler, resolved_settings.allowed_origins),
+            hsts=resolved_settings.public_base_url.startswith("https://"),
+        )
     )
     return app
