@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 READINESS_TIMEOUT_S = 3.0
 """How long one readiness probe may take before its dependency counts as unavailable."""
 
+TEMP_UPLOAD_SWEEP_INTERVAL_S = 600.0
+"""How often a process serving local uploads deletes abandoned temporary upload files."""
+TEMP_UPLOAD_SWEEPER = "temporary-upload-sweeper"
+"""Name of the task that does it (every process with local storage runs one)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Services:
@@ -74,6 +79,15 @@ class Container:
         self._started = True
         if self.settings.auto_migrate if migrate is None else migrate:
             await self.database.migrate()
+        if self.local_storage is not None:
+            # Uploads stream into the storage's temporary folder: a process killed mid-upload
+            # leaves its file there, so every process that serves uploads sweeps them.
+            await self._sweep_temporary_uploads()
+            self._tasks.append(
+                asyncio.create_task(
+                    self._sweep_temporary_uploads_forever(), name=TEMP_UPLOAD_SWEEPER
+                )
+            )
         in_process = self.settings.queue == "inprocess"
         if run_worker is None:
             run_worker = in_process
@@ -88,6 +102,17 @@ class Container:
             except Exception:
                 log.exception("start-up sweep failed; the periodic sweeper will retry")
             self._tasks.append(asyncio.create_task(self._sweep_forever()))
+
+    async def _sweep_temporary_uploads(self) -> None:
+        try:
+            await asyncio.to_thread(self.local_storage.sweep_temporary)
+        except OSError:
+            log.exception("sweeping abandoned temporary upload files failed; will retry")
+
+    async def _sweep_temporary_uploads_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TEMP_UPLOAD_SWEEP_INTERVAL_S)
+            await self._sweep_temporary_uploads()
 
     async def _sweep_forever(self) -> None:
         interval = max(0.05, self.settings.sweep_interval_s)

@@ -26,13 +26,13 @@ def _inprocess_queue(settings: Any, context: BuildContext) -> Any:
 def _offline_ai(settings: Any, context: BuildContext) -> Any:
     from reseller_adapters.ai.offline import OfflineAIProvider
 
-    return OfflineAIProvider()
+    return OfflineAIProvider(max_image_pixels=settings.max_image_pixels)
 
 
 def _offline_image_editor(settings: Any, context: BuildContext) -> Any:
     from reseller_adapters.images.offline import OfflineImageEditor
 
-    return OfflineImageEditor()
+    return OfflineImageEditor(max_image_pixels=settings.max_image_pixels)
 
 
 def _memory_rate_limiter(settings: Any, context: BuildContext) -> Any:

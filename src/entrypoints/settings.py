@@ -29,6 +29,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ai_latency_s: float = 0.0
     """Simulated latency added to every AI call (demos, crash-recovery tests)."""
     image_editor: str = "offline"
+    max_image_pixels: int = 50_000_000
+    """Largest image (width x height, read from its header) the image adapters decode; larger
+    uploads are refused as invalid images before decoding. Sized for phone photos (48 Mpx)."""
     rate_limiter: str = "memory"
     mailer: str = "outbox"
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -25,7 +25,7 @@ from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import RunStatus
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import User
-from reseller_entrypoints.bootstrap import build_container
+from reseller_entrypoints.bootstrap import TEMP_UPLOAD_SWEEPER, build_container
 from reseller_entrypoints.embedded import ResellerCore
 from reseller_entrypoints.settings import load_settings
 from tests.images import product_photo
@@ -233,7 +233,8 @@ async def test_a_server_container_only_produces_and_reports_the_queue_ready(
     try:
         await container.start()
         assert not container.queue.running
-        assert container._tasks == []
+        # Local storage's temporary-file sweeper is the only background task: no run sweeper.
+        assert [task.get_name() for task in container._tasks] == [TEMP_UPLOAD_SWEEPER]
         assert (await container.readiness())["queue"] == "ok"
     finally:
         await container.close()

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import colorsys
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
 from typing import Any, Final
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image
 
+from reseller_adapters.image_decoding import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    DecodedImage,
+    decode_bounded,
+)
 from reseller_core.ports import (
     AIProviderError,
     DescriptionResult,
@@ -35,12 +38,12 @@ from reseller_core.ports import (
 )
 from reseller_core.ports.ai import INVALID_IMAGE
 
-DECODABLE_FORMATS: Final = ("JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF")
-"""Pillow format names accepted as uploads (Q-M1 allow-list; MPO is a phone JPEG; HEIF
-only decodes when a HEIF plugin such as pillow-heif is installed)."""
-
 SAMPLE_SIZE: Final = 64
 """Colour statistics are computed on a copy downscaled to fit this box: cheap and stable."""
+
+DECODE_SIDE: Final = 4 * SAMPLE_SIZE
+"""Images are decoded at the smallest scale whose longer side is still at least this: a
+48 Mpx JPEG decodes at 1/8 scale, and the sample is then made from that copy."""
 
 ALPHA_VISIBLE: Final = 128
 """Pixels less opaque than this are ignored (the transparent part of a cut-out)."""
@@ -252,50 +255,22 @@ def _measure_colour(
     )
 
 
-@cache
-def _open_formats() -> tuple[str, ...]:
-    """The allowed formats this Pillow can open, registering pillow-heif when installed.
+def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> DecodedImage:
+    """Decode ``data`` upright at the small scale colour sampling needs, within the budget.
 
-    ``Image.open(formats=...)`` fails on a name whose plugin is not loaded, so the list is
-    filtered after ``Image.init()`` has loaded every plugin (once per process).
+    The full-resolution size is still reported (read from the header); pixels above
+    ``max_pixels`` are refused before decoding. Raises ``ValueError`` with the reason when
+    the bytes are not such an image.
     """
-    try:
-        from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
-    except ImportError:
-        pass
-    else:
-        register_heif_opener()
-    Image.init()
-    return tuple(name for name in DECODABLE_FORMATS if name in Image.OPEN)
+    return decode_bounded(data, max_pixels=max_pixels, max_side=DECODE_SIDE)
 
 
-def decode_image(data: bytes) -> Image.Image:
-    """Open and fully decode ``data`` as an allowed image type, upright (EXIF orientation).
-
-    ``load()`` is what rejects a truncated file (``verify()`` does not), and
-    ``Image.MAX_IMAGE_PIXELS`` is kept so a decompression bomb is refused, not decoded.
-    Raises ``ValueError`` with the reason when the bytes are not such an image.
-    """
-    try:
-        image = Image.open(io.BytesIO(data), formats=_open_formats())
-        image_format = image.format or "unknown"
-        image.load()
-        upright = ImageOps.exif_transpose(image)
-    except Image.DecompressionBombError as exc:
-        raise ValueError(f"image is too large to decode safely: {exc}") from exc
-    except UnidentifiedImageError as exc:
-        # Its message embeds the buffer's memory address; keep the reason deterministic.
-        raise ValueError("not a JPEG, PNG, WEBP or HEIF image") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-        raise ValueError(f"not a decodable JPEG, PNG, WEBP or HEIF image: {exc}") from exc
-    upright.format = image_format
-    return upright
-
-
-def measure_image(image_input: ImageInput) -> ImageMeasurement:
+def measure_image(
+    image_input: ImageInput, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
+) -> ImageMeasurement:
     """Decode one input and measure it; ``AIProviderError(INVALID_IMAGE)`` if it is no image."""
     try:
-        image = decode_image(image_input.data)
+        decoded = decode_image(image_input.data, max_pixels=max_pixels)
     except ValueError as exc:
         raise AIProviderError(
             INVALID_IMAGE,
@@ -303,12 +278,12 @@ def measure_image(image_input: ImageInput) -> ImageMeasurement:
             retryable=False,
             details={"image_id": image_input.image_id, "reason": str(exc)},
         ) from exc
-    colour, rgb, share, brightness, excluded = _measure_colour(image)
+    colour, rgb, share, brightness, excluded = _measure_colour(decoded.image)
     return ImageMeasurement(
         image_id=image_input.image_id,
-        format=image.format or "unknown",
-        width=image.width,
-        height=image.height,
+        format=decoded.format,
+        width=decoded.width,
+        height=decoded.height,
         colour=colour,
         rgb=rgb,
         colour_share=share,
@@ -419,6 +394,10 @@ class OfflineAIProvider:
     model = "offline-v1"
     offline = True
 
+    def __init__(self, *, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> None:
+        self.max_image_pixels = max_image_pixels
+        """Images declaring more pixels are refused as invalid before they are decoded."""
+
     async def recognize(self, images: Sequence[ImageInput], facts: ProductFacts) -> Recognition:
         """Measure every image (decoding off the event loop) and restate the seller's facts.
 
@@ -430,7 +409,11 @@ class OfflineAIProvider:
             )
         measurements: list[ImageMeasurement] = []
         for image_input in images:
-            measurements.append(await asyncio.to_thread(measure_image, image_input))
+            measurements.append(
+                await asyncio.to_thread(
+                    measure_image, image_input, max_pixels=self.max_image_pixels
+                )
+            )
         primary = measurements[0]
         brand = _clean(facts.brand)
         category = _clean(facts.category)

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import io
-from functools import cache
 from typing import Final
 
-from PIL import Image, ImageChops, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops
 
+from reseller_adapters.image_decoding import DEFAULT_MAX_IMAGE_PIXELS, ImageRefused, decode_bounded
 from reseller_core.ports import EditedImage, ImageEditorError
 
-DECODABLE_FORMATS: Final = ("JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF")
-"""Pillow format names accepted as uploads (the Q-M1 allow-list; MPO is a phone JPEG)."""
+WORKING_SIDE: Final = 2048
+"""Cut-outs are made at most this many pixels on their longer side. Listing photos are shown
+far smaller, and the working copies of a 48 Mpx photo at full size would take gigabytes;
+at this size a cut-out needs a few tens of megabytes."""
 
 PADDING: Final = 0.15
 """Transparent margin around the item, as a share of its larger side (spec 30 §10)."""
@@ -53,34 +55,17 @@ _FADE_LUT: Final = [
 _SUBJECT_LUT: Final = [255 if value >= SUBJECT_ALPHA else 0 for value in range(256)]
 
 
-@cache
-def _open_formats() -> tuple[str, ...]:
-    """The allowed formats this Pillow can open (pillow-heif registered when installed).
-
-    Kept apart from the AI adapter's copy on purpose: adapters do not import each other.
-    """
+def _decode(data: bytes, max_pixels: int) -> Image.Image:
+    """Decode ``data`` upright as RGBA, reduced to the working size, within the pixel budget."""
     try:
-        from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
-    except ImportError:
-        pass
-    else:
-        register_heif_opener()
-    Image.init()
-    return tuple(name for name in DECODABLE_FORMATS if name in Image.OPEN)
-
-
-def _decode(data: bytes) -> Image.Image:
-    """Fully decode ``data`` (``load()`` rejects truncated files), upright, as RGBA."""
-    try:
-        image = Image.open(io.BytesIO(data), formats=_open_formats())
-        image.load()
-        return ImageOps.exif_transpose(image).convert("RGBA")
-    except Image.DecompressionBombError as exc:
-        raise ImageEditorError(f"image is too large to edit safely: {exc}") from exc
-    except UnidentifiedImageError as exc:
-        raise ImageEditorError("not a JPEG, PNG, WEBP or HEIF image") from exc
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
-        raise ImageEditorError(f"image could not be decoded: {exc}") from exc
+        decoded = decode_bounded(data, max_pixels=max_pixels, max_side=WORKING_SIDE)
+    except ImageRefused as exc:
+        raise ImageEditorError(str(exc)) from exc
+    image = decoded.image
+    if max(image.size) > WORKING_SIDE:
+        # Whole-factor reduction stops short of WORKING_SIDE; finish with a real resample.
+        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)
+    return image.convert("RGBA")
 
 
 def _median(values: list[int]) -> int:
@@ -117,9 +102,9 @@ def estimate_backdrop(image: Image.Image) -> tuple[tuple[int, int, int] | None, 
     return backdrop, spread
 
 
-def remove_background(data: bytes) -> EditedImage:
+def remove_background(data: bytes, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> EditedImage:
     """The item cut out of a plain backdrop, cropped and padded, as a transparent PNG."""
-    image = _decode(data)
+    image = _decode(data, max_pixels)
     alpha = image.getchannel("A")
     backdrop, spread = estimate_backdrop(image)
     if backdrop is not None:
@@ -156,10 +141,14 @@ class OfflineImageEditor:
 
     name = "offline"
 
+    def __init__(self, *, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> None:
+        self.max_image_pixels = max_image_pixels
+        """Images declaring more pixels are refused before they are decoded."""
+
     async def remove_background(self, data: bytes, content_type: str) -> EditedImage:
         """Cut the item out (decoding off the event loop).
 
         ``content_type`` is the client's claim; the decoded format is what is trusted.
         """
         del content_type
-        return await asyncio.to_thread(remove_background, data)
+        return await asyncio.to_thread(remove_background, data, self.max_image_pixels)

@@ -35,10 +35,11 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 from urllib.parse import quote, urlencode
 
 import msgspec
@@ -48,12 +49,15 @@ from reseller_core.errors import StorageUnavailable, UploadSigningFailed
 from reseller_core.ports.storage import ObjectInfo, SignedUpload, StorageError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 UPLOAD_PATH = "/uploads"
 DOWNLOAD_PATH = "/files"
 MAX_KEY_LENGTH = 512
 MAX_SEGMENT_BYTES = 200
 """Leaves room for the ``.<name>.meta`` sidecar within the usual 255-byte file-name limit."""
+TEMP_MAX_IDLE_S = 3600.0
+"""A temporary file not written to for this long belongs to no live upload: it is swept."""
 
 _SIGNATURE_VERSION = "reseller-local-v1"
 _CONTENT_TYPE = re.compile(r"^[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+$")
@@ -257,7 +261,7 @@ class LocalObjectStorage:
         if content_length == 0:
             raise _empty()
         path = self._path(grant.key)
-        handle, temp = await asyncio.to_thread(self._open_temp)
+        handle, temp = await _on_disk(grant.key, self._open_temp)
         try:
             total = 0
             async for chunk in chunks:
@@ -266,15 +270,15 @@ class LocalObjectStorage:
                 total += len(chunk)
                 if total > grant.max_bytes:
                     raise _too_large(grant)
-                await asyncio.to_thread(handle.write, chunk)
-            await asyncio.to_thread(handle.close)
+                await _on_disk(grant.key, handle.write, chunk)
+            await _on_disk(grant.key, handle.close)
             if total == 0:
                 raise _empty()
             if content_length is not None and total != content_length:
                 raise LocalUploadRejected(
                     400, "incomplete_upload", "The body does not match Content-Length"
                 )
-            await asyncio.to_thread(self._commit, temp, path, grant.content_type)
+            await _on_disk(grant.key, self._commit, temp, path, grant.content_type)
         except BaseException:
             handle.close()
             temp.unlink(missing_ok=True)
@@ -409,6 +413,33 @@ class LocalObjectStorage:
         except OSError as error:
             raise StorageError(f"storage root is not writable: {error.strerror}") from error
 
+    # --- temporary files ----------------------------------------------------------------
+
+    def sweep_temporary(self, *, now: float | None = None) -> int:
+        """Delete files under ``.tmp/`` untouched for ``TEMP_MAX_IDLE_S``; how many went.
+
+        An upload in flight writes its file continuously, so only the leftovers of a process
+        killed mid-write (or of a client that stalled for that long) are old enough. Run at
+        start-up and periodically by the composition root; safe beside other processes.
+        """
+        temp_dir = self.root / ".tmp"
+        cutoff = (time.time() if now is None else now) - TEMP_MAX_IDLE_S
+        removed = 0
+        try:
+            entries = list(os.scandir(temp_dir))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue  # another process swept it first
+        if removed:
+            log.info("removed %d abandoned temporary upload file(s)", removed)
+        return removed
+
     # --- files --------------------------------------------------------------------------
 
     def _path(self, key: str) -> Path:
@@ -457,6 +488,18 @@ class LocalObjectStorage:
         except (OSError, msgspec.DecodeError):
             content_type = None
         return ObjectInfo(key=key, size=stat.st_size, content_type=content_type)
+
+
+async def _on_disk(key: str, operation: Callable[..., T], *args: object) -> T:
+    """Run a file operation off the event loop; its ``OSError`` becomes a ``StorageError``.
+
+    A full disk (ENOSPC), an exhausted quota or an I/O error is the storage failing, not the
+    client: the app answers 503. Errors of the client's own stream are not wrapped.
+    """
+    try:
+        return await asyncio.to_thread(operation, *args)
+    except OSError as error:
+        raise StorageError(f"cannot store upload {key}: {error.strerror}") from error
 
 
 def _meta_path(path: Path) -> Path:

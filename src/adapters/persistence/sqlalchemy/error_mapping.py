@@ -23,9 +23,14 @@ _SQLITE_UNAVAILABLE = (
     "disk i/o error",
     "database disk image is malformed",
     "no such table",
+    "database or disk is full",
+    "out of memory",
+    "attempt to write a readonly database",
 )
 """SQLite reports both outages and SQL mistakes as OperationalError; these are outages
-(``no such table``: the schema was never migrated, the server is not ready)."""
+(``no such table``: the schema was never migrated, the server is not ready; a full disk
+(SQLITE_FULL), exhausted memory or a file system remounted read-only: resources, not the
+request, failed)."""
 
 
 _CONNECTION_ERRORS = frozenset(
