@@ -272,6 +272,7 @@ async def build_container(
     context = BuildContext(clock=SystemClock(), ids=UlidIdFactory(), data_dir=data_dir)
     context.resources["secret_key"] = _secret_key(settings)
 
+    from reseller_adapters.mail.queued import route_through_queue
     from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
 
     database = SqlAlchemyDatabase(settings.resolved_database_url)
@@ -290,7 +291,11 @@ async def build_container(
         ai=ai,
         image_editor=registry.factory("image_editor", settings.image_editor)(settings, context),
         rate_limiter=registry.factory("rate_limiter", settings.rate_limiter)(settings, context),
-        mailer=registry.factory("mailer", settings.mailer)(settings, context),
+        mailer=route_through_queue(
+            registry.factory("mailer", settings.mailer)(settings, context),
+            queue,
+            context.job_handlers,
+        ),
         hasher=context.resources.get("password_hasher") or _hasher(),
         clock=context.clock,
         ids=context.ids,

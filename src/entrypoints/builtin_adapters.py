@@ -65,6 +65,12 @@ def _redis_rate_limiter(settings: Any, context: BuildContext) -> Any:
     return RedisRateLimiter.from_settings(settings, context)
 
 
+def _smtp_mailer(settings: Any, context: BuildContext) -> Any:
+    from reseller_adapters.mail.smtp import SmtpMailer
+
+    return SmtpMailer.from_settings(settings)
+
+
 def register_builtins(registry: AdapterRegistry) -> None:
     """The embedded defaults, and the production adapters beside them by name.
 
@@ -80,3 +86,4 @@ def register_builtins(registry: AdapterRegistry) -> None:
     registry.register("storage", "s3", _s3_storage)
     registry.register("queue", "taskiq", _taskiq_queue)
     registry.register("rate_limiter", "redis", _redis_rate_limiter)
+    registry.register("mailer", "smtp", _smtp_mailer)

@@ -54,6 +54,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     s3_public_base_url: str | None = None
+    smtp_host: str | None = None
+    """The SMTP server of ``RESELLER_MAILER=smtp``."""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"
+    """``starttls`` (upgrade required), ``tls`` (implicit TLS, port 465) or ``none``."""
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "ResellerIO <no-reply@reseller.localhost>"
+    smtp_timeout_s: float = 10.0
+    """Bound on connecting, the TLS handshake and each SMTP command."""
+    smtp_attempts: int = 3
+    """Tries per delivery (transient failures only) before the job fails to the queue."""
+    smtp_ca_file: str | None = None
+    """PEM bundle to verify the server's certificate with (default: the system store)."""
     allowed_origins: tuple[str, ...] = ("http://localhost:4000", "http://127.0.0.1:4000")
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (CIDR) of our reverse proxies: only their ``X-Forwarded-For`` counts."""
@@ -73,6 +87,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         """Refuse a bad proxy entry (ignored, it would put all its clients in one rate
         bucket) and a log setting the logging setup cannot honour."""
+        if self.smtp_security not in ("starttls", "tls", "none"):
+            raise ValueError(
+                f"smtp_security: {self.smtp_security!r} is not one of starttls, tls, none"
+            )
         if self.log_format not in ("text", "json"):
             raise ValueError(f"log_format: {self.log_format!r} is not one of text, json")
         for name in ("log_level", "log_libraries_level"):
