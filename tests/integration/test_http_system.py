@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import pytest
@@ -34,6 +35,41 @@ PROTECTED = {
     ("POST", "/api/v1/products/{id}/finalize_uploads"),
     ("POST", "/api/v1/products/{id}/reprocess"),
 }
+PRODUCT_FIELDS = (
+    "id",
+    "status",
+    "source",
+    "title",
+    "brand",
+    "category",
+    "condition",
+    "color",
+    "size",
+    "material",
+    "price",
+    "cost",
+    "product_tab_id",
+    "product_tab",
+    "sku",
+    "tags",
+    "notes",
+    "ai_summary",
+    "ai_confidence",
+    "sold_at",
+    "archived_at",
+    "storefront_enabled",
+    "storefront_published_at",
+    "inserted_at",
+    "updated_at",
+    "latest_processing_run",
+    "latest_lifestyle_generation_run",
+    "description_draft",
+    "price_research",
+    "marketplace_listings",
+    "image_urls",
+    "images",
+)
+"""The product payload's keys, as spec 20 §2.2 lists them."""
 WRITE_GATED = {
     ("POST", "/api/v1/products"),
     ("POST", "/api/v1/products/{id}/prepare_uploads"),
@@ -283,7 +319,71 @@ async def test_success_and_error_statuses_follow_the_contract(fx_client: Client)
     own = paths["/api/v1/openapi.json"]["get"]["responses"]["200"]["content"]
     assert own["application/json"]["schema"] == {"type": "object", "additionalProperties": True}
     success = paths["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]
-    assert success["schema"]["allOf"][0] == {"$ref": "#/components/schemas/SuccessEnvelope"}
+    assert success["schema"] == {"$ref": "#/components/schemas/AccountResponse"}
+
+
+async def test_every_success_is_a_typed_envelope(fx_client: Client) -> None:
+    """A success names its own envelope, whose ``data`` is a named object schema (no allOf
+    with a free-form ``data`` that would hide the payload from generated clients)."""
+    document = await fetch_document(fx_client)
+    schemas = document["components"]["schemas"]
+    prefix = "#/components/schemas/"
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for status, response in op["responses"].items():
+                schema = response["content"]["application/json"]["schema"]
+                assert "allOf" not in json.dumps(schema), (method, path, status)
+                if not status.startswith("2") or path == "/api/v1/openapi.json":
+                    continue
+                envelope = schemas[schema["$ref"].removeprefix(prefix)]
+                assert envelope["required"] == ["data"], (method, path)
+                data = schemas[envelope["properties"]["data"]["$ref"].removeprefix(prefix)]
+                assert data["type"] == "object" and data["properties"], (method, path)
+
+
+async def test_product_payload_documents_every_field_with_its_format(fx_client: Client) -> None:
+    document = await fetch_document(fx_client)
+    schemas = document["components"]["schemas"]
+    product = schemas["ProductBody"]
+    assert set(product["required"]) == set(product["properties"]) == set(PRODUCT_FIELDS)
+
+    def plain(schema: dict[str, Any]) -> dict[str, Any]:
+        """The non-null branch of ``X | None``."""
+        for branch in schema.get("anyOf", [schema]):
+            if branch.get("type") != "null":
+                return cast(dict[str, Any], branch)
+        raise AssertionError(schema)
+
+    fields = product["properties"]
+    for name in ("inserted_at", "updated_at", "sold_at", "archived_at", "storefront_published_at"):
+        assert plain(fields[name])["format"] == "date-time", name
+    for name in ("price", "cost"):
+        assert re.fullmatch(plain(fields[name])["pattern"], "119.00"), name
+        assert not re.fullmatch(plain(fields[name])["pattern"], "119"), name
+    for name in ("id", "product_tab_id"):
+        assert re.fullmatch(plain(fields[name])["pattern"], "01JQ9A2B3C4D5E6F7G8H9J0KMN"), name
+    assert fields["status"] == {"$ref": "#/components/schemas/ProductStatus"}
+    assert set(schemas["ProductStatus"]["enum"]) == {
+        "draft",
+        "uploading",
+        "processing",
+        "review",
+        "ready",
+        "sold",
+        "archived",
+    }
+    assert schemas["ProductSource"]["type"] == "string"
+    image = schemas["ImageBody"]["properties"]
+    assert image["kind"] == {"$ref": "#/components/schemas/ImageKind"}
+    assert image["processing_status"] == {"$ref": "#/components/schemas/ImageStatus"}
+    run = schemas["ProcessingRunBody"]["properties"]
+    assert run["status"] == {"$ref": "#/components/schemas/RunStatus"}
+    assert "variants_generated" in run["step"]["enum"]
+    research = schemas["PriceResearchBody"]["properties"]
+    assert (
+        plain(research["suggested_target_price"])["pattern"]
+        == fields["price"]["anyOf"][0]["pattern"]
+    )
 
 
 async def test_request_bodies_are_documented_objects_with_examples(fx_client: Client) -> None:
@@ -326,14 +426,15 @@ async def test_tags_are_sorted_and_components_hold_the_envelopes(fx_client: Clie
         "LimitExceededResponse",
     ):
         assert name in schemas
-    assert schemas["ErrorEnvelope"]["properties"]["error"]["required"] == [
-        "code",
-        "detail",
-        "status",
-    ]
-    error = schemas["ValidationErrorEnvelope"]["properties"]["error"]["properties"]
-    assert error["code"] == {"const": "validation_failed"}
-    assert error["status"] == {"const": 422}
+    assert schemas["ErrorEnvelope"]["properties"]["error"] == {
+        "$ref": "#/components/schemas/ErrorBody"
+    }
+    assert schemas["ErrorBody"]["required"] == ["code", "detail", "status"]
+    assert schemas["ErrorBody"]["additionalProperties"] is True
+    error = schemas["ValidationErrorBody"]["properties"]
+    assert error["code"] == {"type": "string", "const": "validation_failed"}
+    assert error["status"] == {"type": "integer", "const": 422}
+    assert error["fields"] == {"$ref": "#/components/schemas/FieldErrors"}
 
 
 async def test_litestar_builtin_schema_routes_are_off(fx_client: Client) -> None:

@@ -149,7 +149,7 @@ def tab_compact(tab: ProductTab | None) -> ProductTabCompact | None:
 def run_body(run: ProcessingRun) -> ProcessingRunBody:
     return ProcessingRunBody(
         id=run.id,
-        status=str(run.status),
+        status=run.status,
         step=str(run.step),
         started_at=iso_or_none(run.started_at),
         finished_at=iso_or_none(run.finished_at),
@@ -170,7 +170,7 @@ def draft_body(draft: DescriptionDraft | None) -> DescriptionDraftBody | None:
         return None
     return DescriptionDraftBody(
         id=draft.id,
-        status=str(draft.status),
+        status=draft.status,
         provider=draft.provider,
         model=draft.model,
         suggested_title=draft.suggested_title,
@@ -189,7 +189,7 @@ def price_research_body(research: PriceResearch | None) -> PriceResearchBody | N
         return None
     return PriceResearchBody(
         id=research.id,
-        status=str(research.status),
+        status=research.status,
         provider=research.provider,
         model=research.model,
         currency=research.currency,
@@ -210,7 +210,7 @@ def listing_body(listing: MarketplaceListing) -> MarketplaceListingBody:
     return MarketplaceListingBody(
         id=listing.id,
         marketplace=listing.marketplace,
-        status=str(listing.status),
+        status=listing.status,
         generated_title=listing.generated_title,
         generated_description=listing.generated_description,
         generated_tags=list(listing.generated_tags),
@@ -228,7 +228,7 @@ def listing_body(listing: MarketplaceListing) -> MarketplaceListingBody:
 def image_body(image: ProductImage, public_url: PublicUrl) -> ImageBody:
     return ImageBody(
         id=image.id,
-        kind=str(image.kind),
+        kind=image.kind,
         position=image.position,
         storage_key=image.storage_key,
         url=public_url(image.storage_key),
@@ -238,7 +238,7 @@ def image_body(image: ProductImage, public_url: PublicUrl) -> ImageBody:
         byte_size=image.byte_size,
         checksum=image.checksum,
         background_style=image.background_style,
-        processing_status=str(image.processing_status),
+        processing_status=image.processing_status,
         original_filename=image.original_filename,
         lifestyle_generation_run_id=image.lifestyle_generation_run_id,
         scene_key=image.scene_key,
@@ -268,8 +268,8 @@ def product_body(view: ProductView, public_url: PublicUrl) -> ProductBody:
     ]
     return ProductBody(
         id=product.id,
-        status=str(product.status),
-        source=str(product.source),
+        status=product.status,
+        source=product.source,
         title=product.title,
         brand=product.brand,
         category=product.category,
@@ -339,7 +339,7 @@ def filters_body(query: ProductListQuery) -> ProductFiltersBody:
         product_tab_id=query.product_tab_id,
         updated_from=day_or_none(query.updated_from),
         updated_to=day_or_none(query.updated_to),
-        sort=str(query.sort),
+        sort=query.sort,
         dir=query.dir,
     )
 

@@ -1,10 +1,15 @@
 """Response shapes of the HTTP contract as explicit msgspec Structs.
 
-Handlers return these, so Litestar both serializes and documents them; the OpenAPI
-post-processor wraps each success schema with the contract's ``SuccessEnvelope``.
+Handlers return these and msgspec serializes them; the published OpenAPI document's
+response schemas are generated from the same Structs (``msgspec.json.schema_components``),
+so what a client is told and what it receives cannot drift apart. Each ``*Response`` is
+the success envelope of one or more operations: ``data`` is typed, never a free-form object.
+
 Timestamps are already ISO-8601 strings and money already two-decimal strings here:
 the presenters convert domain values at the boundary, because msgspec cannot be told to
-encode built-in types differently.
+encode built-in types differently. The annotated aliases below carry what those strings
+look like into the schema (``format: date-time``, a decimal pattern, the ULID alphabet),
+and statuses and kinds are the domain's enums, so generated clients get typed values.
 
 Every field is required (no defaults) unless a response legitimately omits it, so the
 schema says exactly what clients always receive: absent optional values are ``null``.
@@ -12,9 +17,49 @@ schema says exactly what clients always receive: absent optional values are ``nu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
+
+from reseller_core.domain.artifacts import ArtifactStatus
+from reseller_core.domain.images import ImageKind, ImageStatus
+from reseller_core.domain.listing_query import SortKey
+from reseller_core.domain.products import ProductSource, ProductStatus
+from reseller_core.domain.runs import RunStatus, Step
+from reseller_core.domain.users import Plan, PlanStatus
+
+ULID_PATTERN = "^[0-7][0-9A-HJKMNP-TV-Z]{25}$"
+MONEY_PATTERN = "^[0-9]+[.][0-9]{2}$"
+TIMESTAMP_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"
+
+
+def _names(*values: str, title: str) -> msgspec.Meta:
+    """A string limited to ``values``, named ``title`` (a generated client's enum class)."""
+    return msgspec.Meta(
+        title=title, extra_json_schema={"type": "string", "enum": [str(v) for v in values]}
+    )
+
+
+Ulid = Annotated[str, msgspec.Meta(pattern=ULID_PATTERN, description="A ULID (upper case).")]
+Timestamp = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=TIMESTAMP_PATTERN,
+        description="UTC, second precision, `Z` suffix.",
+        extra_json_schema={"format": "date-time"},
+    ),
+]
+Money = Annotated[
+    str, msgspec.Meta(pattern=MONEY_PATTERN, description="A decimal amount, two places.")
+]
+Day = Annotated[str, msgspec.Meta(extra_json_schema={"format": "date"})]
+PlanName = Annotated[str, _names(*Plan, title="Plan")]
+PlanStatusName = Annotated[str, _names(*PlanStatus, title="PlanStatus")]
+StepName = Annotated[str, _names(*Step, title="ProcessingStep")]
+StatusFilter = Annotated[str, _names("all", *ProductStatus, title="ProductStatusFilter")]
+SortDirection = Annotated[str, _names("asc", "desc", title="SortDirection")]
+UploadMethod = Annotated[str, _names("PUT", title="UploadMethod")]
+DependencyState = Literal["ok", "unavailable"]
 
 # --- shared ------------------------------------------------------------------------------
 
@@ -30,15 +75,15 @@ class MarketplaceOption(msgspec.Struct, frozen=True, kw_only=True):
 class UserBody(msgspec.Struct, frozen=True, kw_only=True):
     """The user object (spec 10 §3.1); internal fields are never part of it."""
 
-    id: str
+    id: Ulid
     email: str
-    confirmed_at: str | None
+    confirmed_at: Timestamp | None
     selected_marketplaces: list[str]
-    plan: str
-    plan_status: str
+    plan: PlanName
+    plan_status: PlanStatusName
     plan_period: str | None
-    plan_expires_at: str | None
-    trial_ends_at: str | None
+    plan_expires_at: Timestamp | None
+    trial_ends_at: Timestamp | None
     addon_credits: dict[str, int]
 
 
@@ -55,8 +100,8 @@ class AccountResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 class TokenData(msgspec.Struct, frozen=True, kw_only=True):
     token: str
-    token_type: str
-    expires_at: str
+    token_type: Literal["Bearer"]
+    expires_at: Timestamp
     user: UserBody
     supported_marketplaces: list[MarketplaceOption]
 
@@ -89,7 +134,7 @@ class RevokeResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ProductTabCompact(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
+    id: Ulid
     name: str
     position: int
 
@@ -97,21 +142,21 @@ class ProductTabCompact(msgspec.Struct, frozen=True, kw_only=True):
 class ProcessingRunBody(msgspec.Struct, frozen=True, kw_only=True):
     """A processing run (spec 30 §5.1) with its full payload."""
 
-    id: str
-    status: str
-    step: str
-    started_at: str | None
-    finished_at: str | None
+    id: Ulid
+    status: RunStatus
+    step: StepName
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
     error_code: str | None
     error_message: str | None
-    inserted_at: str
-    updated_at: str
+    inserted_at: Timestamp
+    updated_at: Timestamp
     payload: dict[str, Any]
 
 
 class DescriptionDraftBody(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    status: str
+    id: Ulid
+    status: ArtifactStatus
     provider: str
     model: str | None
     suggested_title: str
@@ -120,50 +165,50 @@ class DescriptionDraftBody(msgspec.Struct, frozen=True, kw_only=True):
     key_features: list[str]
     seo_keywords: list[str]
     missing_details_warning: str | None
-    inserted_at: str
-    updated_at: str
+    inserted_at: Timestamp
+    updated_at: Timestamp
 
 
 class PriceResearchBody(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    status: str
+    id: Ulid
+    status: ArtifactStatus
     provider: str
     model: str | None
     currency: str
-    suggested_min_price: str | None
-    suggested_target_price: str | None
-    suggested_max_price: str | None
-    suggested_median_price: str | None
+    suggested_min_price: Money | None
+    suggested_target_price: Money | None
+    suggested_max_price: Money | None
+    suggested_median_price: Money | None
     pricing_confidence: float | None
     rationale_summary: str | None
     market_signals: list[str]
     comparable_results: list[dict[str, Any]]
-    inserted_at: str
-    updated_at: str
+    inserted_at: Timestamp
+    updated_at: Timestamp
 
 
 class MarketplaceListingBody(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
+    id: Ulid
     marketplace: str
-    status: str
+    status: ArtifactStatus
     generated_title: str | None
     generated_description: str | None
     generated_tags: list[str]
-    generated_price_suggestion: str | None
+    generated_price_suggestion: Money | None
     generation_version: str | None
     compliance_warnings: list[str]
     external_url: str | None
-    external_url_added_at: str | None
-    last_generated_at: str | None
-    inserted_at: str
-    updated_at: str
+    external_url_added_at: Timestamp | None
+    last_generated_at: Timestamp | None
+    inserted_at: Timestamp
+    updated_at: Timestamp
 
 
 class ImageBody(msgspec.Struct, frozen=True, kw_only=True):
     """A product image (spec 30 §2.1); ``url`` is null without a public base URL."""
 
-    id: str
-    kind: str
+    id: Ulid
+    kind: ImageKind
     position: int
     storage_key: str
     url: str | None
@@ -173,26 +218,26 @@ class ImageBody(msgspec.Struct, frozen=True, kw_only=True):
     byte_size: int | None
     checksum: str | None
     background_style: str | None
-    processing_status: str
+    processing_status: ImageStatus
     original_filename: str | None
-    lifestyle_generation_run_id: str | None
+    lifestyle_generation_run_id: Ulid | None
     scene_key: str | None
     variant_index: int | None
-    source_image_ids: list[str]
+    source_image_ids: list[Ulid]
     seller_approved: bool
-    approved_at: str | None
+    approved_at: Timestamp | None
     storefront_visible: bool
     storefront_position: int | None
-    inserted_at: str
-    updated_at: str
+    inserted_at: Timestamp
+    updated_at: Timestamp
 
 
 class ProductBody(msgspec.Struct, frozen=True, kw_only=True):
     """The product payload (spec 20 §2.2), identical in every product endpoint."""
 
-    id: str
-    status: str
-    source: str
+    id: Ulid
+    status: ProductStatus
+    source: ProductSource
     title: str | None
     brand: str | None
     category: str | None
@@ -200,21 +245,21 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True):
     color: str | None
     size: str | None
     material: str | None
-    price: str | None
-    cost: str | None
-    product_tab_id: str | None
+    price: Money | None
+    cost: Money | None
+    product_tab_id: Ulid | None
     product_tab: ProductTabCompact | None
     sku: str | None
     tags: list[str]
     notes: str | None
     ai_summary: str | None
     ai_confidence: float | None
-    sold_at: str | None
-    archived_at: str | None
+    sold_at: Timestamp | None
+    archived_at: Timestamp | None
     storefront_enabled: bool
-    storefront_published_at: str | None
-    inserted_at: str
-    updated_at: str
+    storefront_published_at: Timestamp | None
+    inserted_at: Timestamp
+    updated_at: Timestamp
     latest_processing_run: ProcessingRunBody | None
     latest_lifestyle_generation_run: dict[str, Any] | None
     """Always null until lifestyle generation ships; typed as an object for forward compat."""
@@ -228,12 +273,12 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True):
 class UploadInstructionBody(msgspec.Struct, frozen=True, kw_only=True):
     """How to upload one file (spec 30 §3.2): send exactly ``headers`` with the PUT."""
 
-    image_id: str
+    image_id: Ulid
     storage_key: str
-    method: str
+    method: UploadMethod
     upload_url: str
     headers: dict[str, str]
-    expires_at: str
+    expires_at: Timestamp
 
 
 class ProductData(msgspec.Struct, frozen=True, kw_only=True):
@@ -265,13 +310,13 @@ class PaginationBody(msgspec.Struct, frozen=True, kw_only=True):
 class ProductFiltersBody(msgspec.Struct, frozen=True, kw_only=True):
     """The filters actually applied (invalid inputs show their fallback value)."""
 
-    status: str
+    status: StatusFilter
     query: str | None
-    product_tab_id: str | None
-    updated_from: str | None
-    updated_to: str | None
-    sort: str
-    dir: str
+    product_tab_id: Ulid | None
+    updated_from: Day | None
+    updated_to: Day | None
+    sort: SortKey
+    dir: SortDirection
 
 
 class ProductListData(msgspec.Struct, frozen=True, kw_only=True):
@@ -327,7 +372,7 @@ class DiscoveryResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 class HealthData(msgspec.Struct, frozen=True, kw_only=True):
     name: str
-    status: str
+    status: Literal["ok"]
     version: str
 
 
@@ -336,8 +381,8 @@ class HealthResponse(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReadinessData(msgspec.Struct, frozen=True, kw_only=True):
-    status: str
-    dependencies: dict[str, str]
+    status: Literal["ok"]
+    dependencies: dict[str, DependencyState]
 
 
 class ReadinessResponse(msgspec.Struct, frozen=True, kw_only=True):

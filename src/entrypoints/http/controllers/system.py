@@ -19,6 +19,7 @@ from reseller_entrypoints.http.app_state import OPENAPI_DOCUMENT, api_owners_fro
 from reseller_entrypoints.http.openapi import DOCS_UI_PATH, OPENAPI_PATH, build_openapi_document
 from reseller_entrypoints.http.route_table import OperationDoc, api_doc, api_operations
 from reseller_entrypoints.http.schemas import (
+    DependencyState,
     DiscoveryData,
     DiscoveryResponse,
     EndpointBody,
@@ -118,7 +119,7 @@ class SystemController(Controller):
     async def readiness(self, container: NamedDependency[Container]) -> ReadinessResponse:
         """Details of a failed probe go to the log; clients only learn ok / unavailable."""
         checks = await container.readiness()
-        states = {
+        states: dict[str, DependencyState] = {
             name: "ok" if result == "ok" else "unavailable" for name, result in checks.items()
         }
         if any(state != "ok" for state in states.values()):
