@@ -313,3 +313,22 @@ def test_generated_client_drives_the_quick_start_with_typed_models(
         m("ErrorEnvelope"),
     )
     assert missing.error.code == "not_found"
+
+    # A state error shares the 422 status with validation: it parses to the plain envelope.
+    draft = _parsed(
+        create.sync_detailed(client=client, body=m("PostApiV1ProductsBody").from_dict({})),
+        201,
+        m("ProductUploadsResponse"),
+    ).data
+    assert draft.product.status == m("ProductStatus").DRAFT
+    assert draft.upload_instructions == []
+    state_error = finalize.sync_detailed(
+        draft.product.id,
+        client=client,
+        body=m("PostApiV1ProductsByIdFinalizeUploadsBody").from_dict(
+            {"uploads": [{"id": instructions[0].image_id}]}
+        ),
+    )
+    wrong_state = _parsed(state_error, 422, m("ErrorEnvelope"))
+    assert not isinstance(wrong_state, m("ValidationErrorEnvelope"))
+    assert wrong_state.error.code == "invalid_product_state"

@@ -251,7 +251,7 @@ def build_openapi_document(app: Litestar, operations: Sequence[ApiOperation]) ->
         raw = raw_paths.get(op.path, {}).get(op.method.lower(), {})
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, raw)
     responses = {struct for op in operations if (struct := success_struct(op)) is not None}
-    schemas = merge_components(struct_components(responses), deepcopy(ERROR_SCHEMAS))
+    schemas = merge_components(struct_components(responses), ERROR_SCHEMAS)
     tags = sorted({tag for item in paths.values() for op in item.values() for tag in op["tags"]})
     return {
         "openapi": OPENAPI_VERSION,

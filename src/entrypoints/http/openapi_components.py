@@ -106,41 +106,38 @@ ERROR_SCHEMAS: Final[Mapping[str, Any]] = {
 
 
 def struct_components(structs: Iterable[type[msgspec.Struct]]) -> dict[str, Any]:
-    """Component schemas of ``structs`` and everything they reference, keyed by class name.
-
-    A string enum is given ``type: string`` (msgspec leaves it to the values), so that code
-    generators need not infer it.
-    """
+    """Component schemas of ``structs`` and everything they reference, keyed by class name."""
     _, components = msgspec.json.schema_components(
-        sorted(structs, key=_name), ref_template=REF + "{name}"
+        sorted(structs, key=lambda struct: struct.__name__), ref_template=REF + "{name}"
     )
-    for schema in components.values():
-        _type_string_enums(schema)
     return components
 
 
-def _name(struct: type[msgspec.Struct]) -> str:
-    return struct.__name__
-
-
-def _type_string_enums(schema: Any) -> None:
+def _type_string_enums(schema: Any) -> Any:
+    """``schema`` with ``type: string`` on string enums (msgspec leaves it to the values),
+    so that code generators need not infer it."""
     if isinstance(schema, dict):
-        values = schema.get("enum")
-        if "type" not in schema and values and all(isinstance(v, str) for v in values):
-            schema["type"] = "string"
-        for value in schema.values():
-            _type_string_enums(value)
-    elif isinstance(schema, list):
-        for item in schema:
-            _type_string_enums(item)
+        out = {key: _type_string_enums(value) for key, value in schema.items()}
+        values = out.get("enum")
+        if "type" not in out and values and all(isinstance(v, str) for v in values):
+            out["type"] = "string"
+        return out
+    if isinstance(schema, list):
+        return [_type_string_enums(item) for item in schema]
+    return schema
 
 
 def merge_components(*parts: Mapping[str, Any]) -> dict[str, Any]:
-    """One ``components.schemas`` map; a name defined twice must mean the same schema."""
+    """One ``components.schemas`` map, sorted by name, string enums typed.
+
+    Request and response Structs share nested types (enums above all), so a name may come
+    from more than one part; it must mean the same schema each time.
+    """
     merged: dict[str, Any] = {}
     for part in parts:
         for name, schema in part.items():
-            if name in merged and merged[name] != schema:
+            typed = _type_string_enums(schema)
+            if name in merged and merged[name] != typed:
                 raise ValueError(f"OpenAPI component {name!r} is defined twice, differently")
-            merged[name] = schema
+            merged[name] = typed
     return dict(sorted(merged.items()))
