@@ -11,7 +11,6 @@ import contextlib
 import logging
 import os
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules, hum
 from reseller_core.ports import MarketplaceAdapter
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
-from reseller_core.services.pipeline import PROCESS_RUN_JOB, PipelineService, RunSweeper
+from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
 from reseller_core.services.products import ProductService
 from reseller_entrypoints.builtin_adapters import register_builtins
 from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
@@ -252,6 +251,25 @@ def default_registry() -> AdapterRegistry:
     return registry
 
 
+def build_services(deps: Deps) -> Services:
+    """The use cases over one set of ports; each takes the ports it uses."""
+    return Services(
+        accounts=AccountService(deps),
+        products=ProductService(deps),
+        pipeline=PipelineService(
+            uow=deps.uow,
+            storage=deps.storage,
+            ai=deps.ai,
+            image_editor=deps.image_editor,
+            marketplaces=deps.marketplaces,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
+        sweeper=RunSweeper(uow=deps.uow, queue=deps.queue, clock=deps.clock, config=deps.config),
+    )
+
+
 def check_adapter_names(settings: Settings, registry: AdapterRegistry) -> None:
     """Raise ``PluginError`` when a setting names an adapter nobody registered."""
     for kind in ADAPTER_KINDS:
@@ -302,17 +320,8 @@ async def build_container(
         marketplaces=_marketplaces(settings, registry, context),
         config=settings.core,
     )
-    services = Services(
-        accounts=AccountService(deps),
-        products=ProductService(deps),
-        pipeline=PipelineService(deps),
-        sweeper=RunSweeper(deps),
-    )
-
-    async def process_run(args: Mapping[str, str]) -> None:
-        await services.pipeline.process(args["run_id"])
-
-    context.job_handlers[PROCESS_RUN_JOB] = process_run
+    services = build_services(deps)
+    context.job_handlers.update(job_handlers(runs=services.pipeline))
     from reseller_adapters.storage.local import LocalObjectStorage
 
     return Container(

@@ -17,11 +17,8 @@ from litestar.testing import AsyncTestClient
 from reseller_adapters.ai.offline import OfflineAIProvider
 from reseller_adapters.images.offline import OfflineImageEditor
 from reseller_adapters.marketplaces.builtin import builtin_marketplaces
-from reseller_core.services.accounts import AccountService
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.deps import Deps
-from reseller_core.services.pipeline import PipelineService, RunSweeper
-from reseller_core.services.products import ProductService
 from reseller_core.testing import (
     FixedClock,
     MemoryDatabase,
@@ -33,7 +30,7 @@ from reseller_core.testing import (
     SequentialIds,
     memory_uow_factory,
 )
-from reseller_entrypoints.bootstrap import Container, Services
+from reseller_entrypoints.bootstrap import Container, build_services
 from reseller_entrypoints.http import create_app
 from reseller_entrypoints.settings import Settings
 
@@ -111,12 +108,7 @@ def fx_container(fx_settings: Settings, fx_fakes: Fakes) -> Container:
         marketplaces=builtin_marketplaces(fx_settings.core.supported_marketplaces),
         config=fx_settings.core,
     )
-    services = Services(
-        accounts=AccountService(deps),
-        products=ProductService(deps),
-        pipeline=PipelineService(deps),
-        sweeper=RunSweeper(deps),
-    )
+    services = build_services(deps)
     return Container(
         settings=fx_settings,
         deps=deps,

@@ -12,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from reseller_adapters.storage.local import LocalObjectStorage
-from reseller_entrypoints.bootstrap import Container
+from reseller_entrypoints.bootstrap import Container, build_services
 from reseller_entrypoints.http import create_app
 from tests.images import product_photo
 from tests.integration.conftest import register
@@ -29,12 +29,7 @@ async def fx_local_client(fx_container: Container, tmp_path: Path) -> AsyncItera
     container = dataclasses.replace(
         fx_container,
         deps=deps,
-        services=type(fx_container.services)(
-            accounts=type(fx_container.services.accounts)(deps),
-            products=type(fx_container.services.products)(deps),
-            pipeline=type(fx_container.services.pipeline)(deps),
-            sweeper=type(fx_container.services.sweeper)(deps),
-        ),
+        services=build_services(deps),
         local_storage=storage,
     )
     async with AsyncTestClient(app=create_app(container=container), base_url=BASE_URL) as client:

@@ -8,7 +8,7 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from reseller_core.services.pipeline import PROCESS_RUN_JOB
+from reseller_core.services.processing import PROCESS_RUN_JOB
 from reseller_entrypoints.bootstrap import Container
 from tests.images import product_photo
 from tests.integration.conftest import Account, Fakes

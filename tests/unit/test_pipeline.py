@@ -44,13 +44,7 @@ from reseller_core.ports import (
 )
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.deps import Deps
-from reseller_core.services.pipeline import (
-    PROCESS_RUN_JOB,
-    PipelineService,
-    RunSweeper,
-    apply_recognition,
-    select_recognition_images,
-)
+from reseller_core.services.processing import PROCESS_RUN_JOB, PipelineService, RunSweeper
 from reseller_core.testing import (
     FixedClock,
     MemoryMailer,
@@ -161,7 +155,22 @@ class Env:
 
     @property
     def pipeline(self) -> PipelineService:
-        return PipelineService(self.deps)
+        deps = self.deps
+        return PipelineService(
+            uow=deps.uow,
+            storage=deps.storage,
+            ai=deps.ai,
+            image_editor=deps.image_editor,
+            marketplaces=deps.marketplaces,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        )
+
+    @property
+    def sweeper(self) -> RunSweeper:
+        deps = self.deps
+        return RunSweeper(uow=deps.uow, queue=deps.queue, clock=deps.clock, config=deps.config)
 
     async def seed(
         self,
@@ -508,10 +517,10 @@ async def test_a_run_killed_mid_way_resumes_to_the_same_end_state(crash_at: str)
     # A live heartbeat keeps other workers (and the sweeper) away...
     await env.pipeline.process(run_id)
     assert env.run(run_id).status == RunStatus.RUNNING
-    assert await RunSweeper(env.deps).sweep() == 0
+    assert await env.sweeper.sweep() == 0
     # ...until it is older than the timeout.
     env.clock.advance(seconds=env.config.run_heartbeat_timeout_s + 1)
-    assert await RunSweeper(env.deps).sweep() == 1
+    assert await env.sweeper.sweep() == 1
     assert env.queue.jobs[-1].name == PROCESS_RUN_JOB
     assert env.queue.jobs[-1].args == {"run_id": run_id}
     env.queue.register(PROCESS_RUN_JOB, lambda args: env.pipeline.process(args["run_id"]))
@@ -536,8 +545,8 @@ async def test_a_start_up_sweep_takes_over_orphans_at_once(fx_env: Env) -> None:
     del fx_env.ai.hooks["describe"]
     fx_env.clock.advance(seconds=2)  # the restart; far less than the heartbeat timeout
 
-    assert await RunSweeper(fx_env.deps).sweep() == 0
-    assert await RunSweeper(fx_env.deps).sweep(stale_before=fx_env.clock.now()) == 1
+    assert await fx_env.sweeper.sweep() == 0
+    assert await fx_env.sweeper.sweep(stale_before=fx_env.clock.now()) == 1
     await fx_env.pipeline.process(fx_env.queue.jobs[-1].args["run_id"])
 
     run = fx_env.run(run_id)
@@ -840,85 +849,8 @@ async def test_the_sweeper_enqueues_only_stale_runs(fx_env: Env) -> None:
     done_run = await fx_env.seed()
     await fx_env.pipeline.process(done_run)
 
-    count = await RunSweeper(fx_env.deps).sweep()
+    count = await fx_env.sweeper.sweep()
 
     assert count == 1
     assert [job.args["run_id"] for job in fx_env.queue.jobs] == [stale_run]
     assert fresh_run not in {job.args["run_id"] for job in fx_env.queue.jobs}
-
-
-# --- pure rules ----------------------------------------------------------------------------
-
-
-def _image(kind: ImageKind, position: int, status: ImageStatus = ImageStatus.READY) -> ProductImage:
-    now = FixedClock().now()
-    return ProductImage(
-        id=f"{kind.value}-{position}",
-        product_id="P",
-        kind=kind,
-        position=position,
-        storage_key=f"k/{kind.value}/{position}",
-        content_type="image/png",
-        processing_status=status,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def test_selection_prefers_cut_outs_and_always_keeps_an_original() -> None:
-    images = [
-        *(_image(ImageKind.BACKGROUND_REMOVED, p) for p in range(1, 7)),
-        _image(ImageKind.ORIGINAL, 1),
-        _image(ImageKind.LIFESTYLE_GENERATED, 8),
-        _image(ImageKind.ORIGINAL, 9, ImageStatus.PENDING_UPLOAD),
-    ]
-
-    selected = select_recognition_images(images)
-
-    assert [i.id for i in selected] == [
-        "background_removed-1",
-        "background_removed-2",
-        "background_removed-3",
-        "background_removed-4",
-        "original-1",
-    ]
-
-
-def test_selection_excludes_generated_scenes_and_unusable_statuses() -> None:
-    images = [
-        _image(ImageKind.LIFESTYLE_GENERATED, 1),
-        _image(ImageKind.BACKGROUND_REPLACED, 2),
-        _image(ImageKind.ORIGINAL, 3, ImageStatus.FAILED),
-    ]
-
-    assert select_recognition_images(images) == []
-
-
-def test_apply_recognition_fills_only_blank_fields() -> None:
-    now = FixedClock().now()
-    product = Product(
-        id="P",
-        user_id="U",
-        status=ProductStatus.PROCESSING,
-        brand="  ",
-        color="navy",
-        created_at=now,
-        updated_at=now,
-    )
-    final = {
-        "brand": "Levi's",
-        "category": "Jeans",
-        "possible_model": "501",
-        "color": "blue",
-        "distinguishing_features": ["button fly", "red tab", "straight leg", "selvedge"],
-        "confidence_score": 0.9,
-    }
-
-    applied = apply_recognition(product, final, now)
-
-    assert applied.title == "Levi's 501"
-    assert (applied.brand, applied.category, applied.color) == ("Levi's", "Jeans", "navy")
-    assert applied.material is None
-    assert applied.ai_summary == "button fly, red tab, straight leg"
-    assert applied.ai_confidence == pytest.approx(0.9)
-    assert apply_recognition(applied, final, now) is applied  # nothing left to change

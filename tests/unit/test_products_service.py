@@ -30,7 +30,7 @@ from reseller_core.ports import ProviderCall, UsageEvent
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.deps import Deps
-from reseller_core.services.pipeline import PROCESS_RUN_JOB
+from reseller_core.services.processing import PROCESS_RUN_JOB
 from reseller_core.services.products import ProductService
 from reseller_core.services.results import ProductWithUploads, UploadInstruction
 from reseller_core.testing.fakes import FixedClock, MemoryObjectStorage, RecordingTaskQueue

@@ -47,11 +47,11 @@ from reseller_core.errors import (
     NotFound,
     ValidationFailed,
 )
-from reseller_core.ports import Job, UnitOfWork
+from reseller_core.ports import UnitOfWork
 from reseller_core.ports.storage import ObjectInfo
 from reseller_core.services.deps import Deps
 from reseller_core.services.limits import enforce_limits
-from reseller_core.services.pipeline import PROCESS_RUN_JOB
+from reseller_core.services.processing.jobs import process_run_job
 from reseller_core.services.results import (
     FinalizeResult,
     ProductListResult,
@@ -182,7 +182,7 @@ class ProductService:
         it has waited ``run_heartbeat_timeout_s``.
         """
         try:
-            await self._deps.queue.enqueue(Job(PROCESS_RUN_JOB, {"run_id": run.id}))
+            await self._deps.queue.enqueue(process_run_job(run.id))
         except Exception as error:
             log.warning(
                 "run %s could not be enqueued now (%s); the sweeper will retry",

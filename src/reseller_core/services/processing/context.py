@@ -1,0 +1,53 @@
+"""What one worker knows about the run it claimed, passed from stage to stage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from reseller_core.domain.images import ProductImage
+from reseller_core.domain.products import Product
+from reseller_core.domain.runs import STEP_ORDER, Step
+from reseller_core.ports import DescriptionResult, PriceResult, Recognition
+from reseller_core.services.processing.progress import RunProgress
+
+_STEP_INDEX: Mapping[str, int] = {step.value: index for index, step in enumerate(STEP_ORDER)}
+
+
+def step_reached(current: str, step: Step) -> bool:
+    """Has a run at ``current`` already committed ``step``? Final steps are past everything."""
+    if current not in _STEP_INDEX:
+        return bool(current)
+    return _STEP_INDEX[current] >= _STEP_INDEX[step.value]
+
+
+@dataclass(slots=True)
+class RunContext:
+    """The claimed run; ``step`` and ``progress`` change only after each commit.
+
+    The stage outputs (``recognition``, ``description``, ``price``) are what later stages
+    work from; on a resumed run each stage reloads its own from the stored progress and
+    artifacts instead of calling the provider again.
+    """
+
+    run_id: str
+    product_id: str
+    user_id: str
+    attempts: int
+    marketplaces: tuple[str, ...]
+    step: str
+    progress: RunProgress
+    product: Product | None = None
+    """The product as this run last read or wrote it; after recognition, the facts every
+    later stage works from."""
+    images: tuple[ProductImage, ...] | None = None
+    """The product's images as the claim left them: recognition's candidates."""
+    recognition: Recognition | None = None
+    description: DescriptionResult | None = None
+    price: PriceResult | None = None
+    """None when price research degraded (the listings are then written without a price)."""
+    final_step: Step = Step.VARIANTS_GENERATED
+    """The step the run completes at; the late stages say how far they got."""
+
+    def reached(self, step: Step) -> bool:
+        return step_reached(self.step, step)

@@ -1,0 +1,158 @@
+"""Price research (spec 30 §6.7): advisory prices; a search failure degrades (Q-M8)."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+
+import msgspec
+
+from reseller_core.domain.artifacts import ArtifactStatus, PriceResearch
+from reseller_core.domain.plans import Bucket
+from reseller_core.domain.runs import RunErrorCode, Step
+from reseller_core.domain.text import collapse_spaces, dedupe
+from reseller_core.ports import AIProvider, AIProviderError, IdFactory, PriceResult
+from reseller_core.services.processing.context import RunContext
+from reseller_core.services.processing.failures import jsonable, provider_failure
+from reseller_core.services.processing.journal import RunJournal
+from reseller_core.services.processing.progress import PriceProgress
+from reseller_core.services.processing.stages.recognition import product_facts
+from reseller_core.services.processing.usage import UsageMeter
+
+PRICE_GENERATED_CONFIDENCE = 0.6
+"""Below this confidence (or without a rationale) the research is left for review."""
+
+_CENTS = Decimal("0.01")
+
+
+def money(value: object) -> Decimal | None:
+    """A provider amount as a non-negative Decimal with 2 places, or None when unusable."""
+    try:
+        amount = Decimal(str(value)) if value is not None else None
+    except InvalidOperation:
+        return None
+    if amount is None or not amount.is_finite() or amount < 0:
+        return None
+    return amount.quantize(_CENTS)
+
+
+def money_text(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _as_result(saved: PriceResearch) -> PriceResult | None:
+    if saved.suggested_target_price is None:
+        return None
+    return PriceResult(
+        currency=saved.currency,
+        suggested_target_price=saved.suggested_target_price,
+        pricing_confidence=saved.pricing_confidence or 0.0,
+        suggested_min_price=saved.suggested_min_price,
+        suggested_max_price=saved.suggested_max_price,
+        suggested_median_price=saved.suggested_median_price,
+        rationale_summary=saved.rationale_summary,
+        market_signals=saved.market_signals,
+        comparable_results=saved.comparable_results,
+    )
+
+
+class PriceStage:
+    """Saves the price research; the listings quote it when there is one."""
+
+    def __init__(
+        self, *, journal: RunJournal, usage: UsageMeter, ai: AIProvider, ids: IdFactory
+    ) -> None:
+        self._journal = journal
+        self._usage = usage
+        self._ai = ai
+        self._ids = ids
+
+    async def run(self, ctx: RunContext) -> None:
+        assert ctx.recognition is not None, "recognition runs first"
+        journal = self._journal
+        done = ctx.reached(Step.PRICE_RESEARCHED)
+        if done:
+            progress = ctx.progress.price_research
+            if progress is not None and progress.failed:
+                ctx.price = None
+                return
+            async with journal.uow() as uow:
+                _, saved, _ = await uow.products.artifacts(ctx.product_id)
+            reloaded = _as_result(saved) if saved is not None else None
+            if reloaded is not None:
+                ctx.price = reloaded
+                return
+        product = await journal.facts_source(ctx)
+        try:
+            result = await self._usage.metered(
+                ctx,
+                self._ai.research_price(product_facts(product), ctx.recognition),
+                provider=self._ai.name,
+                role="llm",
+                operation="price_research",
+            )
+        except AIProviderError as exc:
+            if exc.code != RunErrorCode.SHOPPING_SEARCH_FAILED:
+                raise provider_failure(exc, self._ai.name) from exc
+            degraded = PriceProgress(
+                status="failed",
+                error=RunErrorCode.SHOPPING_SEARCH_FAILED.value,
+                search_error=str(exc),
+            )
+            await journal.record_progress(
+                ctx,
+                step=None if done else Step.PRICE_RESEARCHED,
+                progress=msgspec.structs.replace(ctx.progress, price_research=degraded),
+            )
+            ctx.price = None
+            return
+        await self._save(ctx, result, record_usage=not done)
+        ctx.price = result
+
+    async def _save(self, ctx: RunContext, result: PriceResult, *, record_usage: bool) -> None:
+        currency = (result.currency or "").strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            currency = "USD"
+        confidence = result.pricing_confidence
+        if not (isinstance(confidence, (int, float)) and math.isfinite(confidence)):
+            confidence = 0.0
+        confidence = min(1.0, max(0.0, float(confidence)))
+        rationale = collapse_spaces(result.rationale_summary)
+        generated = rationale is not None and confidence >= PRICE_GENERATED_CONFIDENCE
+        journal = self._journal
+        async with journal.uow() as uow:
+            run = await journal.owned_run(uow, ctx)
+            now = journal.clock.now()
+            _, existing, _ = await uow.products.artifacts(ctx.product_id)
+            research = PriceResearch(
+                id=existing.id if existing else self._ids.new_id(),
+                status=ArtifactStatus.GENERATED if generated else ArtifactStatus.REVIEW,
+                provider=self._ai.name,
+                model=self._ai.model,
+                currency=currency,
+                suggested_min_price=money(result.suggested_min_price),
+                suggested_target_price=money(result.suggested_target_price),
+                suggested_max_price=money(result.suggested_max_price),
+                suggested_median_price=money(result.suggested_median_price),
+                pricing_confidence=confidence,
+                rationale_summary=result.rationale_summary,
+                market_signals=dedupe(result.market_signals, ignore_case=False),
+                comparable_results=tuple(jsonable(item) for item in result.comparable_results),
+                created_at=existing.created_at if existing else now,
+                updated_at=now,
+            )
+            await uow.products.save_price_research(ctx.product_id, research)
+            if record_usage:
+                await self._usage.record_usage(uow, ctx, Bucket.PRICE_RESEARCH, now)
+            summary = PriceProgress(
+                id=research.id,
+                status=research.status.value,
+                currency=research.currency,
+                suggested_target_price=money_text(research.suggested_target_price),
+                suggested_median_price=money_text(research.suggested_median_price),
+                pricing_confidence=confidence,
+                search_error=result.search_error or msgspec.UNSET,
+            )
+            progress = msgspec.structs.replace(ctx.progress, price_research=summary)
+            step = Step.PRICE_RESEARCHED if record_usage else None
+            await journal.commit(uow, ctx, run, now, step=step, progress=progress)

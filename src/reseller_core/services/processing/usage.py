@@ -1,0 +1,134 @@
+"""Usage accounting: what the seller is charged for, and the provider calls behind it.
+
+Two records, two rules:
+
+- A **usage event** (decision Q-A6) per finished unit of work a plan counts (a draft, a
+  price research, a background removal). It is written in the stage's own unit of work,
+  with the progress marker that makes the stage skip on resume, so it is recorded exactly
+  once per run and bucket. Beyond the plan it consumes an add-on credit (Q-A7).
+- A **provider call** per request to a provider, for the daily safety ceilings
+  (spec 10 §5.4). Recording is best-effort (§5.1): it is written in its own short unit of
+  work, so a stage that later fails still leaves its calls counted, and a failure to write
+  it is logged and never interrupts the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeVar
+
+import msgspec
+
+from reseller_core.domain.plans import (
+    PLANS,
+    Bucket,
+    credits_to_consume,
+    effective_plan,
+    month_window,
+)
+from reseller_core.ports import (
+    AIProviderError,
+    Clock,
+    IdFactory,
+    ProviderCall,
+    UnitOfWork,
+    UnitOfWorkFactory,
+    UsageEvent,
+)
+from reseller_core.services.config import CoreConfig
+from reseller_core.services.processing.context import RunContext
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class UsageMeter:
+    """Records a run's usage events and provider calls."""
+
+    def __init__(
+        self, *, uow: UnitOfWorkFactory, ids: IdFactory, clock: Clock, config: CoreConfig
+    ) -> None:
+        self._uow = uow
+        self._ids = ids
+        self._clock = clock
+        self._config = config
+
+    async def record_usage(
+        self, uow: UnitOfWork, ctx: RunContext, bucket: Bucket, now: datetime
+    ) -> None:
+        """One usage event in the caller's unit of work, consuming an add-on credit if due."""
+        user = await uow.users.get(ctx.user_id)
+        if user is not None:
+            credits = int(user.addon_credits.get(bucket.value, 0))
+            if credits > 0:
+                start, end = month_window(now)
+                monthly = await uow.usage.monthly_counts(user.id, start, end)
+                used = int(monthly.get(bucket.value, 0))
+                limits = PLANS[effective_plan(user, now, self._config.trial_limits_plan)]
+                consume = credits_to_consume(used, 1, limits.for_bucket(bucket), credits)
+                if consume > 0:
+                    balance = {**user.addon_credits, bucket.value: credits - consume}
+                    await uow.users.update(
+                        msgspec.structs.replace(user, addon_credits=balance, updated_at=now)
+                    )
+        await uow.usage.record(
+            UsageEvent(
+                id=self._ids.new_id(),
+                user_id=ctx.user_id,
+                product_id=ctx.product_id,
+                run_id=ctx.run_id,
+                bucket=bucket.value,
+                quantity=1,
+                created_at=now,
+            )
+        )
+
+    async def metered(
+        self, ctx: RunContext, call: Awaitable[T], *, provider: str, role: str, operation: str
+    ) -> T:
+        """Await ``call`` and record it (success or error) against the user's daily usage.
+
+        ``role`` is one of ``llm``, ``search``, ``image_editor`` (see
+        ``reseller_core.domain.plans.DAILY_RESOURCE_BY_ROLE``).
+        """
+        started = time.monotonic()
+        status, error_code = "success", None
+        try:
+            return await call
+        except AIProviderError as exc:
+            status, error_code = "error", exc.code
+            raise
+        except Exception as exc:
+            status, error_code = "error", type(exc).__name__
+            raise
+        finally:
+            duration_ms = int((time.monotonic() - started) * 1000)
+            await self._record_call(
+                ProviderCall(
+                    id=self._ids.new_id(),
+                    user_id=ctx.user_id,
+                    product_id=ctx.product_id,
+                    provider=provider,
+                    role=role,
+                    operation=operation,
+                    status=status,
+                    cost_usd=Decimal("0"),
+                    duration_ms=duration_ms,
+                    error_code=error_code,
+                    created_at=self._clock.now(),
+                )
+            )
+
+    async def _record_call(self, call: ProviderCall) -> None:
+        try:
+            async with self._uow() as uow:
+                await uow.usage.record_call(call)
+                await uow.commit()
+        except Exception:
+            logger.warning(
+                "could not record the %s call of product %s", call.operation, call.product_id
+            )
