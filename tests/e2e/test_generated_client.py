@@ -332,3 +332,90 @@ def test_generated_client_drives_the_quick_start_with_typed_models(
     wrong_state = _parsed(state_error, 422, m("ErrorEnvelope"))
     assert not isinstance(wrong_state, m("ValidationErrorEnvelope"))
     assert wrong_state.error.code == "invalid_product_state"
+
+    # The remaining operations parse to their own envelopes as well.
+    prepared = _parsed(
+        gen.api("products.post_api_v1_products_by_id_prepare_uploads").sync_detailed(
+            draft.product.id,
+            client=client,
+            body=m("PostApiV1ProductsByIdPrepareUploadsBody").from_dict({"uploads": [good_intent]}),
+        ),
+        200,
+        m("ProductUploadsResponse"),
+    ).data
+    assert [type(item) for item in prepared.upload_instructions] == [m("UploadInstructionBody")]
+    reprocessed = _parsed(
+        gen.api("products.post_api_v1_products_by_id_reprocess").sync_detailed(
+            product.id, client=client
+        ),
+        202,
+        m("ReprocessResponse"),
+    ).data
+    assert reprocessed.processing_run.status == m("RunStatus").QUEUED
+    assert reprocessed.processing_run.id != run.id
+    _every_account_and_system_operation(gen, base, client)
+
+
+def _every_account_and_system_operation(gen: Generated, base: str, client: Any) -> None:
+    m = gen.model
+    anonymous = gen.client(base)
+    system = _parsed(
+        gen.api("system.get_api_v1").sync_detailed(client=anonymous), 200, m("DiscoveryResponse")
+    )
+    assert all(isinstance(item, m("EndpointBody")) for item in system.data.endpoints)
+    health = _parsed(
+        gen.api("system.get_api_v1_health").sync_detailed(client=anonymous),
+        200,
+        m("HealthResponse"),
+    )
+    assert health.data.status.value == "ok"
+    ready = _parsed(
+        gen.api("system.get_api_v1_health_ready").sync_detailed(client=anonymous),
+        200,
+        m("ReadinessResponse"),
+    )
+    assert {state.value for state in ready.data.dependencies.additional_properties.values()} == {
+        "ok"
+    }
+
+    resent = _parsed(
+        gen.api("authentication.post_api_v1_auth_resend_confirmation").sync_detailed(client=client),
+        200,
+        m("ResendResponse"),
+    )
+    assert resent.data.already_confirmed is True
+    updated = _parsed(
+        gen.api("user.patch_api_v1_me").sync_detailed(
+            client=client,
+            body=m("PatchApiV1MeBody").from_dict({"selected_marketplaces": ["ebay"]}),
+        ),
+        200,
+        m("AccountResponse"),
+    )
+    assert updated.data.user.selected_marketplaces == ["ebay"]
+    assert all(
+        isinstance(option, m("MarketplaceOption")) for option in updated.data.supported_marketplaces
+    )
+
+    logged_in = _parsed(
+        gen.api("authentication.post_api_v1_auth_login").sync_detailed(
+            client=anonymous,
+            body=m("PostApiV1AuthLoginBody").from_dict(
+                {"email": "typed@example.com", "password": PASSWORD}
+            ),
+        ),
+        200,
+        m("TokenResponse"),
+    )
+    second = gen.client(base, logged_in.data.token)
+    me = gen.api("user.get_api_v1_me")
+    assert _parsed(me.sync_detailed(client=second), 200, m("AccountResponse")).data.user.email == (
+        "typed@example.com"
+    )
+    revoked = _parsed(
+        gen.api("authentication.delete_api_v1_auth_token").sync_detailed(client=second),
+        200,
+        m("RevokeResponse"),
+    )
+    assert revoked.data.revoked is True
+    _parsed(me.sync_detailed(client=second), 401, m("ErrorEnvelope"))
