@@ -239,7 +239,15 @@ def _marketplaces(
     return adapters
 
 
-ADAPTER_KINDS = ("storage", "queue", "ai_provider", "image_editor", "rate_limiter", "mailer")
+ADAPTER_KINDS = (
+    "storage",
+    "queue",
+    "ai_provider",
+    "image_editor",
+    "search_provider",
+    "rate_limiter",
+    "mailer",
+)
 """Adapter kinds a deployment picks by name, each with the setting of the same name."""
 
 
@@ -308,6 +316,7 @@ async def build_container(
         queue=queue,
         ai=ai,
         image_editor=registry.factory("image_editor", settings.image_editor)(settings, context),
+        search=registry.factory("search_provider", settings.search_provider)(settings, context),
         rate_limiter=registry.factory("rate_limiter", settings.rate_limiter)(settings, context),
         mailer=route_through_queue(
             registry.factory("mailer", settings.mailer)(settings, context),

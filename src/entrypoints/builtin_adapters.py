@@ -35,6 +35,12 @@ def _offline_image_editor(settings: Any, context: BuildContext) -> Any:
     return OfflineImageEditor(max_image_pixels=settings.max_image_pixels)
 
 
+def _offline_search(settings: Any, context: BuildContext) -> Any:
+    from reseller_adapters.search.offline import OfflineSearchProvider
+
+    return OfflineSearchProvider()
+
+
 def _memory_rate_limiter(settings: Any, context: BuildContext) -> Any:
     from reseller_adapters.ratelimit.memory import MemoryRateLimiter
 
@@ -81,6 +87,7 @@ def register_builtins(registry: AdapterRegistry) -> None:
     registry.register("queue", "inprocess", _inprocess_queue)
     registry.register("ai_provider", "offline", _offline_ai)
     registry.register("image_editor", "offline", _offline_image_editor)
+    registry.register("search_provider", "offline", _offline_search)
     registry.register("rate_limiter", "memory", _memory_rate_limiter)
     registry.register("mailer", "outbox", _outbox_mailer)
     registry.register("storage", "s3", _s3_storage)

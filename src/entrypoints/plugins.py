@@ -30,6 +30,7 @@ GROUPS: dict[str, str] = {
     "queue": "reseller.queues",
     "ai_provider": "reseller.ai_providers",
     "image_editor": "reseller.image_editors",
+    "search_provider": "reseller.search_providers",
     "rate_limiter": "reseller.rate_limiters",
     "mailer": "reseller.mailers",
     "marketplace": "reseller.marketplaces",

@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_image_pixels: int = 50_000_000
     """Largest image (width x height, read from its header) the image adapters decode; larger
     uploads are refused as invalid images before decoding. Sized for phone photos (48 Mpx)."""
+    search_provider: str = "offline"
+    """Visual (Lens) and shopping search; ``offline`` searches nothing."""
     rate_limiter: str = "memory"
     mailer: str = "outbox"
     redis_url: str = "redis://127.0.0.1:6379/0"

@@ -15,10 +15,13 @@ from reseller_core.ports import (
     ImageInput,
     ListingRequest,
     ListingResult,
+    PriceEvidence,
     PriceResult,
     ProductFacts,
     Recognition,
+    Reconciliation,
 )
+from reseller_core.ports.search import SearchMatch
 
 
 class LatencyAIProvider:
@@ -35,13 +38,24 @@ class LatencyAIProvider:
         await asyncio.sleep(self._delay_s)
         return await self._inner.recognize(images, facts)
 
+    async def reconcile(
+        self, recognition: Recognition, matches: Sequence[SearchMatch]
+    ) -> Reconciliation:
+        await asyncio.sleep(self._delay_s)
+        return await self._inner.reconcile(recognition, matches)
+
     async def describe(self, facts: ProductFacts, recognition: Recognition) -> DescriptionResult:
         await asyncio.sleep(self._delay_s)
         return await self._inner.describe(facts, recognition)
 
-    async def research_price(self, facts: ProductFacts, recognition: Recognition) -> PriceResult:
+    async def research_price(
+        self,
+        facts: ProductFacts,
+        recognition: Recognition,
+        evidence: PriceEvidence | None = None,
+    ) -> PriceResult:
         await asyncio.sleep(self._delay_s)
-        return await self._inner.research_price(facts, recognition)
+        return await self._inner.research_price(facts, recognition, evidence)
 
     async def write_listing(self, request: ListingRequest) -> ListingResult:
         await asyncio.sleep(self._delay_s)

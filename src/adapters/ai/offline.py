@@ -21,6 +21,7 @@ from typing import Any, Final
 
 from PIL import Image
 
+from reseller_adapters.ai.offline_evidence import price_from_evidence, reconcile_by_names
 from reseller_adapters.image_decoding import (
     DEFAULT_MAX_IMAGE_PIXELS,
     DecodedImage,
@@ -32,11 +33,14 @@ from reseller_core.ports import (
     ImageInput,
     ListingRequest,
     ListingResult,
+    PriceEvidence,
     PriceResult,
     ProductFacts,
     Recognition,
+    Reconciliation,
 )
 from reseller_core.ports.ai import INVALID_IMAGE
+from reseller_core.ports.search import SearchMatch
 
 SAMPLE_SIZE: Final = 64
 """Colour statistics are computed on a copy downscaled to fit this box: cheap and stable."""
@@ -465,6 +469,12 @@ class OfflineAIProvider:
             observations=observations,
         )
 
+    async def reconcile(
+        self, recognition: Recognition, matches: Sequence[SearchMatch]
+    ) -> Reconciliation:
+        """Names compared only (it cannot see the matches' photos): always a review note."""
+        return reconcile_by_names(recognition, matches)
+
     async def describe(self, facts: ProductFacts, recognition: Recognition) -> DescriptionResult:
         """Title and copy from known facts only; the warning names what the seller should add."""
         known = _Known.from_inputs(facts, recognition)
@@ -515,8 +525,16 @@ class OfflineAIProvider:
             missing_details_warning=warning,
         )
 
-    async def research_price(self, facts: ProductFacts, recognition: Recognition) -> PriceResult:
-        """A labelled category heuristic with low confidence: no market data exists offline."""
+    async def research_price(
+        self,
+        facts: ProductFacts,
+        recognition: Recognition,
+        evidence: PriceEvidence | None = None,
+    ) -> PriceResult:
+        """Listed shopping prices when search found enough, else a labelled heuristic."""
+        from_evidence = price_from_evidence(evidence, "USD")
+        if from_evidence is not None:
+            return from_evidence
         category = _clean(facts.category) or _clean(recognition.category)
         words = {_singular(word) for word in _words(category or "")}
         group = None

@@ -11,9 +11,11 @@ from reseller_core.ports.ai import (
     ImageInput,
     ListingRequest,
     ListingResult,
+    PriceEvidence,
     PriceResult,
     ProductFacts,
     Recognition,
+    Reconciliation,
 )
 from reseller_core.ports.clock import Clock, IdFactory
 from reseller_core.ports.images import EditedImage, ImageEditor, ImageEditorError
@@ -21,6 +23,7 @@ from reseller_core.ports.mailer import EmailMessage, Mailer
 from reseller_core.ports.marketplace import MarketplaceAdapter, ShapedListing
 from reseller_core.ports.queue import Job, TaskQueue
 from reseller_core.ports.rate_limit import RateDecision, RateLimiter
+from reseller_core.ports.search import SearchMatch, SearchProvider, SearchProviderError
 from reseller_core.ports.security import PasswordHasher
 from reseller_core.ports.storage import ObjectInfo, ObjectStorage, SignedUpload, StorageError
 from reseller_core.ports.unit_of_work import (
@@ -57,6 +60,7 @@ __all__ = [
     "ObjectInfo",
     "ObjectStorage",
     "PasswordHasher",
+    "PriceEvidence",
     "PriceResult",
     "ProductFacts",
     "ProductRepository",
@@ -64,7 +68,11 @@ __all__ = [
     "RateDecision",
     "RateLimiter",
     "Recognition",
+    "Reconciliation",
     "RunRepository",
+    "SearchMatch",
+    "SearchProvider",
+    "SearchProviderError",
     "ShapedListing",
     "SignedUpload",
     "StorageError",

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import msgspec
 
 from reseller_core.domain.marketplaces import MarketplaceRules
+from reseller_core.ports.search import SearchMatch
 
 
 class ImageInput(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,6 +50,27 @@ class Recognition(msgspec.Struct, frozen=True, kw_only=True):
     field_confidence: dict[str, float] = msgspec.field(default_factory=dict)
     missing_information: tuple[str, ...] = ()
     observations: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class Reconciliation(msgspec.Struct, frozen=True, kw_only=True):
+    """Recognition checked against visual-search matches (spec 30 §6.4)."""
+
+    same_model_family: bool
+    short_card_description: str
+    most_likely_model: str | None = None
+    review_notes: tuple[str, ...] = ()
+
+
+class PriceEvidence(msgspec.Struct, frozen=True, kw_only=True):
+    """What search found before pricing (spec 30 §6.7): the price research's grounding.
+
+    ``shopping_query`` is None when no shopping search ran (nothing to search for, or no
+    search provider); the matches are then empty.
+    """
+
+    shopping_query: str | None = None
+    lens_matches: tuple[SearchMatch, ...] = ()
+    shopping_matches: tuple[SearchMatch, ...] = ()
 
 
 class DescriptionResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -124,12 +146,28 @@ class AIProvider(Protocol):
         """
         ...
 
+    async def reconcile(
+        self, recognition: Recognition, matches: Sequence[SearchMatch]
+    ) -> Reconciliation:
+        """Compare the recognition with visual-search matches (spec 30 §6.4).
+
+        ``same_model_family`` is False when the matches show a different item;
+        ``review_notes`` lists what the seller should check (any note sends the product to
+        review).
+        """
+        ...
+
     async def describe(
         self, facts: ProductFacts, recognition: Recognition
     ) -> DescriptionResult: ...
 
     async def research_price(
-        self, facts: ProductFacts, recognition: Recognition
-    ) -> PriceResult: ...
+        self,
+        facts: ProductFacts,
+        recognition: Recognition,
+        evidence: PriceEvidence | None = None,
+    ) -> PriceResult:
+        """Secondhand price research, grounded in ``evidence`` when search found any."""
+        ...
 
     async def write_listing(self, request: ListingRequest) -> ListingResult: ...

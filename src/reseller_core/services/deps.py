@@ -15,6 +15,7 @@ from reseller_core.ports import (
     ObjectStorage,
     PasswordHasher,
     RateLimiter,
+    SearchProvider,
     TaskQueue,
     UnitOfWorkFactory,
 )
@@ -37,6 +38,8 @@ class Deps:
     config: CoreConfig
     read_uow: UnitOfWorkFactory | None = None
     """Units of work that only read (see ``UnitOfWorkFactory``); ``uow`` when not offered."""
+    search: SearchProvider | None = None
+    """Visual and shopping search; None runs the pipeline without search evidence."""
 
     @property
     def reader(self) -> UnitOfWorkFactory:

@@ -23,11 +23,14 @@ from reseller_core.ports.ai import (
     ImageInput,
     ListingRequest,
     ListingResult,
+    PriceEvidence,
     PriceResult,
     ProductFacts,
     Recognition,
+    Reconciliation,
 )
 from reseller_core.ports.images import EditedImage, ImageEditorError
+from reseller_core.ports.search import SearchMatch
 
 __all__ = [
     "AI_STAGES",
@@ -40,7 +43,7 @@ __all__ = [
     "sniff_image",
 ]
 
-AI_STAGES: Final = ("recognize", "describe", "research_price", "write_listing")
+AI_STAGES: Final = ("recognize", "reconcile", "describe", "research_price", "write_listing")
 """The ``AIProvider`` methods ``FakeAIProvider.fail`` can break."""
 
 EDITOR_STAGES: Final = ("remove_background",)
@@ -414,9 +417,38 @@ class FakeAIProvider(_Hooks[AIProviderError]):
             missing_details_warning=warning,
         )
 
-    async def research_price(self, facts: ProductFacts, recognition: Recognition) -> PriceResult:
+    async def reconcile(
+        self, recognition: Recognition, matches: Sequence[SearchMatch]
+    ) -> Reconciliation:
+        """Same family when a match names the recognised brand; the model is kept as is."""
+        self._enter("reconcile", recognition, tuple(matches))
+        brand = _clean(recognition.brand)
+        same = brand is not None and any(
+            brand.casefold() in f"{match.brand or ''} {match.title}".casefold() for match in matches
+        )
+        card = " ".join(
+            part
+            for part in (brand, _clean(recognition.possible_model), recognition.category)
+            if part
+        )
+        return Reconciliation(
+            same_model_family=same,
+            short_card_description=card or "Item",
+            most_likely_model=_clean(recognition.possible_model),
+            review_notes=() if same else ("No search match names the recognised brand.",),
+        )
+
+    async def research_price(
+        self,
+        facts: ProductFacts,
+        recognition: Recognition,
+        evidence: PriceEvidence | None = None,
+    ) -> PriceResult:
         """A fixed canned price with low confidence, so a fake price always goes to review."""
-        self._enter("research_price", facts, recognition)
+        if evidence is None:
+            self._enter("research_price", facts, recognition)
+        else:
+            self._enter("research_price", facts, recognition, evidence)
         return PriceResult(
             currency="USD",
             suggested_target_price=CANNED_PRICE,

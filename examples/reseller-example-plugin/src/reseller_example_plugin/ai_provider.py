@@ -24,11 +24,14 @@ from reseller_core.ports import (
     ImageInput,
     ListingRequest,
     ListingResult,
+    PriceEvidence,
     PriceResult,
     ProductFacts,
     Recognition,
+    Reconciliation,
 )
 from reseller_core.ports.ai import INVALID_IMAGE
+from reseller_core.ports.search import SearchMatch
 
 ACCEPTED_FORMATS: Final = ("JPEG", "MPO", "PNG", "WEBP")
 """Pillow format names this provider reads (MPO is how many phones write JPEGs)."""
@@ -159,7 +162,24 @@ class ExampleAIProvider:
             ),
         )
 
-    async def research_price(self, facts: ProductFacts, recognition: Recognition) -> PriceResult:
+    async def reconcile(
+        self, recognition: Recognition, matches: Sequence[SearchMatch]
+    ) -> Reconciliation:
+        """It cannot compare photos: the recognition stands, with a note to check the matches."""
+        parts = (_clean(recognition.brand), _clean(recognition.category))
+        return Reconciliation(
+            same_model_family=False,
+            short_card_description=" ".join(part for part in parts if part) or "Item",
+            most_likely_model=_clean(recognition.possible_model),
+            review_notes=(f"Example provider: {len(matches)} search match(es) left unchecked.",),
+        )
+
+    async def research_price(
+        self,
+        facts: ProductFacts,
+        recognition: Recognition,
+        evidence: PriceEvidence | None = None,
+    ) -> PriceResult:
         """The fixed band, labelled as such, with a confidence that sends it to review."""
         low, target, high = PRICE_BAND
         return PriceResult(

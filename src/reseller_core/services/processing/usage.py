@@ -18,11 +18,11 @@ import logging
 import time
 from collections.abc import Awaitable
 from datetime import datetime
-from decimal import Decimal
 from typing import TypeVar
 
 import msgspec
 
+from reseller_core.domain.costs import estimate_cost
 from reseller_core.domain.plans import (
     PLANS,
     Bucket,
@@ -39,6 +39,7 @@ from reseller_core.ports import (
     UnitOfWorkFactory,
     UsageEvent,
 )
+from reseller_core.ports.usage import ProviderUsage, collect_usage
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing.context import RunContext
 
@@ -93,12 +94,16 @@ class UsageMeter:
         """Await ``call`` and record it (success or error) against the user's daily usage.
 
         ``role`` is one of ``llm``, ``search``, ``image_editor`` (see
-        ``reseller_core.domain.plans.DAILY_RESOURCE_BY_ROLE``).
+        ``reseller_core.domain.plans.DAILY_RESOURCE_BY_ROLE``). The row's ``cost_usd`` is
+        estimated (spec 10 §5.5) from what the adapter reported while the call ran
+        (``reseller_core.ports.usage``): token counts, or a flat per-request price.
         """
         started = time.monotonic()
         status, error_code = "success", None
+        usages: list[ProviderUsage] = []
         try:
-            return await call
+            with collect_usage() as usages:
+                return await call
         except AIProviderError as exc:
             status, error_code = "error", exc.code
             raise
@@ -116,7 +121,7 @@ class UsageMeter:
                     role=role,
                     operation=operation,
                     status=status,
-                    cost_usd=Decimal("0"),
+                    cost_usd=estimate_cost(usages),
                     duration_ms=duration_ms,
                     error_code=error_code,
                     created_at=self._clock.now(),

@@ -29,10 +29,13 @@ from reseller_core.ports.ai import (
     ImageInput,
     ListingRequest,
     ListingResult,
+    PriceEvidence,
     PriceResult,
     ProductFacts,
     Recognition,
+    Reconciliation,
 )
+from reseller_core.ports.search import SearchMatch
 from reseller_core.testing.conformance.image_editor import (
     NOT_AN_IMAGE,
     TRUNCATED_PNG,
@@ -73,6 +76,21 @@ CUSTOM_MARKETPLACE = Marketplace(
 """A marketplace outside the catalogue, as a plugin would bring."""
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+
+SEARCH_MATCHES = tuple(
+    SearchMatch(
+        title=f"Acme Trail Runner sneakers, size {size}",
+        match_type="product" if index else "visual_match",
+        brand="Acme",
+        price=Decimal(price),
+        currency="USD",
+        source="Example Resale",
+        source_domain="resale.example",
+        url=f"https://resale.example/listing/{index}",
+    )
+    for index, (size, price) in enumerate((("41", "38.00"), ("42", "45.50"), ("43", "52.00")))
+)
+"""What a search found for the seller's item: three listed pairs of the same sneakers."""
 
 
 def _is_fraction(value: object) -> bool:
@@ -272,32 +290,65 @@ class AIProviderConformance:
 
     # price research (§6.7)
 
+    @staticmethod
+    def assert_price_shape(price: PriceResult) -> None:
+        """§6.7: a 3-letter currency, exact ordered prices, a confidence in [0, 1]."""
+        assert isinstance(price, PriceResult)
+        assert isinstance(price.currency, str) and _CURRENCY.fullmatch(price.currency), (
+            f"currency must be 3 upper-case letters, got {price.currency!r}"
+        )
+        assert isinstance(price.suggested_target_price, Decimal)
+        assert price.suggested_target_price >= 0
+        bounds = (
+            price.suggested_min_price,
+            price.suggested_max_price,
+            price.suggested_median_price,
+        )
+        for bound in bounds:
+            assert bound is None or (isinstance(bound, Decimal) and bound >= 0), bound
+        low, high = price.suggested_min_price, price.suggested_max_price
+        if low is not None:
+            assert low <= price.suggested_target_price
+        if high is not None:
+            assert price.suggested_target_price <= high
+        assert _is_fraction(price.pricing_confidence)
+        assert price.rationale_summary is None or isinstance(price.rationale_summary, str)
+        assert _strings(price.market_signals)
+        assert all(isinstance(item, dict) for item in price.comparable_results)
+
     async def test_price_research_fits_the_schema(self, provider: AIProvider) -> None:
         for facts in (SELLER_FACTS, UNKNOWN_FACTS):
             recognition = await provider.recognize([self.sample_image()], facts)
-            price = await provider.research_price(facts, recognition)
-            assert isinstance(price, PriceResult)
-            assert isinstance(price.currency, str) and _CURRENCY.fullmatch(price.currency), (
-                f"currency must be 3 upper-case letters, got {price.currency!r}"
+            self.assert_price_shape(await provider.research_price(facts, recognition))
+
+    async def test_price_research_takes_search_evidence(self, provider: AIProvider) -> None:
+        recognition = await provider.recognize([self.sample_image()], SELLER_FACTS)
+        for evidence in (
+            PriceEvidence(
+                shopping_query="Acme Acme Trail Runner Sneakers sneakers",
+                lens_matches=SEARCH_MATCHES[:1],
+                shopping_matches=SEARCH_MATCHES[1:],
+            ),
+            PriceEvidence(shopping_query="Acme sneakers"),
+            PriceEvidence(),
+        ):
+            self.assert_price_shape(
+                await provider.research_price(SELLER_FACTS, recognition, evidence)
             )
-            assert isinstance(price.suggested_target_price, Decimal)
-            assert price.suggested_target_price >= 0
-            bounds = (
-                price.suggested_min_price,
-                price.suggested_max_price,
-                price.suggested_median_price,
-            )
-            for bound in bounds:
-                assert bound is None or (isinstance(bound, Decimal) and bound >= 0), bound
-            low, high = price.suggested_min_price, price.suggested_max_price
-            if low is not None:
-                assert low <= price.suggested_target_price
-            if high is not None:
-                assert price.suggested_target_price <= high
-            assert _is_fraction(price.pricing_confidence)
-            assert price.rationale_summary is None or isinstance(price.rationale_summary, str)
-            assert _strings(price.market_signals)
-            assert all(isinstance(item, dict) for item in price.comparable_results)
+
+    # reconciliation (§6.4)
+
+    async def test_reconciliation_fits_the_schema(self, provider: AIProvider) -> None:
+        recognition = await provider.recognize([self.sample_image()], SELLER_FACTS)
+        for matches in (SEARCH_MATCHES, SEARCH_MATCHES[:1]):
+            result = await provider.reconcile(recognition, matches)
+            assert isinstance(result, Reconciliation)
+            assert isinstance(result.same_model_family, bool)
+            assert isinstance(result.short_card_description, str)
+            assert result.short_card_description.strip(), "short_card_description is required"
+            assert result.most_likely_model is None or isinstance(result.most_likely_model, str)
+            assert _strings(result.review_notes)
+            assert not INVENTED_CLAIMS.search(result.short_card_description)
 
     # marketplace listings (§6.8, §7)
 

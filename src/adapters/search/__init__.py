@@ -1,0 +1,1 @@
+"""Search providers: visual (Lens) and shopping search."""
