@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reseller_entrypoints.plugins import AdapterRegistry, BuildContext
+from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
 
 
 def _local_storage(settings: Any, context: BuildContext) -> Any:
@@ -27,6 +27,39 @@ def _offline_ai(settings: Any, context: BuildContext) -> Any:
     from reseller_adapters.ai.offline import OfflineAIProvider
 
     return OfflineAIProvider(max_image_pixels=settings.max_image_pixels)
+
+
+def _llm_ai(settings: Any, context: BuildContext) -> Any:
+    try:
+        from reseller_adapters.ai.llm.provider import OPERATIONS, LLMConfig, PydanticAIProvider
+    except ImportError as exc:
+        raise PluginError(
+            "RESELLER_AI_PROVIDER=llm needs Pydantic AI and the vendor's SDK: "
+            "pip install 'reseller-core[gemini]' (or [openai], [anthropic])"
+        ) from exc
+    config = LLMConfig(
+        model=settings.ai_model,
+        operation_models={
+            operation: name
+            for operation in OPERATIONS
+            if (name := getattr(settings, f"ai_model_{operation}", None))
+        },
+        api_key=settings.ai_api_key,
+        base_url=settings.ai_base_url,
+        timeout_s=settings.ai_timeout_ms / 1000,
+        max_retries=settings.ai_max_retries,
+        backoff_s=settings.ai_retry_backoff_ms / 1000,
+        retry_after_max_s=settings.ai_retry_after_max_s,
+        max_output_tokens=settings.ai_max_output_tokens,
+        max_response_bytes=settings.ai_max_response_bytes,
+        web_search=settings.ai_web_search,
+    )
+    try:
+        provider = PydanticAIProvider(config)
+    except (ValueError, RuntimeError) as exc:
+        raise PluginError(f"RESELLER_AI_PROVIDER=llm: {exc}") from exc
+    context.resources["llm_http_client"] = provider
+    return provider
 
 
 def _offline_image_editor(settings: Any, context: BuildContext) -> Any:
@@ -90,6 +123,7 @@ def register_builtins(registry: AdapterRegistry) -> None:
     registry.register("search_provider", "offline", _offline_search)
     registry.register("rate_limiter", "memory", _memory_rate_limiter)
     registry.register("mailer", "outbox", _outbox_mailer)
+    registry.register("ai_provider", "llm", _llm_ai)
     registry.register("storage", "s3", _s3_storage)
     registry.register("queue", "taskiq", _taskiq_queue)
     registry.register("rate_limiter", "redis", _redis_rate_limiter)

@@ -28,6 +28,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ai_provider: str = "offline"
     ai_latency_s: float = 0.0
     """Simulated latency added to every AI call (demos, crash-recovery tests)."""
+    ai_model: str = "google-gla:gemini-2.5-flash"
+    """``vendor:model`` of the ``llm`` provider (google-gla, openai, anthropic, ollama)."""
+    ai_model_recognition: str | None = None
+    ai_model_reconciliation: str | None = None
+    ai_model_description: str | None = None
+    ai_model_price_research: str | None = None
+    ai_model_marketplace_listing: str | None = None
+    ai_api_key: str | None = None
+    """The vendor's key; unset, the vendor's own variable (GOOGLE_API_KEY...) is read."""
+    ai_base_url: str | None = None
+    """Another endpoint: an OpenAI-compatible server (vLLM, llama.cpp), a proxy."""
+    ai_timeout_ms: int = 45_000
+    ai_max_retries: int = 1
+    ai_retry_backoff_ms: int = 750
+    ai_retry_after_max_s: float = 60.0
+    ai_max_output_tokens: int = 4096
+    ai_max_response_bytes: int = 4_000_000
+    ai_web_search: bool = True
     image_editor: str = "offline"
     max_image_pixels: int = 50_000_000
     """Largest image (width x height, read from its header) the image adapters decode; larger
