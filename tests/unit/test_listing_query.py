@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from reseller_core.domain.listing_query import (
     DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
     MAX_PAGE_SIZE,
     ProductListQuery,
     SearchQuery,
@@ -83,7 +84,8 @@ def test_defaults() -> None:
         ("1_0", 1),
         ("٣", 1),
         ("+5", 1),
-        ("99999999999999999999", 99999999999999999999),
+        ("99999999999999999999", MAX_PAGE),
+        ("9" * 5000, MAX_PAGE),
     ],
 )
 def test_page(raw: str, page: int) -> None:

@@ -29,16 +29,51 @@ class MalformedBody:
 MALFORMED_BODY: Final = MalformedBody()
 
 
+MAX_JSON_DEPTH: Final = 16
+"""Deepest nesting of arrays and objects a body may have. The deepest body the API reads is
+four levels (``uploads`` items inside an object); a 2 KB body of a thousand nested arrays
+would otherwise exhaust the decoder's recursion limit."""
+
+
 async def read_json(request: Request[Any, Any, Any]) -> Any:
     """The decoded JSON body; an empty body is ``{}``, unparseable bytes are MALFORMED_BODY.
 
     Reading enforces the route's body size limit (413). The ``Content-Type`` header is not
     required: mobile clients that omit it still send JSON.
     """
-    raw = await request.body()
+    return decode_json_body(await request.body())
+
+
+def decode_json_body(raw: bytes) -> Any:
+    """The one JSON decoding path for request bodies: malformed, not UTF-8 or too deep is
+    MALFORMED_BODY (the services answer ``400 invalid_request`` at their step of the order
+    of checks); an empty body is ``{}``."""
     if not raw.strip():
         return {}
     try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+        value = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, RecursionError, UnicodeError):
+        # RecursionError: nested deeper than the decoder's own limit (about a thousand).
         return MALFORMED_BODY
+    # Every real body has fewer brackets than the limit, and then cannot nest deeper.
+    brackets = raw.count(b"[") + raw.count(b"{")
+    if brackets > MAX_JSON_DEPTH and _nesting_exceeds(value, MAX_JSON_DEPTH):
+        return MALFORMED_BODY
+    return value
+
+
+def _nesting_exceeds(value: Any, limit: int) -> bool:
+    """True when arrays and objects in ``value`` nest deeper than ``limit`` (no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False

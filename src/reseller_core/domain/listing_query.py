@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 import msgspec
@@ -20,6 +20,9 @@ from reseller_core.domain.products import ProductStatus
 
 DEFAULT_PAGE_SIZE = 15
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000
+"""Pages beyond the last show the last one, so any larger number means the same; clamping it
+here keeps ``(page - 1) * page_size`` within every engine's integer range."""
 SEARCH_FIELDS = (
     "title",
     "brand",
@@ -67,6 +70,21 @@ class ProductListQuery(msgspec.Struct, frozen=True, kw_only=True):
     updated_to: date | None = None
     sort: SortKey = SortKey.UPDATED_AT
     dir: str = "desc"
+
+    def updated_since(self) -> datetime | None:
+        """The first instant ``updated_from`` admits (midnight UTC), or None."""
+        if self.updated_from is None:
+            return None
+        return datetime.combine(self.updated_from, time(), UTC)
+
+    def updated_before(self) -> datetime | None:
+        """The first instant after the ``updated_to`` day (exclusive bound), or None.
+
+        ``9999-12-31`` has no next day in ``datetime``: it bounds nothing, so it is None.
+        """
+        if self.updated_to is None or self.updated_to == date.max:
+            return None
+        return datetime.combine(self.updated_to + timedelta(days=1), time(), UTC)
 
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -135,15 +153,15 @@ def matches(document: str, query: SearchQuery) -> bool:
     return True
 
 
-def _positive(value: str | None, default: int) -> int:
+def _positive(value: str | None, default: int, maximum: int) -> int:
     text = value.strip() if value is not None else ""
     if not (text.isascii() and text.isdigit()):
         return default  # int() would also take "1_0", "٣" or "+5"
-    try:
-        number = int(text)
-    except ValueError:
-        return default
-    return number if number >= 1 else default
+    digits = text.lstrip("0")
+    if len(digits) > len(str(maximum)):
+        return maximum  # clamped before int(): thousands of digits cost real CPU to convert
+    number = int(digits or "0")
+    return min(number, maximum) if number >= 1 else default
 
 
 def _date(value: str | None) -> date | None:
@@ -160,7 +178,7 @@ _STATUSES = {"all", *(status.value for status in ProductStatus)}
 
 def parse_list_query(params: Mapping[str, str]) -> ProductListQuery:
     """Build the list query from raw query-string values; bad values become defaults."""
-    page_size = min(_positive(params.get("page_size"), DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+    page_size = _positive(params.get("page_size"), DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     status = (params.get("status") or "all").strip()
     raw_query = params.get("query")
     query = raw_query.strip() if raw_query and raw_query.strip() else None
@@ -168,7 +186,7 @@ def parse_list_query(params: Mapping[str, str]) -> ProductListQuery:
     sort = SortKey(sort_raw) if sort_raw in SortKey._value2member_map_ else SortKey.UPDATED_AT
     direction = (params.get("dir") or "").strip().lower()
     return ProductListQuery(
-        page=_positive(params.get("page"), 1),
+        page=_positive(params.get("page"), 1, MAX_PAGE),
         page_size=page_size,
         status=status if status in _STATUSES else "all",
         query=query,

@@ -16,7 +16,7 @@ import asyncio
 import builtins
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
@@ -338,14 +338,7 @@ class MemoryProductRepository(_Repo):
         return self._view(row) if row is not None else None
 
     async def list(self, user_id: str, query: ProductListQuery) -> ProductPage:
-        updated_from = (
-            datetime.combine(query.updated_from, time(), UTC) if query.updated_from else None
-        )
-        updated_before = (
-            datetime.combine(query.updated_to, time(), UTC) + timedelta(days=1)
-            if query.updated_to
-            else None
-        )
+        updated_from, updated_before = query.updated_since(), query.updated_before()
         rows = {
             row.product.id: row
             for row in self._t.products.values()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -336,11 +336,10 @@ class SqlProductRepository(_Repository):
             conditions.append(products.c.status == query.status)
         if query.product_tab_id is not None:
             conditions.append(products.c.product_tab_id == query.product_tab_id)
-        if query.updated_from is not None:
-            start = datetime.combine(query.updated_from, time(), UTC)
+        start, end = query.updated_since(), query.updated_before()
+        if start is not None:
             conditions.append(products.c.updated_at >= start)
-        if query.updated_to is not None:
-            end = datetime.combine(query.updated_to, time(), UTC) + timedelta(days=1)
+        if end is not None:
             conditions.append(products.c.updated_at < end)
         if query.search is not None:
             conditions.append(search_condition(query.search, self._uow.dialect))

@@ -1,0 +1,189 @@
+"""Hostile input answers the contract's 4xx on both engines, never a 500, and stores nothing.
+
+Each case was found answering 500 (or storing what it should refuse) by an attack review:
+deeply nested JSON, bytes that are not UTF-8, list parameters that overflow the engine's
+integers or the calendar, amounts that overflow the decimal context, integers no column
+holds, non-string upload metadata, NUL characters (PostgreSQL cannot store them) and e-mail
+addresses in another Unicode normal form. The app runs over its real adapters (SQLite in a
+temporary directory, or the session's PostgreSQL database) behind the HTTP interface.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.http import create_app
+from reseller_entrypoints.settings import load_settings
+from tests.e2e.conftest import outbox_token
+from tests.e2e.server import SECRET_KEY
+
+Client = AsyncTestClient[Litestar]
+PASSWORD = "correct horse battery"
+DEEP = b"[" * 1000 + b"]" * 1000
+"""About 2 KB that nests a thousand arrays: past the decoder's recursion limit."""
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fx_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'hostile.db'}"
+    url: str = request.getfixturevalue("fx_postgres_url")
+    return url
+
+
+@pytest.fixture
+async def fx_served(
+    tmp_path: Path, fx_database_url: str
+) -> AsyncIterator[tuple[Client, Container]]:
+    settings = load_settings(
+        {},
+        data_dir=str(tmp_path / "var"),
+        secret_key=SECRET_KEY,
+        database_url=fx_database_url,
+        auth_rate_limit=1000,
+    )
+    container = await build_container(settings)
+    async with AsyncTestClient(app=create_app(container=container)) as client:
+        yield client, container
+
+
+def unique_email(prefix: str = "hostile") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+async def seller(client: Client, container: Container) -> dict[str, str]:
+    email = unique_email()
+    registered = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": PASSWORD}
+    )
+    assert registered.status_code == 200, registered.text
+    # Confirmed over HTTP: the app's event loop owns the connection pool.
+    token = outbox_token(container.settings.data_path, email)
+    assert (await client.post("/api/v1/auth/confirm", json={"token": token})).status_code == 200
+    return {"Authorization": f"Bearer {registered.json()['data']['token']}"}
+
+
+def error_of(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    error: dict[str, Any] = response.json()["error"]
+    assert error["status"] == status
+    return error
+
+
+@contextlib.contextmanager
+def no_unhandled_errors(caplog: pytest.LogCaptureFixture) -> Any:
+    """Nothing reaches the 500 handler (which logs "Unhandled error" with a traceback)."""
+    with caplog.at_level(logging.ERROR):
+        yield
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], [
+        record.getMessage() for record in caplog.records
+    ]
+
+
+# --- finding 1: deep nesting -----------------------------------------------------------------
+
+
+async def test_deeply_nested_json_is_invalid_request_everywhere(
+    fx_served: tuple[Client, Container], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    with no_unhandled_errors(caplog):
+        for path in ("/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/auth/confirm"):
+            answer = await client.post(path, content=DEEP)
+            assert error_of(answer, 400)["code"] == "invalid_request", path
+        created = await client.post("/api/v1/products", content=DEEP, headers=auth)
+        assert error_of(created, 400)["code"] == "invalid_request"
+        patched = await client.patch("/api/v1/me", content=DEEP, headers=auth)
+        assert error_of(patched, 400)["code"] == "invalid_request"
+        # Seventeen levels is already more than any body of the API has.
+        nested: Any = "x"
+        for _ in range(17):
+            nested = [nested]
+        deep_field = await client.post(
+            "/api/v1/products", json={"product": {"title": nested}}, headers=auth
+        )
+        assert error_of(deep_field, 400)["code"] == "invalid_request"
+
+
+# --- finding 11: bytes that are not UTF-8 ----------------------------------------------------
+
+
+async def test_invalid_utf8_inside_a_json_body_is_invalid_request(
+    fx_served: tuple[Client, Container], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    with no_unhandled_errors(caplog):
+        for body in (b'{"product": {"title": "\xff\xfe"}}', b'{"product": {"\xc0\xaf": 1}}'):
+            answer = await client.post(
+                "/api/v1/products",
+                content=body,
+                headers={**auth, "Content-Type": "application/json"},
+            )
+            assert error_of(answer, 400)["code"] == "invalid_request"
+        login = await client.post("/api/v1/auth/login", content=b'{"email": "\xed\xa0\x80"}')
+        assert error_of(login, 400)["code"] == "invalid_request"
+    listed = await client.get("/api/v1/products", headers=auth)
+    assert listed.json()["data"]["pagination"]["total_count"] == 0
+
+
+# --- finding 4: list parameters -----------------------------------------------------------------
+
+
+LIST_QUERIES = (
+    "page=9223372036854775807",
+    "page=99999999999999999999",
+    "page=" + "9" * 5000,
+    "page_size=99999999999999999999",
+    "updated_to=9999-12-31",
+    "updated_from=9999-12-31",
+    "updated_from=0001-01-01&updated_to=0001-01-01",
+    "query=a%00b",
+    "query=%00",
+    "product_tab_id=%00",
+)
+
+
+async def test_list_parameters_out_of_every_range_answer_a_page(
+    fx_served: tuple[Client, Container], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    assert (
+        await client.post("/api/v1/products", json={"product": {"title": "Boots"}}, headers=auth)
+    ).status_code == 201
+    for query in LIST_QUERIES:
+        with no_unhandled_errors(caplog):
+            listed = await client.get(f"/api/v1/products?{query}", headers=auth)
+        assert listed.status_code == 200, (query, listed.text)
+        pagination = listed.json()["data"]["pagination"]
+        assert pagination["page"] >= 1
+        assert pagination["page_size"] <= 100
+
+
+async def test_a_huge_page_number_shows_the_last_page(
+    fx_served: tuple[Client, Container],
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    for title in ("One", "Two", "Three"):
+        await client.post("/api/v1/products", json={"product": {"title": title}}, headers=auth)
+    listed = await client.get("/api/v1/products?page=9223372036854775807&page_size=2", headers=auth)
+    assert listed.status_code == 200, listed.text
+    data = listed.json()["data"]
+    assert data["pagination"]["total_pages"] == 2
+    assert len(data["products"]) == 1
+    everything = await client.get("/api/v1/products?updated_to=9999-12-31", headers=auth)
+    assert everything.json()["data"]["pagination"]["total_count"] == 3
