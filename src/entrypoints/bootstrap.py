@@ -273,6 +273,7 @@ def build_services(deps: Deps) -> Services:
             clock=deps.clock,
             ids=deps.ids,
             config=deps.config,
+            search=deps.search,
         ),
         sweeper=RunSweeper(uow=deps.uow, queue=deps.queue, clock=deps.clock, config=deps.config),
     )

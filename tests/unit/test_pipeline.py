@@ -34,10 +34,14 @@ from reseller_core.ports import (
     ImageInput,
     ListingRequest,
     ListingResult,
+    PriceEvidence,
     PriceResult,
     ProductFacts,
     ProviderCall,
     Recognition,
+    Reconciliation,
+    SearchMatch,
+    SearchProvider,
     StorageError,
     UnitOfWork,
     UsageEvent,
@@ -98,9 +102,20 @@ class ScriptedAI:
         await self._before("describe")
         return await self._inner.describe(facts, recognition)
 
-    async def research_price(self, facts: ProductFacts, recognition: Recognition) -> PriceResult:
-        await self._before("research_price")
-        return await self._inner.research_price(facts, recognition)
+    async def reconcile(
+        self, recognition: Recognition, matches: Sequence[SearchMatch]
+    ) -> Reconciliation:
+        await self._before("reconcile", matches=matches)
+        return await self._inner.reconcile(recognition, matches)
+
+    async def research_price(
+        self,
+        facts: ProductFacts,
+        recognition: Recognition,
+        evidence: PriceEvidence | None = None,
+    ) -> PriceResult:
+        await self._before("research_price", evidence=evidence)
+        return await self._inner.research_price(facts, recognition, evidence)
 
     async def write_listing(self, request: ListingRequest) -> ListingResult:
         await self._before("write_listing", request=request)
@@ -135,6 +150,7 @@ class Env:
     editor: ScriptedEditor = field(default_factory=ScriptedEditor)
     config: CoreConfig = field(default_factory=CoreConfig)
     uow_factory: Callable[[], UnitOfWork] | None = None
+    search: SearchProvider | None = None
 
     @property
     def deps(self) -> Deps:
@@ -165,6 +181,7 @@ class Env:
             clock=deps.clock,
             ids=deps.ids,
             config=deps.config,
+            search=self.search,
         )
 
     @property

@@ -95,34 +95,55 @@ def usable_score(score: object) -> float | None:
 
 
 def needs_review(flagged: bool, score: object, threshold: float) -> bool:
-    """A result needs the seller's review when flagged or below the confidence threshold.
-
-    There is no visual-search fallback yet, so there are never external matches that could
-    vouch for a low-confidence result (§6.5: "no Lens matches and low confidence").
-    """
+    """Low confidence (§6.4): flagged by the provider, or below the threshold (a missing
+    score counts as 0). Such a result runs the visual-search fallback, and without external
+    matches to vouch for it, it needs the seller's review (§6.5)."""
     confidence = usable_score(score)
     return flagged or confidence is None or confidence < threshold
+
+
+def reconciled_needs_review(
+    *,
+    flagged: bool,
+    low_confidence: bool,
+    match_count: int,
+    same_model_family: bool | None,
+    review_notes: Sequence[str],
+) -> bool:
+    """§6.5: flagged, or the matches show another item, or notes to check, or no matches
+    for a low-confidence result. ``same_model_family`` is None when nothing reconciled."""
+    return (
+        flagged
+        or same_model_family is False
+        or bool(review_notes)
+        or (match_count == 0 and low_confidence)
+    )
 
 
 def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
 
 
-def apply_recognition(product: Product, final: RecognisedItem, now: datetime) -> Product:
+def apply_recognition(
+    product: Product, final: RecognisedItem, now: datetime, *, card: str | None = None
+) -> Product:
     """Fill the product's blank fields from ``final`` (§6.5); seller values always win.
 
-    ``ai_summary`` and ``ai_confidence`` are overwritten whenever a value is derived.
+    ``card`` is reconciliation's short card description: it comes first for the title and
+    the summary. ``ai_summary`` and ``ai_confidence`` are overwritten whenever a value is
+    derived.
     Returns ``product`` itself when nothing changes, so callers can skip the write.
     """
     brand = collapse_spaces(final.brand)
     category = collapse_spaces(final.category)
     model = collapse_spaces(final.possible_model)
+    card = collapse_spaces(card)
     changes: dict[str, Any] = {}
     if _blank(product.title):
-        title = None
-        if brand and model:
+        title = card
+        if title is None and brand and model:
             title = f"{brand} {model}"
-        elif brand and category:
+        if title is None and brand and category:
             title = f"{brand} {category}"
         if title is not None:
             changes["title"] = clip(title, TEXT_LIMITS["title"])
@@ -131,7 +152,7 @@ def apply_recognition(product: Product, final: RecognisedItem, now: datetime) ->
         if value is not None and _blank(getattr(product, name)):
             changes[name] = clip(value, TEXT_LIMITS[name])
     features = [f for f in map(collapse_spaces, final.distinguishing_features) if f is not None]
-    summary = ", ".join(features[:3]) if features else None
+    summary = card or (", ".join(features[:3]) if features else None)
     if summary is None:
         summary = " ".join(part for part in (model, category) if part) or None
     if summary is not None:

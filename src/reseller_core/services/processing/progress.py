@@ -35,6 +35,19 @@ class FinalRecognition(Recognition, frozen=True, kw_only=True):
     """The run's ``final`` recognition (§6.5): the provider's, with the review decision."""
 
     external_match_count: int = 0
+    short_card_description: str | UnsetType = UNSET
+    """This and the next two come from reconciliation (§6.4), absent when it did not run."""
+    review_notes: tuple[str, ...] | UnsetType = UNSET
+    same_model_family: bool | UnsetType = UNSET
+
+    @property
+    def card(self) -> str | None:
+        """The reconciled short card description, if reconciliation ran."""
+        return (
+            None
+            if isinstance(self.short_card_description, UnsetType)
+            else (self.short_card_description)
+        )
 
     def as_recognition(self) -> Recognition:
         """The provider-facing recognition (without the run's own fields)."""
@@ -46,6 +59,8 @@ class SearchFallback(msgspec.Struct, frozen=True, kw_only=True):
     """Whether recognition fell back to a visual search (§6.4)."""
 
     attempted: bool = False
+    error: str | UnsetType = UNSET
+    """Why the search or the reconciliation failed; recognition alone was kept."""
 
 
 class DescriptionSummary(msgspec.Struct, frozen=True, kw_only=True):

@@ -40,6 +40,7 @@ from reseller_core.ports import (
     ImageEditor,
     MarketplaceAdapter,
     ObjectStorage,
+    SearchProvider,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -88,6 +89,7 @@ class PipelineService:
         ids: IdFactory,
         config: CoreConfig,
         stages: Sequence[Stage] | None = None,
+        search: SearchProvider | None = None,
     ) -> None:
         self._uow = uow
         self._ai = ai
@@ -106,6 +108,7 @@ class PipelineService:
                 ids=ids,
                 marketplaces=marketplaces,
                 config=config,
+                search=search,
             )
         )
 

@@ -15,6 +15,7 @@ from reseller_core.ports import (
     ImageEditor,
     MarketplaceAdapter,
     ObjectStorage,
+    SearchProvider,
 )
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing.journal import RunJournal
@@ -49,12 +50,15 @@ def default_stages(
     ids: IdFactory,
     marketplaces: Mapping[str, MarketplaceAdapter],
     config: CoreConfig,
+    search: SearchProvider | None = None,
 ) -> tuple[Stage, ...]:
     """Spec 30 §6 in order: recognition, description, price, listings, variants, completion."""
     return (
-        RecognitionStage(journal=journal, usage=usage, storage=storage, ai=ai, config=config),
+        RecognitionStage(
+            journal=journal, usage=usage, storage=storage, ai=ai, config=config, search=search
+        ),
         DescriptionStage(journal=journal, usage=usage, ai=ai, ids=ids),
-        PriceStage(journal=journal, usage=usage, ai=ai, ids=ids),
+        PriceStage(journal=journal, usage=usage, ai=ai, ids=ids, search=search),
         ListingStage(journal=journal, usage=usage, ai=ai, ids=ids, marketplaces=marketplaces),
         VariantStage(
             journal=journal, usage=usage, storage=storage, image_editor=image_editor, ids=ids

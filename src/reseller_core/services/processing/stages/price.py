@@ -1,4 +1,8 @@
-"""Price research (spec 30 §6.7): advisory prices; a search failure degrades (Q-M8)."""
+"""Price research (spec 30 §6.7): shopping search, then advisory prices.
+
+A shopping search that fails degrades (decision Q-M8): research goes on without shopping
+evidence and the run's payload records the search error.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,21 @@ import msgspec
 
 from reseller_core.domain.artifacts import ArtifactStatus, PriceResearch
 from reseller_core.domain.plans import Bucket
+from reseller_core.domain.products import Product
 from reseller_core.domain.runs import RunErrorCode, Step
 from reseller_core.domain.text import collapse_spaces, dedupe
-from reseller_core.ports import AIProvider, AIProviderError, IdFactory, PriceResult
+from reseller_core.ports import (
+    AIProvider,
+    AIProviderError,
+    IdFactory,
+    PriceEvidence,
+    PriceResult,
+    Recognition,
+    SearchProvider,
+)
 from reseller_core.services.processing.context import RunContext
 from reseller_core.services.processing.failures import jsonable, provider_failure
+from reseller_core.services.processing.fallback import stored_matches
 from reseller_core.services.processing.journal import RunJournal
 from reseller_core.services.processing.progress import PriceProgress
 from reseller_core.services.processing.stages.recognition import product_facts
@@ -40,6 +54,22 @@ def money_text(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+def shopping_query(product: Product, recognition: Recognition) -> str:
+    """§6.7: the distinct non-blank of brand, title and category, joined by spaces.
+
+    Brand and category are the product's, else the recognition's. A word already in the
+    query is not repeated ("Acme" + "Acme sneakers" + "sneakers" searches "Acme sneakers"):
+    a title usually restates the brand, and repeats only skew a search engine's ranking.
+    """
+    parts = (
+        collapse_spaces(product.brand) or collapse_spaces(recognition.brand),
+        collapse_spaces(product.title),
+        collapse_spaces(product.category) or collapse_spaces(recognition.category),
+    )
+    words = " ".join(dedupe([part for part in parts if part], ignore_case=False)).split(" ")
+    return " ".join(dedupe(words, ignore_case=True))
+
+
 def _as_result(saved: PriceResearch) -> PriceResult | None:
     if saved.suggested_target_price is None:
         return None
@@ -60,12 +90,43 @@ class PriceStage:
     """Saves the price research; the listings quote it when there is one."""
 
     def __init__(
-        self, *, journal: RunJournal, usage: UsageMeter, ai: AIProvider, ids: IdFactory
+        self,
+        *,
+        journal: RunJournal,
+        usage: UsageMeter,
+        ai: AIProvider,
+        ids: IdFactory,
+        search: SearchProvider | None = None,
     ) -> None:
         self._journal = journal
         self._usage = usage
         self._ai = ai
         self._ids = ids
+        self._search = search
+
+    async def _evidence(
+        self, ctx: RunContext, product: Product, recognition: Recognition
+    ) -> tuple[PriceEvidence, str | None]:
+        """The search evidence (§6.7) and the shopping search's error, if it failed."""
+        lens = stored_matches(ctx.progress.search_matches or ())
+        query = shopping_query(product, recognition)
+        search = self._search
+        if search is None or not query:
+            return PriceEvidence(shopping_query=query or None, lens_matches=lens), None
+        try:
+            shopping = await self._usage.metered(
+                ctx,
+                search.shopping_matches(query),
+                provider=search.name,
+                role="search",
+                operation="shopping",
+            )
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            return PriceEvidence(shopping_query=query, lens_matches=lens), error
+        return PriceEvidence(
+            shopping_query=query, lens_matches=lens, shopping_matches=shopping
+        ), None
 
     async def run(self, ctx: RunContext) -> None:
         assert ctx.recognition is not None, "recognition runs first"
@@ -83,10 +144,11 @@ class PriceStage:
                 ctx.price = reloaded
                 return
         product = await journal.facts_source(ctx)
+        evidence, search_error = await self._evidence(ctx, product, ctx.recognition)
         try:
             result = await self._usage.metered(
                 ctx,
-                self._ai.research_price(product_facts(product), ctx.recognition),
+                self._ai.research_price(product_facts(product), ctx.recognition, evidence),
                 provider=self._ai.name,
                 role="llm",
                 operation="price_research",
@@ -106,6 +168,10 @@ class PriceStage:
             )
             ctx.price = None
             return
+        if search_error and not result.search_error:
+            result = msgspec.structs.replace(
+                result, search_error=f"{RunErrorCode.SHOPPING_SEARCH_FAILED.value}: {search_error}"
+            )
         await self._save(ctx, result, record_usage=not done)
         ctx.price = result
 

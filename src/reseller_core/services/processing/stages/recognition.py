@@ -1,4 +1,5 @@
-"""Recognition (spec 30 §6.2-§6.5): select inputs, recognise, merge into the product."""
+"""Recognition (spec 30 §6.2-§6.5): select inputs, recognise, fall back to visual search
+when unsure, merge into the product."""
 
 from __future__ import annotations
 
@@ -23,12 +24,14 @@ from reseller_core.ports import (
     ObjectStorage,
     ProductFacts,
     Recognition,
+    SearchProvider,
     StorageError,
 )
 from reseller_core.ports.ai import INVALID_IMAGE
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing.context import RunContext
 from reseller_core.services.processing.failures import PipelineFailure, provider_failure
+from reseller_core.services.processing.fallback import LensFallback
 from reseller_core.services.processing.journal import RunJournal
 from reseller_core.services.processing.progress import (
     FinalRecognition,
@@ -61,7 +64,7 @@ def product_facts(product: Product) -> ProductFacts:
 
 
 def normalise_recognition(recognition: Recognition, threshold: float) -> FinalRecognition:
-    """The run's ``final`` recognition (§6.5), without a visual-search fallback."""
+    """The run's ``final`` recognition (§6.5) when no visual search ran."""
     fields = {name: getattr(recognition, name) for name in Recognition.__struct_fields__}
     fields["needs_review"] = needs_review(
         bool(recognition.needs_review), recognition.confidence_score, threshold
@@ -80,12 +83,16 @@ class RecognitionStage:
         storage: ObjectStorage,
         ai: AIProvider,
         config: CoreConfig,
+        search: SearchProvider | None = None,
     ) -> None:
         self._journal = journal
         self._usage = usage
         self._storage = storage
         self._ai = ai
         self._config = config
+        self._fallback = LensFallback(
+            usage=usage, storage=storage, ai=ai, search=search, config=config, clock=journal.clock
+        )
 
     async def run(self, ctx: RunContext) -> None:
         final = ctx.progress.final
@@ -99,15 +106,19 @@ class RecognitionStage:
                 images = tuple(await uow.images.for_product(ctx.product_id))
         recognition, selected = await self._recognise(ctx, product, images)
         final = normalise_recognition(recognition, self._config.recognition_confidence_threshold)
+        outcome = None
+        if final.needs_review:
+            outcome = await self._fallback.run(ctx, recognition, final, selected)
         progress = msgspec.structs.replace(
             ctx.progress,
-            pipeline_status="recognized",
+            pipeline_status=outcome.pipeline_status if outcome else "recognized",
             selected_image_count=len(selected),
-            final=final,
-            fallback=SearchFallback(attempted=False),
-            search_matches=(),
+            final=outcome.final if outcome else final,
+            fallback=outcome.fallback if outcome else SearchFallback(attempted=False),
+            search_matches=outcome.matches if outcome else (),
         )
-        await self._merge(ctx, final, progress)
+        assert progress.final is not None
+        await self._merge(ctx, progress.final, progress)
         ctx.recognition = recognition
 
     async def _recognise(
@@ -160,7 +171,7 @@ class RecognitionStage:
                     run = await journal.owned_run(uow, ctx)
                     now = journal.clock.now()
                     stored = await journal.product(uow, ctx)
-                    merged = apply_recognition(stored, final, now)
+                    merged = apply_recognition(stored, final, now, card=final.card)
                     if merged is not stored:
                         merged = await uow.products.update(merged, expected_version=stored.version)
                     await journal.commit(
