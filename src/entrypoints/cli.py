@@ -1,14 +1,19 @@
-"""The ``reseller`` command: serve, worker, migrate, users confirm."""
+"""The ``reseller`` command: serve, worker, and the operator commands.
+
+Every failure is one line on standard error that says what to do (``--debug`` adds the
+traceback); the operator commands themselves live in ``operator_commands``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
+from reseller_entrypoints.cli_failures import explain
 from reseller_entrypoints.logging_setup import configure_logging
 from reseller_entrypoints.plugins import PluginError
 from reseller_entrypoints.settings import Settings, SettingsError, load_settings
@@ -61,58 +66,6 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _migrate(args: argparse.Namespace) -> int:
-    from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
-
-    settings = load_settings()
-    configure_logging(settings)
-
-    async def run() -> None:
-        database = SqlAlchemyDatabase(settings.resolved_database_url)
-        try:
-            await database.migrate()
-        finally:
-            await database.dispose()
-
-    settings.data_path.mkdir(parents=True, exist_ok=True)
-    asyncio.run(run())
-    print(f"database is up to date: {_redacted(settings.resolved_database_url)}")
-    return 0
-
-
-def _redacted(url: str) -> str:
-    """A database URL without its password, for messages and logs."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        credentials, host = rest.rsplit("@", 1)
-        user = credentials.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
-    return url
-
-
-def _users_confirm(args: argparse.Namespace) -> int:
-    from reseller_core.errors import NotFound
-    from reseller_entrypoints.bootstrap import build_container
-
-    settings = load_settings()
-    configure_logging(settings)
-
-    async def run() -> int:
-        container = await build_container(settings)
-        await container.start(run_worker=False)
-        try:
-            user = await container.services.accounts.confirm_email(args.email)
-        except NotFound:
-            print(f"no user with e-mail {args.email}", file=sys.stderr)
-            return 1
-        finally:
-            await container.close()
-        print(f"confirmed {user.email} at {user.confirmed_at:%Y-%m-%dT%H:%M:%SZ}")
-        return 0
-
-    return asyncio.run(run())
-
-
 def _worker(args: argparse.Namespace) -> int:
     from reseller_entrypoints.worker import run_worker
 
@@ -121,25 +74,170 @@ def _worker(args: argparse.Namespace) -> int:
     return run_worker(settings)
 
 
+def _described(text: str, *, default: object = None, env: str | None = None) -> str:
+    """Help text with the default and the matching environment variable, when there are."""
+    notes = []
+    if default is not None:
+        notes.append(f"default: {default}")
+    if env is not None:
+        notes.append(f"env: {env}")
+    return f"{text} ({'; '.join(notes)})" if notes else text
+
+
+SETTINGS_EPILOG = (
+    "Settings come from RESELLER_* environment variables (docs/configuration.md): "
+    "RESELLER_DATA_DIR (default ./var), RESELLER_DATABASE_URL (default SQLite in the data "
+    "directory), RESELLER_STORAGE, RESELLER_QUEUE, RESELLER_MAILER, RESELLER_LOG_LEVEL, "
+    "RESELLER_LOG_FORMAT and the rest."
+)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reseller-core")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from reseller_entrypoints import operator_commands as ops
+
     parser = argparse.ArgumentParser(
-        prog="reseller", description="ResellerIO server, worker and operator commands."
+        prog="reseller",
+        description="ResellerIO server, worker and operator commands.",
+        epilog=SETTINGS_EPILOG,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the HTTP API (and the in-process worker)")
-    serve.add_argument("--host", default=os.environ.get("RESELLER_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("RESELLER_PORT", "8000")))
-    serve.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument("--version", action="version", version=f"reseller {_version()}")
+    parser.add_argument(
+        "--debug", action="store_true", help="print the full traceback when a command fails"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, description: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=f"{summary}. {description}",
+            epilog=SETTINGS_EPILOG,
+        )
+        sub.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="print the full traceback when the command fails",
+        )
+        return sub
+
+    serve = command(
+        "serve",
+        "Run the HTTP API",
+        "With the in-process queue (RESELLER_QUEUE=inprocess) it also runs the jobs; with "
+        "taskiq it only enqueues them for `reseller worker`.",
+    )
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("RESELLER_HOST", "127.0.0.1"),
+        help=_described("address to listen on", default="127.0.0.1", env="RESELLER_HOST"),
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("RESELLER_PORT", "8000")),
+        help=_described("port to listen on", default=8000, env="RESELLER_PORT"),
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help=_described(
+            "server processes; above 1 needs PostgreSQL and RESELLER_QUEUE=taskiq", default=1
+        ),
+    )
     serve.set_defaults(handler=_serve)
-    worker = commands.add_parser("worker", help="run a queue worker process")
+    worker = command(
+        "worker",
+        "Run a queue worker process",
+        "Consumes the shared queue (RESELLER_QUEUE=taskiq, RESELLER_REDIS_URL) with "
+        "RESELLER_WORKER_CONCURRENCY jobs at a time and runs the sweeper; SIGTERM stops it "
+        "after RESELLER_WORKER_SHUTDOWN_GRACE_S.",
+    )
     worker.set_defaults(handler=_worker)
-    migrate = commands.add_parser("migrate", help="apply database migrations")
-    migrate.set_defaults(handler=_migrate)
-    users = commands.add_parser("users", help="operator actions on users")
-    user_commands = users.add_subparsers(dest="users_command", required=True)
-    confirm = user_commands.add_parser("confirm", help="confirm a user's e-mail address")
-    confirm.add_argument("email")
-    confirm.set_defaults(handler=_users_confirm)
+    migrate = command(
+        "migrate",
+        "Apply database migrations",
+        "Brings RESELLER_DATABASE_URL (default: SQLite under RESELLER_DATA_DIR) to this "
+        "version's schema and says what it did.",
+    )
+    migrate.add_argument(
+        "--create",
+        action="store_true",
+        help="create the SQLite database file when it does not exist yet (default: refuse)",
+    )
+    migrate.set_defaults(handler=ops.migrate)
+
+    users = command("users", "Operator actions on users", "List, show and confirm accounts.")
+    user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+
+    def user_command(name: str, summary: str) -> argparse.ArgumentParser:
+        sub = user_commands.add_parser(
+            name, help=summary, description=f"{summary}.", epilog=SETTINGS_EPILOG
+        )
+        sub.add_argument(
+            "--create",
+            action="store_true",
+            help="create (and migrate) the SQLite database when missing (default: refuse)",
+        )
+        return sub
+
+    listing = user_command("list", "List users, newest first")
+    listing.add_argument(
+        "--limit", type=int, default=100, help=_described("how many to list", default=100)
+    )
+    listing.set_defaults(handler=ops.users_list)
+    show = user_command("show", "Show one user: confirmation, plan, trial, product count")
+    show.add_argument("email", help="the user's e-mail address")
+    show.set_defaults(handler=ops.users_show)
+    confirm = user_command("confirm", "Confirm a user's e-mail address without the link")
+    confirm.add_argument("email", help="the user's e-mail address")
+    confirm.set_defaults(handler=ops.users_confirm)
+
+    storage = command("storage", "Object storage set-up", "Prepare the storage the server uses.")
+    storage_commands = storage.add_subparsers(
+        dest="storage_command", required=True, metavar="ACTION"
+    )
+    init = storage_commands.add_parser(
+        "init",
+        help="create the bucket and check CORS for browser uploads",
+        description=(
+            "Create the bucket (RESELLER_STORAGE=s3: RESELLER_S3_BUCKET, "
+            "RESELLER_S3_ENDPOINT_URL, ...) or the local storage directory, and check that "
+            "browsers at RESELLER_ALLOWED_ORIGINS may upload to it. Exit code 1 when they "
+            "may not."
+        ),
+        epilog=SETTINGS_EPILOG,
+    )
+    init.add_argument(
+        "--apply-cors",
+        action="store_true",
+        help="set the bucket's CORS rules to allow PUT from RESELLER_ALLOWED_ORIGINS",
+    )
+    init.set_defaults(handler=ops.storage_init)
+
+    check = command(
+        "check",
+        "Check settings and every dependency",
+        "Settings, the database (reachable and migrated), storage, queue, rate limiter, "
+        "mailer and AI provider, one line each. Exit code 0 when all are usable, 1 otherwise.",
+    )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        help=_described("seconds each probe may take", default=5.0),
+    )
+    check.set_defaults(handler=ops.check)
     return parser
 
 
@@ -150,15 +248,26 @@ def _check_adapters(settings: Settings) -> None:
     check_adapter_names(settings, default_registry())
 
 
+def _settings_or_none() -> Settings | None:
+    try:
+        return load_settings()
+    except SettingsError:
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command in ("serve", "worker"):
             _check_adapters(load_settings())
         result: int = args.handler(args)
-    except (SettingsError, PluginError) as error:
-        print(f"reseller {args.command}: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if args.debug:
+            traceback.print_exc()
+        print(f"reseller {args.command}: {explain(error, _settings_or_none())}", file=sys.stderr)
+        return 2 if isinstance(error, SettingsError | PluginError) else 1
     return result
 
 

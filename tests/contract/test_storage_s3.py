@@ -10,6 +10,7 @@ import re
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -264,11 +265,60 @@ async def test_from_settings_lists_every_missing_setting() -> None:
         )
     assert caught.value.detail == "Storage upload signing is not configured"
     assert isinstance(caught.value, S3StorageNotConfigured)
-    assert caught.value.settings == (
-        "RESELLER_S3_BUCKET",
-        "RESELLER_S3_ACCESS_KEY_ID",
+    # Static keys are optional (the default credential chain applies without them).
+    assert caught.value.settings == ("RESELLER_S3_BUCKET",)
+
+
+def test_half_a_key_pair_is_named() -> None:
+    assert S3ObjectStorage(bucket="b", access_key_id="id").missing_settings == (
         "RESELLER_S3_SECRET_ACCESS_KEY",
     )
+    assert S3ObjectStorage(bucket="b", secret_access_key="s").missing_settings == (
+        "RESELLER_S3_ACCESS_KEY_ID",
+    )
+
+
+async def test_without_static_keys_the_default_credential_chain_signs(
+    fx_moto: MotoServer, fx_bucket: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", fx_moto.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", fx_moto.secret_access_key)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    storage = moto_storage(fx_moto, fx_bucket, access_key_id=None, secret_access_key=None)
+    try:
+        assert storage.missing_settings == ()
+        signed = await storage.sign_upload(
+            "chain/a.jpg", content_type="image/jpeg", max_bytes=100, expires_at=in_minutes(5)
+        )
+        assert signed_query(signed.url)["X-Amz-Credential"].startswith(fx_moto.access_key_id)
+        assert (await http_upload(signed, JPEG_BYTES)).status_code == 200
+        info = await storage.head("chain/a.jpg")
+        assert info is not None and info.size == len(JPEG_BYTES)
+    finally:
+        await storage.aclose()
+
+
+async def test_without_any_credentials_signing_names_the_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    storage = S3ObjectStorage(bucket="b", endpoint_url=f"http://127.0.0.1:{free_port()}")
+    try:
+        with pytest.raises(S3StorageNotConfigured) as caught:
+            await storage.sign_upload(
+                "a/b.jpg", content_type="image/jpeg", max_bytes=10, expires_at=in_minutes(5)
+            )
+        assert caught.value.settings == (
+            "RESELLER_S3_ACCESS_KEY_ID",
+            "RESELLER_S3_SECRET_ACCESS_KEY",
+        )
+    finally:
+        await storage.aclose()
 
 
 async def test_an_invalid_endpoint_or_region_is_named() -> None:

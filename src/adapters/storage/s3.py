@@ -194,7 +194,9 @@ class S3ObjectStorage:
             endpoint, requests use path-style addressing, which every S3-compatible
             service understands.
         region: the signing region; ``auto`` or empty means ``us-east-1``.
-        access_key_id, secret_access_key: the credentials (both required).
+        access_key_id, secret_access_key: static credentials, both or neither; without
+            them the default credential chain applies (AWS_* variables, shared config
+            files, an instance or task role).
         public_base_url: where objects are publicly readable (a CDN or the bucket's public
             domain); ``public_url`` is None without a valid one.
         connect_timeout_s, read_timeout_s, max_attempts: the client's patience; a request
@@ -264,9 +266,11 @@ class S3ObjectStorage:
             missing.append(_SETTING_NAMES["endpoint_url"])
         if not _REGION.match(self.region):
             missing.append(_SETTING_NAMES["region"])
-        if self._access_key_id is None:
+        # Without static keys the default credential chain applies (AWS_* variables, shared
+        # config files, an instance or task role); half a pair is a mistake to name.
+        if self._access_key_id is None and self._secret_access_key is not None:
             missing.append(_SETTING_NAMES["access_key_id"])
-        if self._secret_access_key is None:
+        if self._secret_access_key is None and self._access_key_id is not None:
             missing.append(_SETTING_NAMES["secret_access_key"])
         return tuple(missing)
 
@@ -321,6 +325,11 @@ class S3ObjectStorage:
                     raise S3RequestFailed("create_client", type(error).__name__) from error
                 self._exit_stack = stack
             return self._client
+
+    async def client(self) -> Any:
+        """The shared aiobotocore S3 client (bucket set-up uses it; see ``s3_bucket``)."""
+        self._require_configured()
+        return await self._s3()
 
     async def aclose(self) -> None:
         """Close the shared client (idempotent); a later call opens a new one."""
@@ -384,6 +393,12 @@ class S3ObjectStorage:
                 ExpiresIn=expires_in,
                 HttpMethod="PUT",
             )
+        except botocore_errors.NoCredentialsError as error:
+            # No static keys and nothing in the default chain either.
+            raise S3StorageNotConfigured(
+                (_SETTING_NAMES["access_key_id"], _SETTING_NAMES["secret_access_key"]),
+                signing=True,
+            ) from error
         except Exception as error:
             log.warning("S3 upload signing failed: %s", type(error).__name__)
             raise UploadSigningFailed() from error
