@@ -74,6 +74,40 @@ def _offline_search(settings: Any, context: BuildContext) -> Any:
     return OfflineSearchProvider()
 
 
+def _serpapi_search(settings: Any, context: BuildContext) -> Any:
+    from reseller_adapters.search.serpapi import SerpApiSearchProvider
+
+    try:
+        provider = SerpApiSearchProvider(
+            settings.serpapi_api_key or "",
+            base_url=settings.serpapi_base_url,
+            timeout_s=settings.search_timeout_ms / 1000,
+            hl=settings.search_hl,
+            gl=settings.search_gl,
+        )
+    except ValueError as exc:
+        raise PluginError(f"RESELLER_SEARCH_PROVIDER=serpapi: {exc}") from exc
+    context.resources["serpapi_client"] = provider
+    return provider
+
+
+def _photoroom_editor(settings: Any, context: BuildContext) -> Any:
+    from reseller_adapters.images.photoroom import PhotoroomImageEditor
+
+    try:
+        editor = PhotoroomImageEditor(
+            settings.photoroom_api_key or "",
+            base_url=settings.photoroom_base_url,
+            timeout_s=settings.image_editor_timeout_ms / 1000,
+            padding=settings.image_editor_padding,
+            max_image_pixels=settings.max_image_pixels,
+        )
+    except ValueError as exc:
+        raise PluginError(f"RESELLER_IMAGE_EDITOR=photoroom: {exc}") from exc
+    context.resources["photoroom_client"] = editor
+    return editor
+
+
 def _memory_rate_limiter(settings: Any, context: BuildContext) -> Any:
     from reseller_adapters.ratelimit.memory import MemoryRateLimiter
 
@@ -124,6 +158,8 @@ def register_builtins(registry: AdapterRegistry) -> None:
     registry.register("rate_limiter", "memory", _memory_rate_limiter)
     registry.register("mailer", "outbox", _outbox_mailer)
     registry.register("ai_provider", "llm", _llm_ai)
+    registry.register("search_provider", "serpapi", _serpapi_search)
+    registry.register("image_editor", "photoroom", _photoroom_editor)
     registry.register("storage", "s3", _s3_storage)
     registry.register("queue", "taskiq", _taskiq_queue)
     registry.register("rate_limiter", "redis", _redis_rate_limiter)

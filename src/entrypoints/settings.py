@@ -52,6 +52,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     uploads are refused as invalid images before decoding. Sized for phone photos (48 Mpx)."""
     search_provider: str = "offline"
     """Visual (Lens) and shopping search; ``offline`` searches nothing."""
+    serpapi_api_key: str | None = None
+    serpapi_base_url: str = "https://serpapi.com"
+    search_timeout_ms: int = 10_000
+    search_hl: str = "en"
+    search_gl: str = "us"
+    photoroom_api_key: str | None = None
+    photoroom_base_url: str = "https://image-api.photoroom.com"
+    image_editor_timeout_ms: int = 15_000
+    image_editor_padding: float = 0.15
     rate_limiter: str = "memory"
     mailer: str = "outbox"
     redis_url: str = "redis://127.0.0.1:6379/0"
