@@ -46,6 +46,41 @@ _PHONE = re.compile(
     r"|(?<![\w.])\d{10}(?![\w.])"
 )
 _HASHTAG = re.compile(r"(?<![\w&#])#[^\W\d_][\w]*")
+_LETTER_WORD = re.compile(r"\b[^\W\d_]{3,}(?:'[^\W\d_]+)?\b")
+"""A word of 3+ letters (with an optional 's): one that may be shouted."""
+LISTING_ACRONYMS = frozenset(
+    {
+        "NWT",
+        "NWOT",
+        "BNWT",
+        "NIB",
+        "NIP",
+        "EUC",
+        "VGC",
+        "GUC",
+        "OEM",
+        "USB",
+        "LED",
+        "HDMI",
+        "XXL",
+        "XXXL",
+        "XXS",
+        "USA",
+        "NFL",
+        "NBA",
+        "MLB",
+        "NHL",
+        "VHS",
+        "DVD",
+        "RGB",
+        "SSD",
+        "HDD",
+    }
+)
+"""Capitals by nature on resale listings; never recased."""
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff\ufe0f\u200d]+"
+)
 _SPACES = re.compile(r"[ \t\f\v]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -100,8 +135,36 @@ def shorten_at_word(text: str, max_chars: int) -> str:
     return _leading_words(text, max_chars) or text[:max_chars].rstrip()
 
 
+def _plain_title(title: str, label: str, warnings: list[str]) -> str:
+    """Recase shouted words ("ACME TRAIL" → "Acme Trail") and drop emoji.
+
+    In a title written wholly in capitals every word of three letters or more is recased;
+    elsewhere only words of four letters or more. Listing acronyms (NWT, USB...), words of
+    one or two letters (XL, US) and words with a digit (model codes such as 501XX) stay.
+    """
+    shouting = not any(char.islower() for char in title)
+    shortest = 3 if shouting else 4
+
+    def recase(match: re.Match[str]) -> str:
+        word = match.group(0)
+        letters = word.replace("'", "")
+        if not word.isupper() or len(letters) < shortest or word in LISTING_ACRONYMS:
+            return word
+        return word.capitalize()
+
+    recased = _LETTER_WORD.sub(recase, title)
+    if recased != title:
+        warnings.append(f"Title recased from ALL CAPS for {label}")
+    plain = _collapse(_EMOJI.sub(" ", recased))
+    if plain != _collapse(recased):
+        warnings.append(f"Removed emoji from the title for {label}")
+    return plain
+
+
 def _shape_title(title: str, rules: MarketplaceRules, label: str, warnings: list[str]) -> str:
     shaped = _collapse(title)
+    if rules.plain_title:
+        shaped = _plain_title(shaped, label, warnings)
     shaped, removed = _remove_contacts(shaped)
     shaped = _collapse(shaped)
     if removed:

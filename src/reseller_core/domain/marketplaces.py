@@ -29,6 +29,8 @@ class MarketplaceRules(msgspec.Struct, frozen=True, kw_only=True):
     hashtags_min: int = 0
     intake_notes: bool = False
     flags_eligibility: bool = False
+    plain_title: bool = False
+    """No ALL CAPS words and no emoji in the title (eBay's title policy)."""
 
 
 class Marketplace(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,6 +50,7 @@ CATALOG: tuple[Marketplace, ...] = (
             tone="professional, factual; condition and flaws explicit; no HTML, links or contact info",
             title_max_chars=80,
             tags_max=20,
+            plain_title=True,
         ),
     ),
     Marketplace(
