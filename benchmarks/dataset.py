@@ -31,7 +31,7 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
 )
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.marketplaces import CATALOG_IDS
-from reseller_core.domain.products import Product
+from reseller_core.domain.products import Product, SellerFields
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import Plan, PlanStatus, User
 from reseller_entrypoints.embedded import ResellerCore
@@ -101,7 +101,7 @@ async def upload_product(
         UploadIntent(filename=f"photo-{n}.jpg", content_type="image/jpeg", byte_size=len(data))
         for n, data in enumerate(photos, start=1)
     ]
-    created = await core.create_product(user, fields, intents)
+    created = await core.create_product(user, msgspec.convert(fields, SellerFields), intents)
     for instruction, data in zip(created.upload_instructions, photos, strict=True):
         await core.upload(instruction, data)
     return created.view.product.id, [i.image_id for i in created.upload_instructions]

@@ -15,8 +15,8 @@ import tempfile
 
 from PIL import Image
 
+from reseller_core.commands import SellerFields, UploadIntent
 from reseller_entrypoints.embedded import ResellerCore
-from reseller_core.domain.uploads import UploadIntent
 
 
 def photo() -> bytes:
@@ -37,7 +37,7 @@ async def main(data_dir: str) -> None:
         data = photo()
         created = await core.create_product(
             user,
-            {"title": "Red wool scarf", "brand": "Acne Studios", "category": "Scarves"},
+            SellerFields(title="Red wool scarf", brand="Acne Studios", category="Scarves"),
             [UploadIntent(filename="scarf.jpg", content_type="image/jpeg", byte_size=len(data))],
         )
         (instruction,) = created.upload_instructions
@@ -49,8 +49,10 @@ async def main(data_dir: str) -> None:
         if view.description_draft:
             print(f"title:  {view.description_draft.suggested_title}")
         if view.price_research:
-            print(f"price:  {view.price_research.suggested_target_price} "
-                  f"{view.price_research.currency} ({view.price_research.status})")
+            print(
+                f"price:  {view.price_research.suggested_target_price} "
+                f"{view.price_research.currency} ({view.price_research.status})"
+            )
         for listing in view.marketplace_listings:
             print(f"{listing.marketplace:>10}: {listing.generated_title}")
         print(f"images: {[(i.kind.value, i.processing_status.value) for i in view.images]}")

@@ -262,8 +262,26 @@ def default_registry() -> AdapterRegistry:
 def build_services(deps: Deps) -> Services:
     """The use cases over one set of ports; each takes the ports it uses."""
     return Services(
-        accounts=AccountService(deps),
-        products=ProductService(deps),
+        accounts=AccountService(
+            uow=deps.uow,
+            reader=deps.reader,
+            rate_limiter=deps.rate_limiter,
+            mailer=deps.mailer,
+            hasher=deps.hasher,
+            clock=deps.clock,
+            ids=deps.ids,
+            marketplaces=deps.marketplaces,
+            config=deps.config,
+        ),
+        products=ProductService(
+            uow=deps.uow,
+            reader=deps.reader,
+            storage=deps.storage,
+            queue=deps.queue,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
         pipeline=PipelineService(
             uow=deps.uow,
             storage=deps.storage,

@@ -15,8 +15,21 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 
+from reseller_core.commands import (
+    ConfirmEmail,
+    CreateProduct,
+    FinalizeItem,
+    FinalizeUploads,
+    GetProduct,
+    Login,
+    Register,
+    Reprocess,
+    SellerFields,
+    UpdateMe,
+)
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.images import ProductImage
+from reseller_core.domain.listing_query import parse_list_query
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import IssuedToken, User
@@ -103,15 +116,18 @@ class ResellerCore:
         selected_marketplaces: Sequence[str] | None = None,
         device_name: str | None = None,
     ) -> IssuedToken:
-        body: dict[str, Any] = {"email": email, "password": password}
-        if selected_marketplaces is not None:
-            body["selected_marketplaces"] = list(selected_marketplaces)
-        if device_name is not None:
-            body["device_name"] = device_name
-        return await self._container.services.accounts.register(body)
+        command = Register(
+            email=email,
+            password=password,
+            device_name=device_name,
+            selected_marketplaces=(
+                tuple(selected_marketplaces) if selected_marketplaces is not None else None
+            ),
+        )
+        return await self._container.services.accounts.register(command)
 
     async def login(self, email: str, password: str) -> IssuedToken:
-        return await self._container.services.accounts.login({"email": email, "password": password})
+        return await self._container.services.accounts.login(Login(email=email, password=password))
 
     async def authenticate(self, token: str) -> User:
         """The user a bearer token belongs to (Unauthorized when it is not live)."""
@@ -119,7 +135,7 @@ class ResellerCore:
         return auth.user
 
     async def confirm(self, token: str) -> User:
-        return await self._container.services.accounts.confirm({"token": token})
+        return await self._container.services.accounts.confirm(ConfirmEmail(token=token))
 
     async def confirm_email(self, email: str) -> User:
         """Confirm an address directly (operator action; no token)."""
@@ -133,7 +149,7 @@ class ResellerCore:
 
     async def set_marketplaces(self, user: User, marketplaces: Sequence[str]) -> User:
         return await self._container.services.accounts.update_me(
-            user, {"selected_marketplaces": list(marketplaces)}
+            user, UpdateMe(selected_marketplaces=tuple(marketplaces))
         )
 
     # -- products ------------------------------------------------------------------------
@@ -141,24 +157,13 @@ class ResellerCore:
     async def create_product(
         self,
         user: User,
-        fields: dict[str, Any] | None = None,
+        fields: SellerFields | None = None,
         uploads: Sequence[UploadIntent] = (),
     ) -> ProductWithUploads:
-        body = {
-            "product": fields or {},
-            "uploads": [
-                {
-                    "filename": u.filename,
-                    "content_type": u.content_type,
-                    "byte_size": u.byte_size,
-                    **({"checksum": u.checksum} if u.checksum else {}),
-                    **({"width": u.width} if u.width else {}),
-                    **({"height": u.height} if u.height else {}),
-                }
-                for u in uploads
-            ],
-        }
-        return await self._container.services.products.create(await self._fresh(user), body)
+        if fields is not None and not isinstance(fields, SellerFields):
+            raise TypeError("fields must be a reseller_core.commands.SellerFields")
+        command = CreateProduct(product=fields, uploads=tuple(uploads))
+        return await self._container.services.products.create(await self._fresh(user), command)
 
     async def upload(self, instruction: UploadInstruction, data: bytes) -> None:
         """Store the bytes for an upload instruction directly (no signed URL round trip)."""
@@ -170,23 +175,26 @@ class ResellerCore:
     async def finalize_uploads(
         self, user: User, product_id: str, image_ids: Sequence[str]
     ) -> FinalizeResult:
-        body = {"uploads": [{"id": image_id} for image_id in image_ids]}
+        command = FinalizeUploads(
+            product_id=product_id,
+            uploads=tuple(FinalizeItem(id=image_id) for image_id in image_ids),
+        )
         return await self._container.services.products.finalize_uploads(
-            await self._fresh(user), product_id, body
+            await self._fresh(user), command
         )
 
     async def reprocess(self, user: User, product_id: str) -> ReprocessResult:
         return await self._container.services.products.reprocess(
-            await self._fresh(user), product_id
+            await self._fresh(user), Reprocess(product_id=product_id)
         )
 
     async def product(self, user: User, product_id: str) -> ProductView:
-        return await self._container.services.products.get(user, product_id)
+        return await self._container.services.products.get(user, GetProduct(product_id=product_id))
 
     async def products(self, user: User, **filters: str | int) -> ProductListResult:
         """List products; filters are the query parameters of ``GET /products``."""
         params = {key: str(value) for key, value in filters.items()}
-        return await self._container.services.products.list(user, params)
+        return await self._container.services.products.list(user, parse_list_query(params))
 
     async def wait_until_settled(
         self, user: User, product_id: str, *, timeout: float = 60.0, poll: float = 0.05

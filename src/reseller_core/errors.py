@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-FieldErrors = dict[str, Any]
+ItemErrors = dict[str, list[str]]
+"""One nested input's field errors: field name → messages (``{}`` when the item is valid)."""
+FieldError = list[str] | list[ItemErrors] | dict[str, list[str]]
+"""A field's messages, a list aligned with a nested collection, or a map of nested keys."""
+FieldErrors = dict[str, FieldError]
 """Field name → list of messages, or a nested map / aligned list for nested inputs."""
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from reseller_core.commands import SellerFields, UploadIntent
 from reseller_core.domain.images import ImageKind, ImageStatus
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import RunStatus
-from reseller_core.domain.uploads import UploadIntent
 from reseller_core.errors import EmailNotConfirmed, NotFound
 from reseller_entrypoints.embedded import ResellerCore
 from tests.images import product_photo
@@ -26,12 +26,12 @@ async def test_ingest_flow_in_process(tmp_path: Path) -> None:
         user = await core.authenticate(issued.token)
         assert user.confirmed_at is None
         with pytest.raises(EmailNotConfirmed):
-            await core.create_product(user, {"title": "Lamp"})
+            await core.create_product(user, SellerFields(title="Lamp"))
         user = await core.confirm_email("embed@example.com")
 
         created = await core.create_product(
             user,
-            {"title": "Brass desk lamp", "brand": "Anglepoise"},
+            SellerFields(title="Brass desk lamp", brand="Anglepoise"),
             [UploadIntent(filename="lamp.jpg", content_type="image/jpeg", byte_size=len(photo))],
         )
         assert created.view.product.status == ProductStatus.UPLOADING

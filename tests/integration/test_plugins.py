@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 
 from reseller_adapters.system import SystemClock, UlidIdFactory
+from reseller_core.commands import SellerFields, UploadIntent
 from reseller_core.domain.listing_rules import ShapedListing, shape_listing
 from reseller_core.domain.marketplaces import CATALOG_IDS, MarketplaceRules
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import RunStatus
-from reseller_core.domain.uploads import UploadIntent
 from reseller_core.ports import ListingResult
 from reseller_entrypoints.bootstrap import build_container
 from reseller_entrypoints.builtin_adapters import register_builtins
@@ -172,7 +172,7 @@ async def test_a_product_goes_through_the_pipeline_on_the_plugin(
         user = await core.confirm_email(issued.user.email)
         created = await core.create_product(
             user,
-            {"title": "Acme Trail Runner Sneakers", "brand": "Acme", "category": "sneakers"},
+            SellerFields(title="Acme Trail Runner Sneakers", brand="Acme", category="sneakers"),
             [UploadIntent(filename="shoe.jpg", content_type="image/jpeg", byte_size=len(photo))],
         )
         (instruction,) = created.upload_instructions

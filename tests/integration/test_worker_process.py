@@ -21,9 +21,9 @@ import pytest
 import redis
 from redis.asyncio import Redis
 
+from reseller_core.commands import SellerFields, UploadIntent
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import RunStatus
-from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import User
 from reseller_entrypoints.bootstrap import TEMP_UPLOAD_SWEEPER, build_container
 from reseller_entrypoints.embedded import ResellerCore
@@ -138,7 +138,7 @@ async def submit_product(core: ResellerCore) -> tuple[User, str, str]:
     photo = product_photo("JPEG")
     created = await core.create_product(
         user,
-        {"title": "Brass desk lamp", "brand": "Anglepoise"},
+        SellerFields(title="Brass desk lamp", brand="Anglepoise"),
         [UploadIntent(filename="lamp.jpg", content_type="image/jpeg", byte_size=len(photo))],
     )
     (instruction,) = created.upload_instructions

@@ -12,7 +12,6 @@ from reseller_core.domain.users import User
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.deps import Deps
-from reseller_core.services.products import ProductService
 from reseller_core.testing.fakes import (
     FixedClock,
     MemoryMailer,
@@ -23,6 +22,8 @@ from reseller_core.testing.fakes import (
     SequentialIds,
 )
 from reseller_core.testing.memory_uow import MemoryDatabase, memory_uow_factory
+
+from .json_use_cases import JsonAccounts, JsonProducts, product_service
 
 START = datetime(2026, 4, 15, 10, 0, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -115,33 +116,55 @@ def fx_deps(
 
 
 @pytest.fixture
-def fx_accounts(fx_deps: Deps) -> AccountService:
-    return AccountService(fx_deps)
+def fx_account_service(fx_deps: Deps) -> AccountService:
+    return account_service(fx_deps)
+
+
+def account_service(deps: Deps) -> AccountService:
+    """The account use cases over the ports of ``deps`` they use."""
+    return AccountService(
+        uow=deps.uow,
+        reader=deps.reader,
+        rate_limiter=deps.rate_limiter,
+        mailer=deps.mailer,
+        hasher=deps.hasher,
+        clock=deps.clock,
+        ids=deps.ids,
+        marketplaces=deps.marketplaces,
+        config=deps.config,
+    )
 
 
 @pytest.fixture
-def fx_products(fx_deps: Deps) -> ProductService:
-    return ProductService(fx_deps)
+def fx_accounts(fx_account_service: AccountService) -> JsonAccounts:
+    """The account use cases, driven by JSON bodies through the HTTP edge's parsers."""
+    return JsonAccounts(fx_account_service)
 
 
-async def register(accounts: AccountService, email: str, **extra: Any) -> User:
+@pytest.fixture
+def fx_products(fx_deps: Deps) -> JsonProducts:
+    """The product use cases, driven by JSON bodies through the HTTP edge's parsers."""
+    return JsonProducts(product_service(fx_deps))
+
+
+async def register(accounts: JsonAccounts, email: str, **extra: Any) -> User:
     issued = await accounts.register({"email": email, "password": PASSWORD, **extra})
     return issued.user
 
 
 @pytest.fixture
-async def fx_user(fx_accounts: AccountService) -> User:
+async def fx_user(fx_accounts: JsonAccounts) -> User:
     """A confirmed seller inside the 7-day trial."""
     await register(fx_accounts, "seller@example.com")
     return await fx_accounts.confirm_email("seller@example.com")
 
 
 @pytest.fixture
-async def fx_other_user(fx_accounts: AccountService) -> User:
+async def fx_other_user(fx_accounts: JsonAccounts) -> User:
     await register(fx_accounts, "other@example.com")
     return await fx_accounts.confirm_email("other@example.com")
 
 
 @pytest.fixture
-async def fx_unconfirmed_user(fx_accounts: AccountService) -> User:
+async def fx_unconfirmed_user(fx_accounts: JsonAccounts) -> User:
     return await register(fx_accounts, "new@example.com")

@@ -18,7 +18,6 @@ from reseller_core.errors import (
     ValidationFailed,
 )
 from reseller_core.services._tokens import parse_bearer, token_digest
-from reseller_core.services.accounts import AccountService
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.deps import Deps
 from reseller_core.testing.fakes import (
@@ -29,7 +28,8 @@ from reseller_core.testing.fakes import (
 )
 from reseller_core.testing.memory_uow import MemoryDatabase
 
-from .conftest import PASSWORD, START
+from .conftest import PASSWORD, START, account_service
+from .json_use_cases import JsonAccounts
 
 CATALOG = (
     "ebay",
@@ -70,7 +70,7 @@ async def fields_of(call: Any) -> dict[str, Any]:
 
 
 async def test_register_creates_an_unconfirmed_trial_user(
-    fx_accounts: AccountService, fx_clock: FixedClock, fx_db: MemoryDatabase
+    fx_accounts: JsonAccounts, fx_clock: FixedClock, fx_db: MemoryDatabase
 ) -> None:
     fx_clock.set(START.replace(microsecond=654321))
     issued = await fx_accounts.register(
@@ -94,7 +94,7 @@ async def test_register_creates_an_unconfirmed_trial_user(
     assert issued.token not in repr(tables.tokens)
 
 
-async def test_register_token_authenticates(fx_accounts: AccountService) -> None:
+async def test_register_token_authenticates(fx_accounts: JsonAccounts) -> None:
     issued = await fx_accounts.register(body())
     auth = await fx_accounts.authenticate(f"Bearer {issued.token}")
     assert auth.user.id == issued.user.id
@@ -111,7 +111,7 @@ async def test_register_token_authenticates(fx_accounts: AccountService) -> None
     ],
 )
 async def test_register_marketplaces(
-    fx_accounts: AccountService, selected: Any, expected: tuple[str, ...]
+    fx_accounts: JsonAccounts, selected: Any, expected: tuple[str, ...]
 ) -> None:
     extra = {} if selected is None else {"selected_marketplaces": selected}
     user = (await fx_accounts.register(body(**extra))).user
@@ -163,7 +163,7 @@ async def test_register_marketplaces(
     ],
 )
 async def test_register_validation(
-    fx_accounts: AccountService,
+    fx_accounts: JsonAccounts,
     fx_db: MemoryDatabase,
     fx_mailer: MemoryMailer,
     payload: dict[str, Any],
@@ -174,26 +174,26 @@ async def test_register_validation(
     assert fx_mailer.sent == []
 
 
-async def test_register_password_boundaries(fx_accounts: AccountService) -> None:
+async def test_register_password_boundaries(fx_accounts: JsonAccounts) -> None:
     await fx_accounts.register({"email": "a@example.com", "password": "p" * 12})
     await fx_accounts.register(
         {"email": "b@example.com", "password": "p" * 72, "password_confirmation": "p" * 72}
     )
 
 
-async def test_register_missing_fields(fx_accounts: AccountService) -> None:
+async def test_register_missing_fields(fx_accounts: JsonAccounts) -> None:
     fields = await fields_of(fx_accounts.register({}))
     assert set(fields) == {"email", "password"}
 
 
 @pytest.mark.parametrize("payload", [None, [], "x", 3])
-async def test_register_body_not_an_object(fx_accounts: AccountService, payload: Any) -> None:
+async def test_register_body_not_an_object(fx_accounts: JsonAccounts, payload: Any) -> None:
     with pytest.raises(InvalidRequest):
         await fx_accounts.register(payload)
 
 
 async def test_register_duplicate_email(
-    fx_accounts: AccountService, fx_db: MemoryDatabase, fx_mailer: MemoryMailer
+    fx_accounts: JsonAccounts, fx_db: MemoryDatabase, fx_mailer: MemoryMailer
 ) -> None:
     await fx_accounts.register(body())
     fields = await fields_of(fx_accounts.register(body("  SELLER@example.com")))
@@ -203,7 +203,7 @@ async def test_register_duplicate_email(
 
 
 async def test_register_sends_a_confirmation_link(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer, fx_db: MemoryDatabase
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer, fx_db: MemoryDatabase
 ) -> None:
     user = (await fx_accounts.register(body())).user
     (message,) = fx_mailer.sent
@@ -218,7 +218,7 @@ async def test_register_sends_a_confirmation_link(
 
 
 async def test_mail_outage_does_not_undo_registration(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer, fx_db: MemoryDatabase
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer, fx_db: MemoryDatabase
 ) -> None:
     fx_mailer.fail_with = ConnectionError("smtp down")
     issued = await fx_accounts.register(body())
@@ -228,7 +228,7 @@ async def test_mail_outage_does_not_undo_registration(
 # --- login -------------------------------------------------------------------------------
 
 
-async def test_login_issues_a_new_token_each_time(fx_accounts: AccountService) -> None:
+async def test_login_issues_a_new_token_each_time(fx_accounts: JsonAccounts) -> None:
     registered = await fx_accounts.register(body())
     first = await fx_accounts.login({"email": " SELLER@example.com ", "password": PASSWORD})
     second = await fx_accounts.login(
@@ -241,7 +241,7 @@ async def test_login_issues_a_new_token_each_time(fx_accounts: AccountService) -
     assert (await fx_accounts.authenticate(f"Bearer {second.token}")).token.device_name == "Pixel"
 
 
-async def test_unconfirmed_user_can_log_in(fx_accounts: AccountService) -> None:
+async def test_unconfirmed_user_can_log_in(fx_accounts: JsonAccounts) -> None:
     await fx_accounts.register(body())
     issued = await fx_accounts.login(body())
     assert issued.user.confirmed_at is None
@@ -251,7 +251,7 @@ async def test_unconfirmed_user_can_log_in(fx_accounts: AccountService) -> None:
     "payload",
     [{}, {"email": "seller@example.com"}, {"password": PASSWORD}, None, [], "x"],
 )
-async def test_login_missing_keys(fx_accounts: AccountService, payload: Any) -> None:
+async def test_login_missing_keys(fx_accounts: JsonAccounts, payload: Any) -> None:
     with pytest.raises(InvalidRequest) as info:
         await fx_accounts.login(payload)
     assert info.value.detail == "Email and password are required"
@@ -269,7 +269,7 @@ async def test_login_missing_keys(fx_accounts: AccountService, payload: Any) -> 
     ],
 )
 async def test_login_bad_credentials(
-    fx_accounts: AccountService, fx_db: MemoryDatabase, payload: dict[str, Any]
+    fx_accounts: JsonAccounts, fx_db: MemoryDatabase, payload: dict[str, Any]
 ) -> None:
     await fx_accounts.register(body())
     tokens_before = len(fx_db.snapshot().tokens)
@@ -280,7 +280,7 @@ async def test_login_bad_credentials(
 
 
 async def test_login_unknown_email_still_verifies_a_hash(
-    fx_accounts: AccountService, fx_hasher: PlainPasswordHasher
+    fx_accounts: JsonAccounts, fx_hasher: PlainPasswordHasher
 ) -> None:
     with pytest.raises(Unauthorized):
         await fx_accounts.login({"email": "ghost@example.com", "password": PASSWORD})
@@ -291,7 +291,7 @@ async def test_login_unknown_email_still_verifies_a_hash(
 
 
 async def test_eleventh_register_is_rate_limited(
-    fx_accounts: AccountService, fx_clock: FixedClock, fx_db: MemoryDatabase
+    fx_accounts: JsonAccounts, fx_clock: FixedClock, fx_db: MemoryDatabase
 ) -> None:
     # Every request counts, whatever its outcome.
     await fx_accounts.register(body(), client_key="198.51.100.7")
@@ -309,7 +309,7 @@ async def test_eleventh_register_is_rate_limited(
     await fx_accounts.register(body("late@example.com"), client_key="198.51.100.7")
 
 
-async def test_rate_limit_applies_before_body_checks(fx_accounts: AccountService) -> None:
+async def test_rate_limit_applies_before_body_checks(fx_accounts: JsonAccounts) -> None:
     for _ in range(10):
         with pytest.raises(InvalidRequest):
             await fx_accounts.register("not an object", client_key="k")
@@ -318,7 +318,7 @@ async def test_rate_limit_applies_before_body_checks(fx_accounts: AccountService
 
 
 async def test_register_and_login_have_separate_buckets(
-    fx_accounts: AccountService, fx_limiter: RecordingRateLimiter
+    fx_accounts: JsonAccounts, fx_limiter: RecordingRateLimiter
 ) -> None:
     await fx_accounts.register(body(), client_key="198.51.100.7")
     for _ in range(9):
@@ -336,7 +336,7 @@ async def test_register_and_login_have_separate_buckets(
 
 
 async def test_no_client_key_means_no_limit(
-    fx_accounts: AccountService, fx_limiter: RecordingRateLimiter
+    fx_accounts: JsonAccounts, fx_limiter: RecordingRateLimiter
 ) -> None:
     await fx_accounts.register(body())
     for _ in range(15):
@@ -344,7 +344,7 @@ async def test_no_client_key_means_no_limit(
     assert fx_limiter.calls == []
 
 
-async def test_confirm_is_rate_limited_too(fx_accounts: AccountService) -> None:
+async def test_confirm_is_rate_limited_too(fx_accounts: JsonAccounts) -> None:
     for _ in range(10):
         with pytest.raises(ValidationFailed):
             await fx_accounts.confirm({"token": "nope"}, client_key="k")
@@ -357,7 +357,7 @@ async def test_confirm_is_rate_limited_too(fx_accounts: AccountService) -> None:
 
 @pytest.mark.parametrize("template", ["Bearer {}", "bearer {}", "BEARER   {}", "  BeArEr\t{}  "])
 async def test_authenticate_scheme_is_case_insensitive(
-    fx_accounts: AccountService, fx_db: MemoryDatabase, fx_clock: FixedClock, template: str
+    fx_accounts: JsonAccounts, fx_db: MemoryDatabase, fx_clock: FixedClock, template: str
 ) -> None:
     issued = await fx_accounts.register(body())
     fx_clock.advance(minutes=3)
@@ -383,7 +383,7 @@ async def test_authenticate_scheme_is_case_insensitive(
         "Bearer unknown-token",
     ],
 )
-async def test_authenticate_rejects(fx_accounts: AccountService, header: str | None) -> None:
+async def test_authenticate_rejects(fx_accounts: JsonAccounts, header: str | None) -> None:
     issued = await fx_accounts.register(body())
     value = header.format(issued.token) if header is not None else None
     with pytest.raises(Unauthorized) as info:
@@ -399,7 +399,7 @@ def test_parse_bearer() -> None:
     assert parse_bearer(None) is None
 
 
-async def test_expired_token(fx_accounts: AccountService, fx_clock: FixedClock) -> None:
+async def test_expired_token(fx_accounts: JsonAccounts, fx_clock: FixedClock) -> None:
     issued = await fx_accounts.register(body())
     fx_clock.set(issued.expires_at - timedelta(seconds=1))
     await fx_accounts.authenticate(f"Bearer {issued.token}")
@@ -408,7 +408,7 @@ async def test_expired_token(fx_accounts: AccountService, fx_clock: FixedClock) 
         await fx_accounts.authenticate(f"Bearer {issued.token}")
 
 
-async def test_revoked_token(fx_accounts: AccountService) -> None:
+async def test_revoked_token(fx_accounts: JsonAccounts) -> None:
     issued = await fx_accounts.register(body())
     other = await fx_accounts.login(body())
     auth = await fx_accounts.authenticate(f"Bearer {issued.token}")
@@ -422,7 +422,7 @@ async def test_revoked_token(fx_accounts: AccountService) -> None:
 
 
 async def test_confirm_with_the_mailed_token(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer, fx_clock: FixedClock
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer, fx_clock: FixedClock
 ) -> None:
     await fx_accounts.register(body())
     raw = link_token(fx_mailer, "seller@example.com")
@@ -434,7 +434,7 @@ async def test_confirm_with_the_mailed_token(
 
 
 async def test_confirmation_token_is_single_use(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer
 ) -> None:
     await fx_accounts.register(body())
     raw = link_token(fx_mailer, "seller@example.com")
@@ -445,7 +445,7 @@ async def test_confirmation_token_is_single_use(
 
 
 async def test_confirmation_token_expires_after_48_hours(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer, fx_clock: FixedClock
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer, fx_clock: FixedClock
 ) -> None:
     registered = await fx_accounts.register(body())
     raw = link_token(fx_mailer, "seller@example.com")
@@ -457,17 +457,17 @@ async def test_confirmation_token_expires_after_48_hours(
 
 
 @pytest.mark.parametrize("payload", [{}, {"token": ""}, {"token": 5}, {"token": "unknown"}])
-async def test_confirm_invalid_tokens(fx_accounts: AccountService, payload: Any) -> None:
+async def test_confirm_invalid_tokens(fx_accounts: JsonAccounts, payload: Any) -> None:
     assert await fields_of(fx_accounts.confirm(payload)) == {"token": ["is invalid or expired"]}
 
 
-async def test_confirm_body_not_an_object(fx_accounts: AccountService) -> None:
+async def test_confirm_body_not_an_object(fx_accounts: JsonAccounts) -> None:
     with pytest.raises(InvalidRequest):
         await fx_accounts.confirm(["token"])
 
 
 async def test_resend_invalidates_older_tokens(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer, fx_clock: FixedClock
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer, fx_clock: FixedClock
 ) -> None:
     user = (await fx_accounts.register(body())).user
     first = link_token(fx_mailer, "seller@example.com")
@@ -484,7 +484,7 @@ async def test_resend_invalidates_older_tokens(
 
 
 async def test_resend_throttle_per_minute_and_hour(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer, fx_clock: FixedClock
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer, fx_clock: FixedClock
 ) -> None:
     user = (await fx_accounts.register(body())).user
     fx_clock.advance(minutes=1)
@@ -509,7 +509,7 @@ async def test_resend_throttle_per_minute_and_hour(
 
 
 async def test_resend_when_already_confirmed(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer, fx_user: User
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer, fx_user: User
 ) -> None:
     fx_mailer.clear()
     result = await fx_accounts.resend_confirmation(fx_user)
@@ -518,7 +518,7 @@ async def test_resend_when_already_confirmed(
 
 
 async def test_operator_confirm_invalidates_pending_tokens(
-    fx_accounts: AccountService, fx_mailer: MemoryMailer
+    fx_accounts: JsonAccounts, fx_mailer: MemoryMailer
 ) -> None:
     await fx_accounts.register(body())
     raw = link_token(fx_mailer, "seller@example.com")
@@ -528,21 +528,21 @@ async def test_operator_confirm_invalidates_pending_tokens(
         await fx_accounts.confirm({"token": raw})
 
 
-async def test_write_gate(fx_accounts: AccountService, fx_unconfirmed_user: User) -> None:
+async def test_write_gate(fx_accounts: JsonAccounts, fx_unconfirmed_user: User) -> None:
     with pytest.raises(EmailNotConfirmed):
         fx_accounts.require_confirmed(fx_unconfirmed_user)
 
 
 async def test_write_gate_can_be_disabled(fx_deps: Deps, fx_unconfirmed_user: User) -> None:
     deps = dataclasses.replace(fx_deps, config=CoreConfig(require_email_confirmation=False))
-    AccountService(deps).require_confirmed(fx_unconfirmed_user)
+    account_service(deps).require_confirmed(fx_unconfirmed_user)
 
 
 # --- /me ---------------------------------------------------------------------------------
 
 
 async def test_update_me_without_the_key_changes_nothing(
-    fx_accounts: AccountService, fx_user: User
+    fx_accounts: JsonAccounts, fx_user: User
 ) -> None:
     for payload in ({}, {"user": {}}, {"other": ["etsy"]}, {"user": {"plan": "pro"}}):
         user = await fx_accounts.update_me(fx_user, payload)
@@ -565,7 +565,7 @@ async def test_update_me_without_the_key_changes_nothing(
     ],
 )
 async def test_update_me_marketplaces(
-    fx_accounts: AccountService, fx_user: User, payload: dict[str, Any], expected: tuple[str, ...]
+    fx_accounts: JsonAccounts, fx_user: User, payload: dict[str, Any], expected: tuple[str, ...]
 ) -> None:
     user = await fx_accounts.update_me(fx_user, payload)
     assert user.selected_marketplaces == expected
@@ -585,7 +585,7 @@ async def test_update_me_marketplaces(
     ],
 )
 async def test_update_me_invalid(
-    fx_accounts: AccountService, fx_user: User, value: Any, message: str
+    fx_accounts: JsonAccounts, fx_user: User, value: Any, message: str
 ) -> None:
     fields = await fields_of(fx_accounts.update_me(fx_user, {"selected_marketplaces": value}))
     assert fields == {"selected_marketplaces": [message]}
@@ -596,17 +596,17 @@ async def test_update_me_invalid(
     )
 
 
-async def test_update_me_body_not_an_object(fx_accounts: AccountService, fx_user: User) -> None:
+async def test_update_me_body_not_an_object(fx_accounts: JsonAccounts, fx_user: User) -> None:
     with pytest.raises(InvalidRequest):
         await fx_accounts.update_me(fx_user, ["ebay"])
 
 
-async def test_me_unknown_user(fx_accounts: AccountService) -> None:
+async def test_me_unknown_user(fx_accounts: JsonAccounts) -> None:
     with pytest.raises(Unauthorized):
         await fx_accounts.me("01J00000000000000000000000")
 
 
-def test_supported_marketplaces_in_catalog_order(fx_accounts: AccountService) -> None:
+def test_supported_marketplaces_in_catalog_order(fx_accounts: JsonAccounts) -> None:
     listed = fx_accounts.supported_marketplaces()
     assert [marketplace_id for marketplace_id, _ in listed] == list(CATALOG)
     assert dict(listed)["ebay"] == "eBay"

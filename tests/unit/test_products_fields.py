@@ -9,13 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reseller_core.domain.products import (
-    TEXT_LIMITS,
-    ProductSource,
-    parse_tags,
-    validate_product_fields,
-)
+from reseller_core.domain.products import TEXT_LIMITS, ProductSource
 from reseller_core.domain.validation import Errors
+
+from .json_rules import parse_tags, validate_product_fields
 
 TAB = "01JQ8ZB3C4D5E6F7G8H9J0KMNP"
 EDITABLE = {*TEXT_LIMITS, "price", "cost", "tags", "product_tab_id", "source"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 from datetime import timedelta
@@ -27,16 +28,16 @@ from reseller_core.errors import (
     ValidationFailed,
 )
 from reseller_core.ports import ProviderCall, UsageEvent
-from reseller_core.services.accounts import AccountService
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.deps import Deps
 from reseller_core.services.processing import PROCESS_RUN_JOB
-from reseller_core.services.products import ProductService
 from reseller_core.services.results import ProductWithUploads, UploadInstruction
 from reseller_core.testing.fakes import FixedClock, MemoryObjectStorage, RecordingTaskQueue
 from reseller_core.testing.memory_uow import MemoryDatabase
+from tests.slow_storage import HeldHeadStorage
 
 from .conftest import START
+from .json_use_cases import JsonAccounts, JsonProducts, product_service
 
 S = ProductStatus
 UNKNOWN_ID = "01J00000000000000000000000"
@@ -121,13 +122,13 @@ async def seed_usage(db: MemoryDatabase, user: User, bucket: str, quantity: int,
 
 
 async def create_uploading(
-    products: ProductService, user: User, count: int = 2, **product: Any
+    products: JsonProducts, user: User, count: int = 2, **product: Any
 ) -> ProductWithUploads:
     return await products.create(user, {"product": product, "uploads": intents(count)})
 
 
 async def processing_product(
-    products: ProductService, storage: MemoryObjectStorage, user: User, count: int = 2
+    products: JsonProducts, storage: MemoryObjectStorage, user: User, count: int = 2
 ) -> tuple[str, Any]:
     created = await create_uploading(products, user, count)
     upload_all(storage, created.upload_instructions)
@@ -149,7 +150,7 @@ def image_statuses(db: MemoryDatabase, product_id: str) -> list[str]:
 
 
 async def test_write_gate_comes_before_everything(
-    fx_products: ProductService, fx_unconfirmed_user: User, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_unconfirmed_user: User, fx_db: MemoryDatabase
 ) -> None:
     calls = [
         fx_products.create(fx_unconfirmed_user, "not an object"),
@@ -165,15 +166,17 @@ async def test_write_gate_comes_before_everything(
 
 
 async def test_write_gate_disabled_by_config(fx_deps: Deps, fx_unconfirmed_user: User) -> None:
-    service = ProductService(
-        dataclasses.replace(fx_deps, config=CoreConfig(require_email_confirmation=False))
+    service = JsonProducts(
+        product_service(
+            dataclasses.replace(fx_deps, config=CoreConfig(require_email_confirmation=False))
+        )
     )
     created = await service.create(fx_unconfirmed_user, {})
     assert created.view.product.status == S.DRAFT
 
 
 async def test_reads_are_not_gated(
-    fx_products: ProductService, fx_user: User, fx_unconfirmed_user: User
+    fx_products: JsonProducts, fx_user: User, fx_unconfirmed_user: User
 ) -> None:
     listed = await fx_products.list(fx_unconfirmed_user, {})
     assert listed.page.total_count == 0
@@ -181,7 +184,7 @@ async def test_reads_are_not_gated(
 
 @pytest.mark.parametrize("payload", ["x", 3, [], [{"product": {}}], True])
 async def test_create_body_not_an_object(
-    fx_products: ProductService, fx_user: User, payload: Any
+    fx_products: JsonProducts, fx_user: User, payload: Any
 ) -> None:
     with pytest.raises(InvalidRequest):
         await fx_products.create(fx_user, payload)
@@ -189,14 +192,14 @@ async def test_create_body_not_an_object(
 
 @pytest.mark.parametrize("product", ["x", 3, [], True])
 async def test_create_product_not_an_object(
-    fx_products: ProductService, fx_user: User, product: Any
+    fx_products: JsonProducts, fx_user: User, product: Any
 ) -> None:
     with pytest.raises(InvalidRequest):
         await fx_products.create(fx_user, {"product": product})
 
 
 async def test_prepare_and_finalize_need_an_object(
-    fx_products: ProductService, fx_user: User
+    fx_products: JsonProducts, fx_user: User
 ) -> None:
     product_id = (await fx_products.create(fx_user, {})).view.product.id
     for payload in (None, [], "uploads"):
@@ -212,7 +215,7 @@ async def test_prepare_and_finalize_need_an_object(
 @pytest.mark.parametrize(
     "payload", [None, {}, {"product": None}, {"uploads": []}, {"uploads": None}]
 )
-async def test_create_empty_draft(fx_products: ProductService, fx_user: User, payload: Any) -> None:
+async def test_create_empty_draft(fx_products: JsonProducts, fx_user: User, payload: Any) -> None:
     created = await fx_products.create(fx_user, payload)
     product = created.view.product
     assert product.status == S.DRAFT
@@ -224,7 +227,7 @@ async def test_create_empty_draft(fx_products: ProductService, fx_user: User, pa
 
 
 async def test_create_with_fields(
-    fx_products: ProductService, fx_user: User, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_db: MemoryDatabase
 ) -> None:
     created = await fx_products.create(
         fx_user,
@@ -254,7 +257,7 @@ async def test_create_with_fields(
 
 
 async def test_create_with_uploads(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_clock: FixedClock,
@@ -295,7 +298,7 @@ async def test_create_with_uploads(
     "error", [StorageUnavailable("RESELLER_STORAGE_ROOT"), UploadSigningFailed()]
 )
 async def test_create_persists_nothing_when_signing_fails(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -312,7 +315,7 @@ async def test_create_persists_nothing_when_signing_fails(
 
 
 async def test_create_validation_reports_product_and_uploads_together(
-    fx_products: ProductService, fx_user: User, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_db: MemoryDatabase
 ) -> None:
     with pytest.raises(ValidationFailed) as info:
         await fx_products.create(
@@ -344,7 +347,7 @@ async def test_create_validation_reports_product_and_uploads_together(
     ],
 )
 async def test_create_uploads_batch_errors(
-    fx_products: ProductService, fx_user: User, uploads: Any, message: list[str]
+    fx_products: JsonProducts, fx_user: User, uploads: Any, message: list[str]
 ) -> None:
     with pytest.raises(ValidationFailed) as info:
         await fx_products.create(fx_user, {"uploads": uploads})
@@ -352,7 +355,7 @@ async def test_create_uploads_batch_errors(
 
 
 async def test_create_with_tabs(
-    fx_products: ProductService, fx_user: User, fx_other_user: User, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_other_user: User, fx_db: MemoryDatabase
 ) -> None:
     tab_id, foreign_tab_id = "01JQ8ZB3C4D5E6F7G8H9J0KMNP", "01JQ8ZB3C4D5E6F7G8H9J0KMNQ"
     async with fx_db.unit_of_work() as uow:
@@ -379,7 +382,7 @@ async def test_create_with_tabs(
 
 
 async def test_create_duplicate_sku(
-    fx_products: ProductService, fx_user: User, fx_other_user: User
+    fx_products: JsonProducts, fx_user: User, fx_other_user: User
 ) -> None:
     await fx_products.create(fx_user, {"product": {"sku": "NK-1"}})
     await fx_products.create(fx_other_user, {"product": {"sku": "NK-1"}})  # per user
@@ -389,7 +392,7 @@ async def test_create_duplicate_sku(
 
 
 async def test_create_is_never_metered(
-    fx_products: ProductService, fx_user: User, fx_clock: FixedClock, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_clock: FixedClock, fx_db: MemoryDatabase
 ) -> None:
     fx_clock.advance(days=8)
     await seed_usage(fx_db, fx_user, "ai_drafts", 50, fx_clock.now())
@@ -402,7 +405,7 @@ async def test_create_is_never_metered(
 
 @pytest.mark.parametrize("product_id", ["foreign", UNKNOWN_ID, "not-a-ulid", ""])
 async def test_foreign_and_malformed_ids_are_not_found(
-    fx_products: ProductService, fx_user: User, fx_other_user: User, product_id: str
+    fx_products: JsonProducts, fx_user: User, fx_other_user: User, product_id: str
 ) -> None:
     foreign = await create_uploading(fx_products, fx_other_user, 1)
     if product_id == "foreign":
@@ -419,7 +422,7 @@ async def test_foreign_and_malformed_ids_are_not_found(
         await fx_products.reprocess(fx_user, product_id)
 
 
-async def test_get_accepts_lower_case_ids(fx_products: ProductService, fx_user: User) -> None:
+async def test_get_accepts_lower_case_ids(fx_products: JsonProducts, fx_user: User) -> None:
     product_id = (await fx_products.create(fx_user, {})).view.product.id
     assert (await fx_products.get(fx_user, product_id.lower())).product.id == product_id
 
@@ -440,7 +443,7 @@ async def test_get_accepts_lower_case_ids(fx_products: ProductService, fx_user: 
     ],
 )
 async def test_prepare_uploads_states(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_db: MemoryDatabase,
     status: ProductStatus,
@@ -461,7 +464,7 @@ async def test_prepare_uploads_states(
 
 @pytest.mark.parametrize("payload", [{}, {"uploads": []}, {"uploads": None}])
 async def test_prepare_uploads_requires_uploads(
-    fx_products: ProductService, fx_user: User, payload: dict[str, Any]
+    fx_products: JsonProducts, fx_user: User, payload: dict[str, Any]
 ) -> None:
     product_id = (await fx_products.create(fx_user, {})).view.product.id
     with pytest.raises(ValidationFailed) as info:
@@ -470,7 +473,7 @@ async def test_prepare_uploads_requires_uploads(
 
 
 async def test_prepare_uploads_validation_persists_nothing(
-    fx_products: ProductService, fx_user: User, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_db: MemoryDatabase
 ) -> None:
     product_id = (await fx_products.create(fx_user, {})).view.product.id
     with pytest.raises(ValidationFailed) as info:
@@ -484,7 +487,7 @@ async def test_prepare_uploads_validation_persists_nothing(
 
 
 async def test_prepare_uploads_state_checked_before_fields(
-    fx_products: ProductService, fx_user: User
+    fx_products: JsonProducts, fx_user: User
 ) -> None:
     created = await create_uploading(fx_products, fx_user, 1)
     with pytest.raises(InvalidProductState):
@@ -492,7 +495,7 @@ async def test_prepare_uploads_state_checked_before_fields(
 
 
 async def test_prepare_uploads_positions_continue_after_the_max(
-    fx_products: ProductService, fx_user: User, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_db: MemoryDatabase
 ) -> None:
     product_id = (await fx_products.create(fx_user, {})).view.product.id
     await add_image(
@@ -505,7 +508,7 @@ async def test_prepare_uploads_positions_continue_after_the_max(
 
 
 async def test_prepare_uploads_twenty_originals_cap(
-    fx_products: ProductService, fx_user: User, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_db: MemoryDatabase
 ) -> None:
     product_id = (await fx_products.create(fx_user, {})).view.product.id
     await fx_products.prepare_uploads(fx_user, product_id, {"uploads": intents(10)})
@@ -523,8 +526,10 @@ async def test_prepare_uploads_twenty_originals_cap(
 
 
 async def test_create_twenty_originals_cap_configurable(fx_deps: Deps, fx_user: User) -> None:
-    service = ProductService(
-        dataclasses.replace(fx_deps, config=CoreConfig(max_originals_per_product=2))
+    service = JsonProducts(
+        product_service(
+            dataclasses.replace(fx_deps, config=CoreConfig(max_originals_per_product=2))
+        )
     )
     with pytest.raises(ValidationFailed) as info:
         await service.create(fx_user, {"uploads": intents(3)})
@@ -532,7 +537,7 @@ async def test_create_twenty_originals_cap_configurable(fx_deps: Deps, fx_user: 
 
 
 async def test_prepare_uploads_is_not_metered(
-    fx_products: ProductService, fx_user: User, fx_clock: FixedClock, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_clock: FixedClock, fx_db: MemoryDatabase
 ) -> None:
     """Decision Q-A12: limits are checked only where AI work is queued."""
     product_id = (await fx_products.create(fx_user, {})).view.product.id
@@ -543,7 +548,7 @@ async def test_prepare_uploads_is_not_metered(
 
 
 async def test_prepare_uploads_persists_nothing_when_signing_fails(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -560,14 +565,14 @@ async def test_prepare_uploads_persists_nothing_when_signing_fails(
 # --- finalize_uploads --------------------------------------------------------------------
 
 
-async def test_finalize_without_images(fx_products: ProductService, fx_user: User) -> None:
+async def test_finalize_without_images(fx_products: JsonProducts, fx_user: User) -> None:
     product_id = (await fx_products.create(fx_user, {})).view.product.id
     with pytest.raises(InvalidProductState):
         await fx_products.finalize_uploads(fx_user, product_id, {"uploads": [{"id": UNKNOWN_ID}]})
 
 
 async def test_finalize_invalid_uploads(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -592,7 +597,7 @@ async def test_finalize_invalid_uploads(
 
 
 async def test_finalize_duplicates_are_a_validation_error(
-    fx_products: ProductService, fx_user: User, fx_storage: MemoryObjectStorage
+    fx_products: JsonProducts, fx_user: User, fx_storage: MemoryObjectStorage
 ) -> None:
     created = await create_uploading(fx_products, fx_user, 1)
     upload_all(fx_storage, created.upload_instructions)
@@ -616,7 +621,7 @@ async def test_finalize_duplicates_are_a_validation_error(
     ],
 )
 async def test_finalize_field_errors(
-    fx_products: ProductService, fx_user: User, payload: Any, fields: dict[str, Any]
+    fx_products: JsonProducts, fx_user: User, payload: Any, fields: dict[str, Any]
 ) -> None:
     created = await create_uploading(fx_products, fx_user, 1)
     with pytest.raises(ValidationFailed) as info:
@@ -625,7 +630,7 @@ async def test_finalize_field_errors(
 
 
 async def test_finalize_missing_object_in_storage(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -644,7 +649,7 @@ async def test_finalize_missing_object_in_storage(
 
 @pytest.mark.parametrize("size", [0, 25_000_001])
 async def test_finalize_object_size_out_of_bounds(
-    fx_products: ProductService, fx_user: User, fx_storage: MemoryObjectStorage, size: int
+    fx_products: JsonProducts, fx_user: User, fx_storage: MemoryObjectStorage, size: int
 ) -> None:
     created = await create_uploading(fx_products, fx_user, 1)
     upload_all(fx_storage, created.upload_instructions, size=size)
@@ -655,7 +660,7 @@ async def test_finalize_object_size_out_of_bounds(
 
 
 async def test_partial_finalize_stays_uploading(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_queue: RecordingTaskQueue,
@@ -680,7 +685,7 @@ async def test_partial_finalize_stays_uploading(
 
 
 async def test_refinalizing_an_uploaded_original_is_idempotent(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -699,7 +704,7 @@ async def test_refinalizing_an_uploaded_original_is_idempotent(
 
 
 async def test_partial_finalize_from_a_draft_product(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
 ) -> None:
@@ -713,8 +718,8 @@ async def test_partial_finalize_from_a_draft_product(
 
 
 async def test_full_finalize_starts_one_queued_run(
-    fx_products: ProductService,
-    fx_accounts: AccountService,
+    fx_products: JsonProducts,
+    fx_accounts: JsonAccounts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_queue: RecordingTaskQueue,
@@ -755,7 +760,7 @@ async def test_full_finalize_starts_one_queued_run(
 
 
 async def test_finalize_keeps_byte_size_from_storage(
-    fx_products: ProductService, fx_user: User, fx_storage: MemoryObjectStorage
+    fx_products: JsonProducts, fx_user: User, fx_storage: MemoryObjectStorage
 ) -> None:
     created = await create_uploading(fx_products, fx_user, 1)
     upload_all(fx_storage, created.upload_instructions, size=777)
@@ -767,7 +772,7 @@ async def test_finalize_keeps_byte_size_from_storage(
 
 @pytest.mark.parametrize("status", [S.SOLD, S.ARCHIVED])
 async def test_finalize_refused_when_sold_or_archived(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -783,7 +788,7 @@ async def test_finalize_refused_when_sold_or_archived(
 
 
 async def test_finalize_over_the_free_plan_after_the_trial(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_clock: FixedClock,
@@ -820,7 +825,7 @@ async def test_finalize_over_the_free_plan_after_the_trial(
 
 
 async def test_finalize_within_the_trial_uses_starter_limits(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -840,7 +845,7 @@ async def test_finalize_within_the_trial_uses_starter_limits(
 
 
 async def test_daily_ceiling_blocks_finalize_during_the_trial(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_clock: FixedClock,
@@ -884,7 +889,7 @@ async def test_daily_ceiling_blocks_finalize_during_the_trial(
 
 
 async def test_limit_comes_after_not_found(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_other_user: User,
     fx_clock: FixedClock,
@@ -907,7 +912,7 @@ async def test_limit_comes_after_not_found(
 
 
 async def test_reprocess_needs_a_finalized_original(
-    fx_products: ProductService, fx_user: User, fx_db: MemoryDatabase
+    fx_products: JsonProducts, fx_user: User, fx_db: MemoryDatabase
 ) -> None:
     draft = (await fx_products.create(fx_user, {})).view.product.id
     with pytest.raises(InvalidProductState):
@@ -923,7 +928,7 @@ async def test_reprocess_needs_a_finalized_original(
 
 @pytest.mark.parametrize("status", [S.UPLOADING, S.SOLD, S.ARCHIVED])
 async def test_reprocess_refused_states(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -937,7 +942,7 @@ async def test_reprocess_refused_states(
 
 
 async def test_reprocess_refused_while_a_run_is_active(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_clock: FixedClock,
@@ -951,7 +956,7 @@ async def test_reprocess_refused_while_a_run_is_active(
 
 
 async def test_reprocess_supersedes_a_stale_run(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_clock: FixedClock,
@@ -979,8 +984,8 @@ async def test_reprocess_supersedes_a_stale_run(
 
 @pytest.mark.parametrize("status", [S.DRAFT, S.REVIEW, S.READY])
 async def test_reprocess_after_a_finished_run(
-    fx_products: ProductService,
-    fx_accounts: AccountService,
+    fx_products: JsonProducts,
+    fx_accounts: JsonAccounts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_db: MemoryDatabase,
@@ -1012,7 +1017,7 @@ async def test_reprocess_after_a_finished_run(
 
 
 async def test_reprocess_is_metered(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_storage: MemoryObjectStorage,
     fx_clock: FixedClock,
@@ -1036,7 +1041,7 @@ async def test_reprocess_is_metered(
 
 
 async def test_list_filters_and_pagination(
-    fx_products: ProductService,
+    fx_products: JsonProducts,
     fx_user: User,
     fx_other_user: User,
     fx_clock: FixedClock,
@@ -1088,7 +1093,7 @@ async def test_list_filters_and_pagination(
 
 
 async def test_list_date_filters(
-    fx_products: ProductService, fx_user: User, fx_clock: FixedClock
+    fx_products: JsonProducts, fx_user: User, fx_clock: FixedClock
 ) -> None:
     first = (await fx_products.create(fx_user, {})).view.product.id  # 2026-04-15
     fx_clock.advance(days=1)
@@ -1111,3 +1116,49 @@ async def test_list_date_filters(
         await fx_products.list(fx_user, {"updated_from": "2026-04-16", "updated_to": "2026-04-16"})
     ) == {second}
     assert len(ids_of(await fx_products.list(fx_user, {"updated_from": "16/04/2026"}))) == 3
+
+
+# --- storage is asked outside the write transaction ------------------------------------------
+
+
+async def test_a_finalize_waiting_on_storage_answers_from_the_rows_as_they_are_then(
+    fx_deps: Deps, fx_user: User, fx_storage: MemoryObjectStorage, fx_db: MemoryDatabase
+) -> None:
+    """The write transaction re-reads and re-checks: a finalize that completed while this
+    one waited on storage has made the product ``processing``, so this one answers 422."""
+    held = HeldHeadStorage(fx_storage)
+    products = JsonProducts(product_service(dataclasses.replace(fx_deps, storage=held)))
+    created = await create_uploading(products, fx_user, 1)
+    product_id = created.view.product.id
+    upload_all(fx_storage, created.upload_instructions)
+    body = finalize_body(*created.upload_instructions)
+    held.hold()
+    waiting = asyncio.create_task(products.finalize_uploads(fx_user, product_id, body))
+    await held.held.wait()
+    first = await products.finalize_uploads(fx_user, product_id, body)
+    assert first.run is not None
+    held.release()
+    with pytest.raises(InvalidProductState):
+        await waiting
+    assert list(fx_db.snapshot().runs) == [first.run.id]
+
+
+async def test_a_product_archived_while_finalize_waits_on_storage_is_not_changed(
+    fx_deps: Deps, fx_user: User, fx_storage: MemoryObjectStorage, fx_db: MemoryDatabase
+) -> None:
+    held = HeldHeadStorage(fx_storage)
+    products = JsonProducts(product_service(dataclasses.replace(fx_deps, storage=held)))
+    created = await create_uploading(products, fx_user, 1)
+    product_id = created.view.product.id
+    upload_all(fx_storage, created.upload_instructions)
+    held.hold()
+    waiting = asyncio.create_task(
+        products.finalize_uploads(fx_user, product_id, finalize_body(*created.upload_instructions))
+    )
+    await held.held.wait()
+    await set_product(fx_db, product_id, status=S.ARCHIVED)
+    held.release()
+    with pytest.raises(InvalidProductState):
+        await waiting
+    assert image_statuses(fx_db, product_id) == ["pending_upload"]
+    assert fx_db.snapshot().runs == {}

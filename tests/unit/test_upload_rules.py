@@ -14,9 +14,9 @@ from reseller_core.domain.uploads import (
     MAX_BYTE_SIZE,
     file_extension,
     original_key,
-    validate_finalize_items,
-    validate_upload_intents,
 )
+
+from .json_rules import validate_finalize_items, validate_upload_intents
 
 ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 

@@ -31,7 +31,7 @@ from reseller_entrypoints.http.openapi_components import (
     ref,
     struct_components,
 )
-from reseller_entrypoints.http.route_table import ApiOperation, OperationDoc
+from reseller_entrypoints.http.route_table import ApiOperation, BodyDoc, OperationDoc
 
 OPENAPI_VERSION: Final = "3.1.0"
 TITLE: Final = "ResellerIO API"
@@ -210,22 +210,48 @@ def _parameters(op: ApiOperation) -> list[dict[str, Any]]:
     return params
 
 
-def _request_body(doc: OperationDoc) -> dict[str, Any] | None:
+def request_body_schema(body: BodyDoc, components: dict[str, Any]) -> dict[str, Any]:
+    """The body's JSON schema, generated from its command Struct; nested Structs go to
+    ``components`` (by class name) and are referenced from the inline top-level object."""
+    generated = struct_components([body.command])
+    own = generated.pop(body.command.__name__)
+    components.update(generated)
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": True}
+    properties = {
+        key: value for key, value in own.get("properties", {}).items() if key not in body.from_path
+    }
+    if body.nested_under is not None:
+        properties[body.nested_under] = {
+            "type": "object",
+            "additionalProperties": True,
+            "properties": deepcopy(properties),
+        }
+    if properties:
+        schema["properties"] = properties
+    required = [key for key in own.get("required", []) if key not in body.from_path]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _request_body(doc: OperationDoc, components: dict[str, Any]) -> dict[str, Any] | None:
     if doc.body is None:
         return None
-    schema: dict[str, Any] = {"type": "object", "additionalProperties": True}
-    if doc.body.properties:
-        schema["properties"] = deepcopy(dict(doc.body.properties))
-    if doc.body.required_keys:
-        schema["required"] = list(doc.body.required_keys)
     return {
         "required": doc.body.required,
         "description": doc.body.description,
-        "content": {"application/json": {"schema": schema, "example": dict(doc.body.example)}},
+        "content": {
+            "application/json": {
+                "schema": request_body_schema(doc.body, components),
+                "example": dict(doc.body.example),
+            }
+        },
     }
 
 
-def _operation(op: ApiOperation, raw: Mapping[str, Any]) -> dict[str, Any]:
+def _operation(
+    op: ApiOperation, raw: Mapping[str, Any], components: dict[str, Any]
+) -> dict[str, Any]:
     handler = op.handler
     operation: dict[str, Any] = {
         "tags": list(raw.get("tags") or handler.resolve_tags() or []),
@@ -234,7 +260,7 @@ def _operation(op: ApiOperation, raw: Mapping[str, Any]) -> dict[str, Any]:
         "operationId": handler.operation_id or raw.get("operationId"),
         "parameters": _parameters(op),
     }
-    if (body := _request_body(op.doc)) is not None:
+    if (body := _request_body(op.doc, components)) is not None:
         operation["requestBody"] = body
     operation["responses"] = {**_success_responses(op), **_error_responses(op)}
     if op.doc.protected:
@@ -247,11 +273,12 @@ def build_openapi_document(app: Litestar, operations: Sequence[ApiOperation]) ->
     generated = app.openapi_schema.to_schema()
     raw_paths: Mapping[str, Any] = generated.get("paths", {})
     paths: dict[str, dict[str, Any]] = {}
+    request_components: dict[str, Any] = {}
     for op in operations:
         raw = raw_paths.get(op.path, {}).get(op.method.lower(), {})
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, raw)
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, raw, request_components)
     responses = {struct for op in operations if (struct := success_struct(op)) is not None}
-    schemas = merge_components(struct_components(responses), ERROR_SCHEMAS)
+    schemas = merge_components(struct_components(responses), request_components, ERROR_SCHEMAS)
     tags = sorted({tag for item in paths.values() for op in item.values() for tag in op["tags"]})
     return {
         "openapi": OPENAPI_VERSION,

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import msgspec
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
@@ -31,13 +32,20 @@ class QueryParamDoc:
 
 @dataclass(frozen=True, slots=True)
 class BodyDoc:
-    """A JSON object body: documented properties and one example (unknown keys ignored)."""
+    """A JSON object body: the command it is read into, and one example.
+
+    The schema is generated from ``command`` (its fields, their types, descriptions and
+    which are required), so the document and the parser read the same definition; unknown
+    keys are ignored, so the object stays open.
+    """
 
     description: str
     example: Mapping[str, Any]
-    properties: Mapping[str, Any] = field(default_factory=dict)
-    required_keys: tuple[str, ...] = ()
-    """Keys the operation needs (required properties; absent → 400 or 422 by the service)."""
+    command: type[msgspec.Struct]
+    from_path: tuple[str, ...] = ()
+    """Command fields filled from the path (``product_id``), not part of the body."""
+    nested_under: str | None = None
+    """A key under which the same fields may also be sent (``PATCH /me``: ``user``)."""
     required: bool = True
     """Whether a body must be sent at all (an empty body reads as ``{}``)."""
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import msgspec
-
-from reseller_core.domain.validation import IS_INVALID
 
 
 class MarketplaceRules(msgspec.Struct, frozen=True, kw_only=True):
@@ -197,25 +194,19 @@ def catalog_order(ids: Iterable[str], supported: Sequence[str] = CATALOG_IDS) ->
 
 
 def parse_selected_marketplaces(
-    value: Any, supported: Sequence[str] = CATALOG_IDS
-) -> tuple[list[str] | None, list[str]]:
-    """Validate a ``selected_marketplaces`` input (spec 10 §3.3).
+    value: Sequence[str], supported: Sequence[str] = CATALOG_IDS
+) -> tuple[list[str], list[str]]:
+    """Apply the ``selected_marketplaces`` rules (spec 10 §3.3) to a list of ids.
 
-    Returns (ids in catalogue order, error messages). A single string is wrapped; entries
-    are trimmed, blanks and duplicates dropped; unknown ids are reported in input order.
+    Returns (ids in catalogue order, error messages). Entries are trimmed, blanks and
+    duplicates dropped; unknown ids are reported in input order.
     """
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list):
-        return None, [IS_INVALID]
     cleaned: list[str] = []
     for entry in value:
-        if not isinstance(entry, str):
-            return None, [IS_INVALID]
         item = entry.strip()
         if item and item not in cleaned:
             cleaned.append(item)
     unknown = [item for item in cleaned if item not in supported]
     if unknown:
-        return None, [f"contains unsupported marketplaces: {', '.join(unknown)}"]
+        return [], [f"contains unsupported marketplaces: {', '.join(unknown)}"]
     return catalog_order(cleaned, supported), []

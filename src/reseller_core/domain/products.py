@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, TypeVar
 
 import msgspec
+from msgspec import UNSET, Meta, UnsetType
 
 from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.validation import (
     IS_INVALID,
     Errors,
+    check_money,
     optional_text,
-    parse_money,
     too_many_items,
 )
+from reseller_core.errors import FieldErrors
+
+T = TypeVar("T")
 
 
 class ProductStatus(StrEnum):
@@ -97,28 +101,50 @@ class Product(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: datetime
 
 
-class ProductFields(msgspec.Struct, frozen=True, kw_only=True):
-    """Validated seller fields from a create (or patch) body: only the keys present."""
-
-    values: dict[str, Any]
+Text = str | None | UnsetType
+"""A free-text seller field: absent (UNSET), cleared (None) or a value (trimmed, blank → None)."""
 
 
-def parse_tags(errors: Errors, value: Any) -> tuple[str, ...]:
-    """Tags from a list or one comma/newline separated string (spec 20 §2.1)."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        items: list[Any] = re.split(r"[,\n]", value)
-    elif isinstance(value, list):
-        items = value
-    else:
-        errors.add("tags", IS_INVALID)
-        return ()
+class SellerFields(msgspec.Struct, frozen=True, kw_only=True):
+    """The seller-editable product fields a request sets; absent fields are left as they are.
+
+    System-managed keys (status, ids, AI fields...) are not fields here: they are ignored.
+    """
+
+    title: Annotated[Text, Meta(description="At most 160 characters.")] = UNSET
+    brand: Annotated[Text, Meta(description="At most 120 characters.")] = UNSET
+    category: Annotated[Text, Meta(description="At most 120 characters.")] = UNSET
+    condition: Annotated[Text, Meta(description="At most 80 characters.")] = UNSET
+    color: Annotated[Text, Meta(description="At most 80 characters.")] = UNSET
+    size: Annotated[Text, Meta(description="At most 80 characters.")] = UNSET
+    material: Annotated[Text, Meta(description="At most 120 characters.")] = UNSET
+    sku: Annotated[Text, Meta(description="At most 120 characters; unique per seller.")] = UNSET
+    notes: Annotated[Text, Meta(description="At most 10000 characters.")] = UNSET
+    price: Annotated[
+        Decimal | UnsetType | None,
+        Meta(description="A JSON number or numeric string; 0 to 9999999999.99, 2 decimals."),
+    ] = UNSET
+    cost: Annotated[
+        Decimal | UnsetType | None,
+        Meta(description="A JSON number or numeric string; 0 to 9999999999.99, 2 decimals."),
+    ] = UNSET
+    tags: Annotated[
+        tuple[str, ...] | UnsetType,
+        Meta(description="Up to 20 tags of at most 40 characters (or one comma-separated string)."),
+    ] = UNSET
+    product_tab_id: Annotated[
+        str | UnsetType | None, Meta(description="One of the seller's product tabs (ULID).")
+    ] = UNSET
+    source: Annotated[
+        ProductSource | UnsetType | None,
+        Meta(description="`manual` (default) or `mobile`; only read at creation."),
+    ] = UNSET
+
+
+def clean_tags(errors: Errors, raw: Sequence[str]) -> tuple[str, ...]:
+    """Trimmed, blanks and duplicates dropped (first kept); at most 20 of 40 characters."""
     tags: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            errors.add("tags", IS_INVALID)
-            return ()
+    for item in raw:
         tag = item.strip()
         if tag and tag not in tags:
             tags.append(tag)
@@ -130,38 +156,100 @@ def parse_tags(errors: Errors, value: Any) -> tuple[str, ...]:
     return tuple(tags)
 
 
-def validate_product_fields(
-    errors: Errors, body: dict[str, Any], *, creating: bool
-) -> dict[str, Any]:
-    """Validate the seller-editable fields present in ``body`` into typed values.
+def _text(errors: Errors, unread: FieldErrors, field: str, value: Text) -> Text:
+    if errors.carry(field, unread):
+        return None
+    if isinstance(value, UnsetType):
+        return UNSET
+    return optional_text(errors, field, value, TEXT_LIMITS[field])
 
-    ``product_tab_id`` is returned as a canonical ULID (or None); the caller checks that the
-    tab belongs to the user. Unknown and system-managed keys are ignored.
+
+def _money(
+    errors: Errors, unread: FieldErrors, field: str, value: Decimal | UnsetType | None
+) -> Decimal | UnsetType | None:
+    if errors.carry(field, unread):
+        return None
+    if isinstance(value, UnsetType):
+        return UNSET
+    return check_money(errors, field, value)
+
+
+def check_seller_fields(
+    errors: Errors, fields: SellerFields, unread: FieldErrors, *, creating: bool
+) -> SellerFields:
+    """Apply the seller-field rules (spec 20 §2.1); the cleaned fields, errors in ``errors``.
+
+    ``unread`` holds the edge's messages for values it could not read (those fields come
+    back None). ``product_tab_id`` comes back canonical (or None when invalid); the caller
+    checks that the tab belongs to the seller. ``source`` is read only when ``creating``.
     """
-    values: dict[str, Any] = {}
-    for field, limit in TEXT_LIMITS.items():
-        if field in body:
-            values[field] = optional_text(errors, field, body[field], limit)
-    for field in MONEY_FIELDS:
-        if field in body:
-            values[field] = parse_money(errors, field, body[field])
-    if "tags" in body:
-        values["tags"] = parse_tags(errors, body["tags"])
-    if "product_tab_id" in body:
-        raw = body["product_tab_id"]
-        if raw is None:
-            values["product_tab_id"] = None
-        else:
-            tab_id = parse_ulid(raw)
-            if tab_id is None:
-                errors.add("product_tab_id", IS_INVALID)
-            values["product_tab_id"] = tab_id
-    if creating and "source" in body:
-        source = body["source"]
-        if source is None:
-            values["source"] = ProductSource.MANUAL
-        elif isinstance(source, str) and source in CREATE_SOURCES:
-            values["source"] = ProductSource(source)
-        else:
+    texts = {field: _text(errors, unread, field, getattr(fields, field)) for field in TEXT_LIMITS}
+    price = _money(errors, unread, "price", fields.price)
+    cost = _money(errors, unread, "cost", fields.cost)
+    tags: tuple[str, ...] | UnsetType = UNSET
+    if errors.carry("tags", unread):
+        tags = ()
+    elif not isinstance(fields.tags, UnsetType):
+        tags = clean_tags(errors, fields.tags)
+    tab: str | UnsetType | None = fields.product_tab_id
+    if errors.carry("product_tab_id", unread):
+        tab = None
+    elif isinstance(tab, str):
+        tab = parse_ulid(tab)
+        if tab is None:
+            errors.add("product_tab_id", IS_INVALID)
+    source: ProductSource | UnsetType | None = UNSET
+    if creating and not errors.carry("source", unread):
+        if fields.source is None:
+            source = ProductSource.MANUAL
+        elif isinstance(fields.source, ProductSource) and fields.source in CREATE_SOURCES:
+            source = fields.source
+        elif not isinstance(fields.source, UnsetType):
             errors.add("source", IS_INVALID)
-    return values
+    return SellerFields(
+        title=texts["title"],
+        brand=texts["brand"],
+        category=texts["category"],
+        condition=texts["condition"],
+        color=texts["color"],
+        size=texts["size"],
+        material=texts["material"],
+        sku=texts["sku"],
+        notes=texts["notes"],
+        price=price,
+        cost=cost,
+        tags=tags,
+        product_tab_id=tab,
+        source=source,
+    )
+
+
+def _or(value: T | UnsetType, default: T) -> T:
+    return default if isinstance(value, UnsetType) else value
+
+
+def new_product(
+    *, id: str, user_id: str, status: ProductStatus, fields: SellerFields, now: datetime
+) -> Product:
+    """A new product row from checked seller fields (absent ones take their defaults)."""
+    return Product(
+        id=id,
+        user_id=user_id,
+        status=status,
+        source=_or(fields.source, None) or ProductSource.MANUAL,
+        title=_or(fields.title, None),
+        brand=_or(fields.brand, None),
+        category=_or(fields.category, None),
+        condition=_or(fields.condition, None),
+        color=_or(fields.color, None),
+        size=_or(fields.size, None),
+        material=_or(fields.material, None),
+        price=_or(fields.price, None),
+        cost=_or(fields.cost, None),
+        sku=_or(fields.sku, None),
+        tags=_or(fields.tags, ()),
+        notes=_or(fields.notes, None),
+        product_tab_id=_or(fields.product_tab_id, None),
+        created_at=now,
+        updated_at=now,
+    )

@@ -1,23 +1,21 @@
-"""Upload intents and finalize items: validation and storage keys (spec 30 §3)."""
+"""Upload intents and finalize items: their rules and storage keys (spec 30 §3)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, cast
 
 import msgspec
+from msgspec import Meta
 
 from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.validation import (
     CANT_BE_BLANK,
-    IS_INVALID,
     greater_than,
-    strict_int,
-    too_few_items,
     too_long,
     too_many_items,
 )
-from reseller_core.errors import FieldErrors
+from reseller_core.errors import FieldError, FieldErrors, ItemErrors
 
 ALLOWED_CONTENT_TYPES: frozenset[str] = frozenset(
     {"image/jpeg", "image/jpg", "image/png", "image/webp", "image/heic", "image/heif"}
@@ -31,20 +29,26 @@ DEFAULT_MAX_ORIGINALS = 20
 
 
 class UploadIntent(msgspec.Struct, frozen=True, kw_only=True):
-    filename: str
-    content_type: str
-    byte_size: int
-    checksum: str | None = None
-    width: int | None = None
-    height: int | None = None
+    """One photo the client is about to upload (spec 30 §3.1)."""
+
+    filename: Annotated[str, Meta(description="The client's file name (at most 255 characters).")]
+    content_type: Annotated[
+        str, Meta(description="image/jpeg, image/png, image/webp, image/heic or image/heif.")
+    ]
+    byte_size: Annotated[int, Meta(description="1 to 25000000 bytes.")]
+    checksum: Annotated[str | None, Meta(description="At most 255 characters.")] = None
+    width: Annotated[int | None, Meta(description="Pixels, greater than 0.")] = None
+    height: Annotated[int | None, Meta(description="Pixels, greater than 0.")] = None
 
 
 class FinalizeItem(msgspec.Struct, frozen=True, kw_only=True):
-    id: str
-    byte_size: int | None = None
-    width: int | None = None
-    height: int | None = None
-    checksum: str | None = None
+    """An uploaded photo, named by the ``image_id`` of its upload instruction."""
+
+    id: Annotated[str, Meta(description="The image id from the upload instruction (ULID).")]
+    byte_size: Annotated[int | None, Meta(description="Greater than 0.")] = None
+    width: Annotated[int | None, Meta(description="Pixels, greater than 0.")] = None
+    height: Annotated[int | None, Meta(description="Pixels, greater than 0.")] = None
+    checksum: Annotated[str | None, Meta(description="At most 255 characters.")] = None
 
 
 def normalise_content_type(content_type: str) -> str:
@@ -52,164 +56,152 @@ def normalise_content_type(content_type: str) -> str:
     return "image/jpeg" if lowered == "image/jpg" else lowered
 
 
-def _positive_int(
-    item: dict[str, Any], key: str, errs: dict[str, list[str]], required: bool
-) -> int | None:
-    if key not in item or item[key] is None:
-        if required:
-            errs.setdefault(key, []).append(CANT_BE_BLANK)
-        return None
-    number = strict_int(item[key])
-    if number is None:
-        errs.setdefault(key, []).append(IS_INVALID)
-        return None
-    if number <= 0:
+def _batch_and_items(unread: FieldError | None) -> tuple[list[str], list[ItemErrors]]:
+    """Split the edge's ``uploads`` messages: batch messages, or one map per entry."""
+    if not isinstance(unread, list) or not unread:
+        return [], []
+    if all(isinstance(entry, str) for entry in unread):
+        return cast(list[str], unread), []
+    return [], cast(list[ItemErrors], unread)
+
+
+def _positive(errs: ItemErrors, key: str, value: int | None) -> None:
+    if value is not None and value <= 0:
         errs.setdefault(key, []).append(greater_than(0))
-        return None
-    return number
 
 
-def _validate_intent(item: Any) -> tuple[UploadIntent | None, dict[str, list[str]]]:
-    errs: dict[str, list[str]] = {}
-    if not isinstance(item, dict):
-        return None, {"base": [IS_INVALID]}
-    filename = item.get("filename")
-    if not isinstance(filename, str) or not filename.strip():
-        errs.setdefault("filename", []).append(CANT_BE_BLANK)
-    elif len(filename) > FILENAME_MAX:
-        errs.setdefault("filename", []).append(too_long(FILENAME_MAX))
-    content_type = item.get("content_type")
-    if not isinstance(content_type, str) or not content_type.strip():
-        errs.setdefault("content_type", []).append(CANT_BE_BLANK)
-    elif not content_type.strip().lower().startswith("image/"):
-        errs.setdefault("content_type", []).append("must be an image content type")
-    elif content_type.strip().lower() not in ALLOWED_CONTENT_TYPES:
-        errs.setdefault("content_type", []).append("is not a supported image type")
-    byte_size = _positive_int(item, "byte_size", errs, required=True)
-    if byte_size is not None and byte_size > MAX_BYTE_SIZE:
-        errs.setdefault("byte_size", []).append(f"must be less than or equal to {MAX_BYTE_SIZE}")
-    width = _positive_int(item, "width", errs, required=False)
-    height = _positive_int(item, "height", errs, required=False)
-    _positive_int(item, "position", errs, required=False)
-    checksum = item.get("checksum")
-    if checksum is not None and not isinstance(checksum, str):
-        errs.setdefault("checksum", []).append(IS_INVALID)
-        checksum = None
-    elif isinstance(checksum, str) and len(checksum) > CHECKSUM_MAX:
+def _checksum(errs: ItemErrors, value: str | None) -> None:
+    if value is not None and len(value) > CHECKSUM_MAX:
         errs.setdefault("checksum", []).append(too_long(CHECKSUM_MAX))
-    if errs:
-        return None, errs
-    assert isinstance(filename, str) and isinstance(content_type, str) and byte_size is not None
-    return (
-        UploadIntent(
-            filename=filename,
-            content_type=normalise_content_type(content_type),
-            byte_size=byte_size,
-            checksum=checksum,
-            width=width,
-            height=height,
-        ),
-        {},
-    )
 
 
-def validate_upload_intents(
-    value: Any,
+def _intent_errors(intent: UploadIntent, unread: ItemErrors) -> ItemErrors:
+    """One entry's messages, in field order; the edge's messages replace a field's rules."""
+    if "base" in unread:
+        return dict(unread)
+    rules: ItemErrors = {}
+    filename = intent.filename
+    if not filename.strip():
+        rules["filename"] = [CANT_BE_BLANK]
+    elif len(filename) > FILENAME_MAX:
+        rules["filename"] = [too_long(FILENAME_MAX)]
+    content_type = intent.content_type.strip().lower()
+    if not content_type:
+        rules["content_type"] = [CANT_BE_BLANK]
+    elif not content_type.startswith("image/"):
+        rules["content_type"] = ["must be an image content type"]
+    elif content_type not in ALLOWED_CONTENT_TYPES:
+        rules["content_type"] = ["is not a supported image type"]
+    if intent.byte_size <= 0:
+        rules["byte_size"] = [greater_than(0)]
+    elif intent.byte_size > MAX_BYTE_SIZE:
+        rules["byte_size"] = [f"must be less than or equal to {MAX_BYTE_SIZE}"]
+    _positive(rules, "width", intent.width)
+    _positive(rules, "height", intent.height)
+    _checksum(rules, intent.checksum)
+    return _merge(rules, unread, INTENT_FIELDS)
+
+
+def _merge(rules: ItemErrors, unread: ItemErrors, order: Sequence[str]) -> ItemErrors:
+    merged: ItemErrors = {}
+    for key in order:
+        if key in unread:
+            merged[key] = unread[key]
+        elif key in rules:
+            merged[key] = rules[key]
+    return merged
+
+
+INTENT_FIELDS = ("filename", "content_type", "byte_size", "width", "height", "position", "checksum")
+FINALIZE_FIELDS = ("id", "byte_size", "width", "height", "checksum")
+
+
+def check_upload_intents(
+    intents: Sequence[UploadIntent],
+    unread: FieldError | None = None,
     *,
     existing_originals: int = 0,
     max_originals: int = DEFAULT_MAX_ORIGINALS,
     required: bool = False,
 ) -> tuple[list[UploadIntent], FieldErrors]:
-    """Validate an ``uploads`` batch; returns (intents, field errors under ``uploads``).
+    """Apply the ``uploads`` rules; returns (intents, field errors under ``uploads``).
 
     Errors for entries come back as a list aligned with the input (valid entries as ``{}``);
-    batch-level errors as a list of messages.
+    batch-level errors as a list of messages. ``unread`` is what the edge could not read
+    under ``uploads`` (see ``InputProblems``).
     """
-    if value is None or value == []:
-        if required:
-            return [], {"uploads": [CANT_BE_BLANK]}
-        return [], {}
-    if not isinstance(value, list):
-        return [], {"uploads": [IS_INVALID]}
-    if len(value) < BATCH_MIN:
-        return [], {"uploads": [too_few_items(BATCH_MIN)]}
-    if len(value) > BATCH_MAX:
+    batch, unread_items = _batch_and_items(unread)
+    if batch:
+        return [], {"uploads": batch}
+    if not intents:
+        return [], ({"uploads": [CANT_BE_BLANK]} if required else {})
+    if len(intents) > BATCH_MAX:
         return [], {"uploads": [too_many_items(BATCH_MAX)]}
-    intents: list[UploadIntent] = []
-    aligned: list[dict[str, list[str]]] = []
-    for item in value:
-        intent, errs = _validate_intent(item)
-        aligned.append(errs)
-        if intent is not None:
-            intents.append(intent)
+    aligned = [
+        _intent_errors(intent, unread_items[index] if index < len(unread_items) else {})
+        for index, intent in enumerate(intents)
+    ]
     if any(aligned):
-        return [], {"uploads": aligned}
+        return [], {"uploads": list(aligned)}
     if existing_originals + len(intents) > max_originals:
         return [], {"uploads": [f"would exceed {max_originals} images per product"]}
-    return intents, {}
+    return [
+        msgspec.structs.replace(intent, content_type=normalise_content_type(intent.content_type))
+        for intent in intents
+    ], {}
 
 
-def validate_finalize_items(value: Any) -> tuple[list[FinalizeItem], list[str], FieldErrors]:
-    """Validate a finalize ``uploads`` batch.
+def check_finalize_items(
+    items: Sequence[FinalizeItem], unread: FieldError | None = None
+) -> tuple[list[FinalizeItem], list[str], FieldErrors]:
+    """Apply the finalize ``uploads`` rules.
 
-    Returns (items with well-formed ids, raw ids that are not ULIDs, field errors). Ids that
+    Returns (items with canonical ids, raw ids that are not ULIDs, field errors). Ids that
     are not ULIDs are not a field error: they are reported as ``invalid_uploads`` by the
     caller, like foreign ids.
     """
-    if value is None or value == []:
+    batch, unread_items = _batch_and_items(unread)
+    if batch:
+        return [], [], {"uploads": batch}
+    if not items:
         return [], [], {"uploads": [CANT_BE_BLANK]}
-    if not isinstance(value, list):
-        return [], [], {"uploads": [IS_INVALID]}
-    if len(value) > BATCH_MAX:
+    if len(items) > BATCH_MAX:
         return [], [], {"uploads": [too_many_items(BATCH_MAX)]}
-    items: list[FinalizeItem] = []
+    valid: list[FinalizeItem] = []
     malformed: list[str] = []
-    aligned: list[dict[str, list[str]]] = []
+    aligned: list[ItemErrors] = []
     seen: set[str] = set()
     duplicate = False
-    for entry in value:
-        errs: dict[str, list[str]] = {}
-        if not isinstance(entry, dict):
-            aligned.append({"base": [IS_INVALID]})
+    for index, item in enumerate(items):
+        entry_unread = unread_items[index] if index < len(unread_items) else {}
+        if "base" in entry_unread:
+            aligned.append(dict(entry_unread))
             continue
-        raw_id = entry.get("id")
-        if raw_id is None or (isinstance(raw_id, str) and not raw_id.strip()):
-            errs.setdefault("id", []).append(CANT_BE_BLANK)
-        elif not isinstance(raw_id, str):
-            errs.setdefault("id", []).append(IS_INVALID)
-        byte_size = _positive_int(entry, "byte_size", errs, required=False)
-        width = _positive_int(entry, "width", errs, required=False)
-        height = _positive_int(entry, "height", errs, required=False)
-        checksum = entry.get("checksum")
-        if checksum is not None and not isinstance(checksum, str):
-            errs.setdefault("checksum", []).append(IS_INVALID)
-        elif isinstance(checksum, str) and len(checksum) > CHECKSUM_MAX:
-            errs.setdefault("checksum", []).append(too_long(CHECKSUM_MAX))
+        rules: ItemErrors = {}
+        if not item.id.strip():
+            rules["id"] = [CANT_BE_BLANK]
+        _positive(rules, "byte_size", item.byte_size)
+        _positive(rules, "width", item.width)
+        _positive(rules, "height", item.height)
+        _checksum(rules, item.checksum)
+        errs = _merge(rules, entry_unread, FINALIZE_FIELDS)
         aligned.append(errs)
-        if errs or not isinstance(raw_id, str):
+        if errs:
             continue
-        image_id = parse_ulid(raw_id)
-        key = image_id or raw_id
+        image_id = parse_ulid(item.id)
+        key = image_id or item.id
         if key in seen:
             duplicate = True
         seen.add(key)
         if image_id is None:
-            malformed.append(raw_id)
+            malformed.append(item.id)
             continue
-        items.append(
-            FinalizeItem(
-                id=image_id,
-                byte_size=byte_size,
-                width=width,
-                height=height,
-                checksum=checksum if isinstance(checksum, str) else None,
-            )
-        )
+        valid.append(msgspec.structs.replace(item, id=image_id))
     if any(aligned):
-        return [], [], {"uploads": aligned}
+        return [], [], {"uploads": list(aligned)}
     if duplicate:
         return [], [], {"uploads": ["contains duplicate image ids"]}
-    return items, malformed, {}
+    return valid, malformed, {}
 
 
 def file_extension(filename: str) -> str:
@@ -226,7 +218,3 @@ def original_key(user_id: str, product_id: str, object_name: str, filename: str)
     return (
         f"users/{user_id}/products/{product_id}/originals/{object_name}{file_extension(filename)}"
     )
-
-
-def count_pending(statuses: Sequence[str]) -> int:
-    return sum(1 for status in statuses if status == "pending_upload")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import cast
 
-from reseller_core.errors import FieldErrors, ValidationFailed
+from reseller_core.errors import FieldError, FieldErrors, ValidationFailed
 
 CANT_BE_BLANK = "can't be blank"
 IS_INVALID = "is invalid"
@@ -48,11 +47,24 @@ class Errors:
         self.fields: FieldErrors = {}
 
     def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(message)
+        current = self.fields.get(field)
+        messages = cast(list[str], current) if isinstance(current, list) else []
+        self.fields[field] = [*messages, message]
 
-    def put(self, field: str, value: Any) -> None:
+    def put(self, field: str, value: FieldError) -> None:
         """Set a nested structure (an aligned list or a map) for ``field``."""
         self.fields[field] = value
+
+    def carry(self, field: str, unread: FieldErrors) -> bool:
+        """Take the edge's messages for ``field`` (see ``InputProblems``); True if there were.
+
+        A field the edge could not read gets only those messages: the rules for its value
+        are skipped, as the command holds a neutral stand-in for it.
+        """
+        if field not in unread:
+            return False
+        self.fields[field] = unread[field]
+        return True
 
     def __bool__(self) -> bool:
         return bool(self.fields)
@@ -62,65 +74,34 @@ class Errors:
             raise ValidationFailed(self.fields)
 
 
-def clean_text(value: Any) -> tuple[str | None, bool]:
-    """Trim a free-text value; blank becomes None. Returns (value, ok)."""
-    if value is None:
-        return None, True
-    if not isinstance(value, str):
-        return None, False
-    stripped = value.strip()
-    return (stripped or None), True
-
-
-def optional_text(errors: Errors, field: str, value: Any, max_len: int) -> str | None:
-    """Validate an optional free-text field: trimmed, blank → None, bounded length."""
-    text, ok = clean_text(value)
-    if not ok:
-        errors.add(field, IS_INVALID)
-        return None
-    if text is not None and len(text) > max_len:
+def optional_text(errors: Errors, field: str, value: str | None, max_len: int) -> str | None:
+    """An optional free-text value: trimmed, blank → None, at most ``max_len`` characters."""
+    text = value.strip() if value is not None else ""
+    if len(text) > max_len:
         errors.add(field, too_long(max_len))
-    return text
+    return text or None
 
 
 MAX_MONEY = Decimal("9999999999.99")
 _CENTS = Decimal("0.01")
-_NUMERIC = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-def parse_money(errors: Errors, field: str, value: Any) -> Decimal | None:
-    """Parse a decimal amount given as a JSON number or a numeric string (2 decimals)."""
-    if value is None:
+def check_money(errors: Errors, field: str, amount: Decimal | None) -> Decimal | None:
+    """An amount rounded to cents (half up) within 0..MAX_MONEY; None when invalid or unset."""
+    if amount is None:
         return None
-    if isinstance(value, bool):
+    if not amount.is_finite():
         errors.add(field, IS_INVALID)
         return None
-    if isinstance(value, int | float | str):
-        text = value.strip() if isinstance(value, str) else repr(value)
-        if isinstance(value, str) and not text:
-            return None
-        if isinstance(value, str) and not _NUMERIC.fullmatch(text):
-            errors.add(field, IS_INVALID)  # Decimal() also takes "1_000", "١٢", "NaN"
-            return None
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            errors.add(field, IS_INVALID)
-            return None
-        if not amount.is_finite():
-            errors.add(field, IS_INVALID)
-            return None
-        if abs(amount) <= MAX_MONEY + 1:  # quantize raises when the digits exceed the context
-            amount = amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
-        if amount < 0:
-            errors.add(field, greater_or_equal(0))
-            return None
-        if amount > MAX_MONEY:
-            errors.add(field, less_or_equal("9999999999.99"))
-            return None
-        return amount.copy_abs()  # "-0.001" rounds to -0.00: store and show 0.00
-    errors.add(field, IS_INVALID)
-    return None
+    if abs(amount) <= MAX_MONEY + 1:  # quantize raises when the digits exceed the context
+        amount = amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
+    if amount < 0:
+        errors.add(field, greater_or_equal(0))
+        return None
+    if amount > MAX_MONEY:
+        errors.add(field, less_or_equal("9999999999.99"))
+        return None
+    return amount.copy_abs()  # "-0.001" rounds to -0.00: store and show 0.00
 
 
 def format_money(amount: Decimal | None) -> str | None:
@@ -128,14 +109,3 @@ def format_money(amount: Decimal | None) -> str | None:
     if amount is None:
         return None
     return f"{amount.quantize(_CENTS, rounding=ROUND_HALF_UP):f}"
-
-
-def strict_int(value: Any) -> int | None:
-    """Accept a JSON integer (not a bool, not a float with a fraction)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None

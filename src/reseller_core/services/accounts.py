@@ -3,41 +3,62 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
 
 import msgspec
 
+from reseller_core.commands import (
+    NO_PROBLEMS,
+    ConfirmEmail,
+    InputProblems,
+    Login,
+    Register,
+    UpdateMe,
+)
 from reseller_core.domain.marketplaces import get_marketplace, humanise, parse_selected_marketplaces
 from reseller_core.domain.users import (
+    DEVICE_NAME_MAX,
+    EMAIL_MAX,
+    EMAIL_PATTERN,
+    PASSWORD_MAX,
+    PASSWORD_MIN,
     ApiToken,
     ConfirmationToken,
     IssuedToken,
     Plan,
     PlanStatus,
+    RegisterInput,
     User,
     normalise_email,
     trial_end,
-    validate_register,
 )
-from reseller_core.domain.validation import TAKEN, Errors
+from reseller_core.domain.validation import CANT_BE_BLANK, TAKEN, Errors, too_long, too_short
 from reseller_core.errors import (
     Conflict,
     EmailNotConfirmed,
-    InvalidRequest,
     NotFound,
     RateLimited,
     Unauthorized,
     ValidationFailed,
 )
-from reseller_core.ports import EmailMessage
+from reseller_core.ports import (
+    Clock,
+    EmailMessage,
+    IdFactory,
+    Mailer,
+    MarketplaceAdapter,
+    PasswordHasher,
+    RateLimiter,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from reseller_core.services._tokens import parse_bearer, token_digest
-from reseller_core.services.deps import Deps
+from reseller_core.services.config import CoreConfig
 from reseller_core.services.results import AuthContext, ResendResult
 
 log = logging.getLogger(__name__)
 
-AUTH_BUCKETS = ("register", "login", "confirm")
 INVALID_CREDENTIALS = "Invalid email or password"
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 """``last_used_at`` is stamped at most this often per token: a request then only reads,
@@ -45,8 +66,34 @@ instead of taking the database's write lock for a timestamp nobody needs to the 
 
 
 class AccountService:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
+    """The account use cases over the ports they use.
+
+    ``reader`` opens units of work that only read (see ``UnitOfWorkFactory``); it is ``uow``
+    where the persistence adapter offers no separate one.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        reader: UnitOfWorkFactory | None = None,
+        rate_limiter: RateLimiter,
+        mailer: Mailer,
+        hasher: PasswordHasher,
+        clock: Clock,
+        ids: IdFactory,
+        marketplaces: Mapping[str, MarketplaceAdapter],
+        config: CoreConfig,
+    ) -> None:
+        self._uow = uow
+        self._reader = reader or uow
+        self._rate_limiter = rate_limiter
+        self._mailer = mailer
+        self._hasher = hasher
+        self._clock = clock
+        self._ids = ids
+        self._marketplaces = marketplaces
+        self._config = config
 
     # -- public auth -------------------------------------------------------------------
 
@@ -54,27 +101,34 @@ class AccountService:
         """Decision Q-A2: 10 requests per rolling 60 s per client and endpoint."""
         if client_key is None:
             return
-        config = self._deps.config
-        decision = await self._deps.rate_limiter.hit(
+        config = self._config
+        decision = await self._rate_limiter.hit(
             f"auth:{bucket}:{client_key}", config.auth_rate_limit, config.auth_rate_window_s
         )
         if not decision.allowed:
             raise RateLimited(decision.retry_after_s)
 
-    async def register(self, body: Any, *, client_key: str | None = None) -> IssuedToken:
+    async def register(
+        self,
+        command: Register,
+        problems: InputProblems = NO_PROBLEMS,
+        *,
+        client_key: str | None = None,
+    ) -> IssuedToken:
         """Create a user (unconfirmed, 7-day trial), e-mail a confirmation link, issue a token.
 
         ``client_key`` (the client IP over HTTP) enables the public auth rate limit.
         """
         await self._rate_limit("register", client_key)
-        if not isinstance(body, dict):
-            raise InvalidRequest("Request body must be a JSON object")
-        config = self._deps.config
-        data = validate_register(body, config.supported_marketplaces, config.default_marketplaces)
-        password_hash = await self._deps.hasher.hash(data.password)
-        now = self._deps.clock.now()
+        problems.raise_invalid_request()
+        config = self._config
+        data = validate_register(
+            command, problems, config.supported_marketplaces, config.default_marketplaces
+        )
+        password_hash = await self._hasher.hash(data.password)
+        now = self._clock.now()
         user = User(
-            id=self._deps.ids.new_id(),
+            id=self._ids.new_id(),
             email=data.email,
             password_hash=password_hash,
             confirmed_at=None,
@@ -85,9 +139,9 @@ class AccountService:
             created_at=now,
             updated_at=now,
         )
-        raw_confirm = self._deps.ids.new_secret()
+        raw_confirm = self._ids.new_secret()
         try:
-            async with self._deps.uow() as uow:
+            async with self._uow() as uow:
                 if await uow.users.get_by_email(data.email) is not None:
                     raise ValidationFailed({"email": [TAKEN]})
                 await uow.users.add(user)
@@ -99,36 +153,38 @@ class AccountService:
         await self._send_confirmation(user, raw_confirm)
         return issued
 
-    async def login(self, body: Any, *, client_key: str | None = None) -> IssuedToken:
+    async def login(
+        self,
+        command: Login,
+        problems: InputProblems = NO_PROBLEMS,
+        *,
+        client_key: str | None = None,
+    ) -> IssuedToken:
+        """Any failure is the same 401; an unknown address still costs one hash verification."""
         await self._rate_limit("login", client_key)
-        if not isinstance(body, dict) or "email" not in body or "password" not in body:
-            raise InvalidRequest("Email and password are required")
-        email, password = body["email"], body["password"]
-        if not isinstance(email, str) or not isinstance(password, str):
-            await self._deps.hasher.dummy_verify()
-            raise Unauthorized(INVALID_CREDENTIALS)
-        device = body.get("device_name")
-        device_name = device.strip()[:120] if isinstance(device, str) and device.strip() else None
-        async with self._deps.uow() as uow:
-            user = await uow.users.get_by_email(normalise_email(email))
+        problems.raise_invalid_request()
+        device = (command.device_name or "").strip()
+        device_name = device[:DEVICE_NAME_MAX] or None
+        async with self._uow() as uow:
+            user = await uow.users.get_by_email(normalise_email(command.email))
             if user is None:
-                await self._deps.hasher.dummy_verify()
+                await self._hasher.dummy_verify()
                 raise Unauthorized(INVALID_CREDENTIALS)
-            if not await self._deps.hasher.verify(user.password_hash, password):
+            if not await self._hasher.verify(user.password_hash, command.password):
                 raise Unauthorized(INVALID_CREDENTIALS)
-            now = self._deps.clock.now()
+            now = self._clock.now()
             issued = await self._issue_token(uow, user, device_name, now)
             await uow.commit()
         return issued
 
     async def _issue_token(
-        self, uow: Any, user: User, device_name: str | None, now: datetime
+        self, uow: UnitOfWork, user: User, device_name: str | None, now: datetime
     ) -> IssuedToken:
-        raw = self._deps.ids.new_secret()
-        ttl = timedelta(days=self._deps.config.api_token_ttl_days)
+        raw = self._ids.new_secret()
+        ttl = timedelta(days=self._config.api_token_ttl_days)
         expires_at = now.replace(microsecond=0) + ttl
         token = ApiToken(
-            id=self._deps.ids.new_id(),
+            id=self._ids.new_id(),
             user_id=user.id,
             token_hash=token_digest(raw),
             context="mobile",
@@ -145,21 +201,21 @@ class AccountService:
         raw = parse_bearer(authorization)
         if raw is None:
             raise Unauthorized()
-        now = self._deps.clock.now()
-        async with self._deps.reader() as uow:
+        now = self._clock.now()
+        async with self._reader() as uow:
             found = await uow.tokens.authenticate(token_digest(raw), now)
         if found is None:
             raise Unauthorized()
         token, user = found
         if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL:
-            async with self._deps.uow() as uow:
+            async with self._uow() as uow:
                 await uow.tokens.touch(token.id, now)
                 await uow.commit()
             token = msgspec.structs.replace(token, last_used_at=now)
         return AuthContext(user=user, token=token)
 
     async def revoke(self, auth: AuthContext) -> None:
-        async with self._deps.uow() as uow:
+        async with self._uow() as uow:
             await uow.tokens.revoke(auth.token.id)
             await uow.commit()
 
@@ -167,19 +223,19 @@ class AccountService:
 
     def _confirmation(self, user: User, raw: str, now: datetime) -> ConfirmationToken:
         return ConfirmationToken(
-            id=self._deps.ids.new_id(),
+            id=self._ids.new_id(),
             user_id=user.id,
             token_hash=token_digest(raw),
             sent_to=user.email,
-            expires_at=now + timedelta(hours=self._deps.config.confirmation_ttl_hours),
+            expires_at=now + timedelta(hours=self._config.confirmation_ttl_hours),
             used_at=None,
             created_at=now,
         )
 
     async def _send_confirmation(self, user: User, raw: str) -> None:
         """Send after commit: a mail failure must not undo the account, only be logged."""
-        link = f"{self._deps.config.confirmation_url_base}?token={raw}"
-        hours = self._deps.config.confirmation_ttl_hours
+        link = f"{self._config.confirmation_url_base}?token={raw}"
+        hours = self._config.confirmation_ttl_hours
         message = EmailMessage(
             to=user.email,
             subject="Confirm your ResellerIO e-mail address",
@@ -191,17 +247,17 @@ class AccountService:
             tag="confirmation",
         )
         try:
-            await self._deps.mailer.send(message)
+            await self._mailer.send(message)
         except Exception:
             log.exception("confirmation e-mail to user %s could not be sent", user.id)
 
     async def resend_confirmation(self, user: User) -> ResendResult:
         if user.confirmed_at is not None:
             return ResendResult(sent=False, already_confirmed=True)
-        now = self._deps.clock.now()
-        config = self._deps.config
-        raw = self._deps.ids.new_secret()
-        async with self._deps.uow() as uow:
+        now = self._clock.now()
+        config = self._config
+        raw = self._ids.new_secret()
+        async with self._uow() as uow:
             since = now - timedelta(hours=1)
             # The registration e-mail is not a resend: the seed's quick start resends at once.
             sends = [
@@ -220,17 +276,22 @@ class AccountService:
         await self._send_confirmation(user, raw)
         return ResendResult(sent=True)
 
-    async def confirm(self, body: Any, *, client_key: str | None = None) -> User:
+    async def confirm(
+        self,
+        command: ConfirmEmail,
+        problems: InputProblems = NO_PROBLEMS,
+        *,
+        client_key: str | None = None,
+    ) -> User:
         await self._rate_limit("confirm", client_key)
-        if not isinstance(body, dict):
-            raise InvalidRequest("Request body must be a JSON object")
-        raw = body.get("token")
+        problems.raise_invalid_request()
+        raw = command.token.strip()
         invalid = ValidationFailed({"token": ["is invalid or expired"]})
-        if not isinstance(raw, str) or not raw.strip():
+        if not raw:
             raise invalid
-        now = self._deps.clock.now()
-        async with self._deps.uow() as uow:
-            token = await uow.tokens.find_confirmation(token_digest(raw.strip()))
+        now = self._clock.now()
+        async with self._uow() as uow:
+            token = await uow.tokens.find_confirmation(token_digest(raw))
             if token is None or token.used_at is not None or token.expires_at <= now:
                 raise invalid
             user = await uow.users.get(token.user_id)
@@ -244,8 +305,8 @@ class AccountService:
 
     async def confirm_email(self, email: str) -> User:
         """Operator action: confirm an address without a token (``reseller users confirm``)."""
-        now = self._deps.clock.now()
-        async with self._deps.uow() as uow:
+        now = self._clock.now()
+        async with self._uow() as uow:
             user = await uow.users.get_by_email(normalise_email(email))
             if user is None:
                 raise NotFound("User not found")
@@ -259,34 +320,34 @@ class AccountService:
     # -- /me -------------------------------------------------------------------------------
 
     async def me(self, user_id: str) -> User:
-        async with self._deps.uow() as uow:
+        async with self._uow() as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise Unauthorized()
         return user
 
-    async def update_me(self, user: User, body: Any) -> User:
+    async def update_me(
+        self, user: User, command: UpdateMe, problems: InputProblems = NO_PROBLEMS
+    ) -> User:
         """Only marketplace preferences are editable; an absent key changes nothing (Q-A9)."""
-        if not isinstance(body, dict):
-            raise InvalidRequest("Request body must be a JSON object")
-        source = body["user"] if isinstance(body.get("user"), dict) else body
-        if "selected_marketplaces" not in source:
+        problems.raise_invalid_request()
+        errors = Errors()
+        if errors.carry("selected_marketplaces", problems.fields):
+            errors.raise_if_any()
+        if isinstance(command.selected_marketplaces, msgspec.UnsetType):
             return await self.me(user.id)
         ids, messages = parse_selected_marketplaces(
-            source["selected_marketplaces"], self._deps.config.supported_marketplaces
+            command.selected_marketplaces, self._config.supported_marketplaces
         )
-        if messages or ids is None:
-            errors = Errors()
-            for message in messages:
-                errors.add("selected_marketplaces", message)
-            errors.raise_if_any()
-            raise ValidationFailed({"selected_marketplaces": ["is invalid"]})
-        async with self._deps.uow() as uow:
+        for message in messages:
+            errors.add("selected_marketplaces", message)
+        errors.raise_if_any()
+        async with self._uow() as uow:
             current = await uow.users.get(user.id)
             if current is None:
                 raise Unauthorized()
             updated = msgspec.structs.replace(
-                current, selected_marketplaces=tuple(ids), updated_at=self._deps.clock.now()
+                current, selected_marketplaces=tuple(ids), updated_at=self._clock.now()
             )
             await uow.users.update(updated)
             await uow.commit()
@@ -294,14 +355,14 @@ class AccountService:
 
     def require_confirmed(self, user: User) -> None:
         """The write gate: EmailNotConfirmed when the user's address is unconfirmed."""
-        if self._deps.config.require_email_confirmation and user.confirmed_at is None:
+        if self._config.require_email_confirmation and user.confirmed_at is None:
             raise EmailNotConfirmed()
 
     def supported_marketplaces(self) -> list[tuple[str, str]]:
         """(id, label) of every supported marketplace, in catalogue order."""
         result: list[tuple[str, str]] = []
-        for marketplace_id in self._deps.config.supported_marketplaces:
-            adapter = self._deps.marketplaces.get(marketplace_id)
+        for marketplace_id in self._config.supported_marketplaces:
+            adapter = self._marketplaces.get(marketplace_id)
             known = get_marketplace(marketplace_id)
             label = adapter.label if adapter else known.label if known else humanise(marketplace_id)
             result.append((marketplace_id, label))
@@ -309,9 +370,58 @@ class AccountService:
 
     def selected_for(self, user: User) -> list[str]:
         """The user's selection filtered to supported ids, in catalogue order."""
-        supported = self._deps.config.supported_marketplaces
+        supported = self._config.supported_marketplaces
         chosen = set(user.selected_marketplaces)
         return [m for m in supported if m in chosen]
+
+
+def validate_register(
+    command: Register,
+    problems: InputProblems,
+    supported: tuple[str, ...],
+    defaults: tuple[str, ...],
+) -> RegisterInput:
+    """Apply the registration rules; raise ValidationFailed with every field error at once."""
+    errors = Errors()
+    unread = problems.fields
+    email = normalise_email(command.email)
+    if not errors.carry("email", unread):
+        if not email:
+            errors.add("email", CANT_BE_BLANK)
+        else:
+            if not EMAIL_PATTERN.match(email):
+                errors.add("email", "must have the @ sign and no spaces")
+            if len(email) > EMAIL_MAX:
+                errors.add("email", too_long(EMAIL_MAX))
+    password = command.password
+    if not errors.carry("password", unread):
+        if password == "":
+            errors.add("password", CANT_BE_BLANK)
+        elif len(password) < PASSWORD_MIN:
+            errors.add("password", too_short(PASSWORD_MIN))
+        elif len(password) > PASSWORD_MAX:
+            errors.add("password", too_long(PASSWORD_MAX))
+    confirmation = command.password_confirmation
+    if (
+        not errors.carry("password_confirmation", unread)
+        and confirmation is not None
+        and confirmation != password
+    ):
+        errors.add("password_confirmation", "does not match confirmation")
+    device_name = (command.device_name or "").strip() or None
+    if device_name is not None and len(device_name) > DEVICE_NAME_MAX:
+        errors.add("device_name", too_long(DEVICE_NAME_MAX))
+    selected: tuple[str, ...] = tuple(m for m in defaults if m in supported)
+    if not errors.carry("selected_marketplaces", unread) and command.selected_marketplaces:
+        ids, messages = parse_selected_marketplaces(command.selected_marketplaces, supported)
+        for message in messages:
+            errors.add("selected_marketplaces", message)
+        if ids:
+            selected = tuple(ids)
+    errors.raise_if_any()
+    return RegisterInput(
+        email=email, password=password, device_name=device_name, selected_marketplaces=selected
+    )
 
 
 def _retry_after(oldest: datetime, window: timedelta, now: datetime) -> int:

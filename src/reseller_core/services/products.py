@@ -8,19 +8,35 @@ spec 10 §1.2: 403 → 400 → 404 → 402 → 422 state → 422 fields → 422 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 
+from reseller_core.commands import (
+    NO_PROBLEMS,
+    CreateProduct,
+    FinalizeUploads,
+    GetProduct,
+    InputProblems,
+    PrepareUploads,
+    Reprocess,
+    SellerFields,
+)
 from reseller_core.domain import state_machine
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.images import ImageKind, ImageStatus, ProductImage
-from reseller_core.domain.listing_query import parse_list_query
+from reseller_core.domain.listing_query import ProductListQuery
 from reseller_core.domain.plans import PROCESSING_BUCKETS
-from reseller_core.domain.products import Product, ProductStatus, validate_product_fields
+from reseller_core.domain.products import (
+    Product,
+    ProductStatus,
+    check_seller_fields,
+    new_product,
+)
 from reseller_core.domain.runs import (
     ERROR_MESSAGES,
     ProcessingRun,
@@ -31,25 +47,33 @@ from reseller_core.domain.runs import (
 )
 from reseller_core.domain.state_machine import Action
 from reseller_core.domain.uploads import (
+    FinalizeItem,
     UploadIntent,
+    check_finalize_items,
+    check_upload_intents,
     original_key,
-    validate_finalize_items,
-    validate_upload_intents,
 )
 from reseller_core.domain.users import User
 from reseller_core.domain.validation import IS_INVALID, TAKEN, Errors
 from reseller_core.errors import (
     Conflict,
     EmailNotConfirmed,
+    FieldErrors,
     InvalidProductState,
-    InvalidRequest,
     InvalidUploads,
     NotFound,
     ValidationFailed,
 )
-from reseller_core.ports import UnitOfWork
+from reseller_core.ports import (
+    Clock,
+    IdFactory,
+    ObjectStorage,
+    TaskQueue,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from reseller_core.ports.storage import ObjectInfo
-from reseller_core.services.deps import Deps
+from reseller_core.services.config import CoreConfig
 from reseller_core.services.limits import enforce_limits
 from reseller_core.services.processing.jobs import process_run_job
 from reseller_core.services.results import (
@@ -67,18 +91,52 @@ PRODUCT_NOT_FOUND = "Product not found"
 CONFLICT_RETRIES = 3
 
 
-def _body_object(body: Any, *, optional: bool = False) -> dict[str, Any]:
-    """400 unless the body is a JSON object (an absent body is ``{}`` where allowed)."""
-    if body is None and optional:
-        return {}
-    if not isinstance(body, dict):
-        raise InvalidRequest("Request body must be a JSON object")
-    return body
+@dataclass(frozen=True, slots=True)
+class _FinalizeChecks:
+    """A finalize request after its body's rules, and the time it is decided at."""
+
+    product_id: str
+    items: Sequence[FinalizeItem]
+    malformed: Sequence[str]
+    field_errors: FieldErrors
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _FinalizePlan:
+    """What a finalize will change, decided from the rows read (no storage call yet)."""
+
+    product: Product
+    by_id: dict[str, ProductImage]
+    pending_after: int
+    user: User
 
 
 class ProductService:
-    def __init__(self, deps: Deps) -> None:
-        self._deps = deps
+    """The product use cases over the ports they use.
+
+    ``reader`` opens units of work that only read (see ``UnitOfWorkFactory``); it is ``uow``
+    where the persistence adapter offers no separate one.
+    """
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        reader: UnitOfWorkFactory | None = None,
+        storage: ObjectStorage,
+        queue: TaskQueue,
+        clock: Clock,
+        ids: IdFactory,
+        config: CoreConfig,
+    ) -> None:
+        self._uow = uow
+        self._reader = reader or uow
+        self._storage = storage
+        self._queue = queue
+        self._clock = clock
+        self._ids = ids
+        self._config = config
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -114,20 +172,16 @@ class ProductService:
         now: datetime,
     ) -> tuple[list[ProductImage], list[UploadInstruction]]:
         """Placeholder images and their signed upload URLs, in intent order."""
-        expires_at = (now + timedelta(seconds=self._deps.config.upload_url_ttl_s)).replace(
-            microsecond=0
-        )
+        expires_at = (now + timedelta(seconds=self._config.upload_url_ttl_s)).replace(microsecond=0)
         images: list[ProductImage] = []
         instructions: list[UploadInstruction] = []
         for offset, intent in enumerate(intents):
-            image_id = self._deps.ids.new_id()
-            key = original_key(
-                user.id, product.id, self._deps.ids.new_object_name(), intent.filename
-            )
-            signed = await self._deps.storage.sign_upload(
+            image_id = self._ids.new_id()
+            key = original_key(user.id, product.id, self._ids.new_object_name(), intent.filename)
+            signed = await self._storage.sign_upload(
                 key,
                 content_type=intent.content_type,
-                max_bytes=self._deps.config.max_upload_bytes,
+                max_bytes=self._config.max_upload_bytes,
                 expires_at=expires_at,
             )
             images.append(
@@ -161,10 +215,10 @@ class ProductService:
         return images, instructions
 
     def _new_run(self, product: Product, user: User, now: datetime) -> ProcessingRun:
-        supported = self._deps.config.supported_marketplaces
+        supported = self._config.supported_marketplaces
         chosen = set(user.selected_marketplaces)
         return ProcessingRun(
-            id=self._deps.ids.new_id(),
+            id=self._ids.new_id(),
             product_id=product.id,
             user_id=user.id,
             status=RunStatus.QUEUED,
@@ -182,7 +236,7 @@ class ProductService:
         it has waited ``run_heartbeat_timeout_s``.
         """
         try:
-            await self._deps.queue.enqueue(process_run_job(run.id))
+            await self._queue.enqueue(process_run_job(run.id))
         except Exception as error:
             log.warning(
                 "run %s could not be enqueued now (%s); the sweeper will retry",
@@ -192,32 +246,32 @@ class ProductService:
 
     # -- use cases -------------------------------------------------------------------------
 
-    async def create(self, user: User, body: Any) -> ProductWithUploads:
+    async def create(
+        self, user: User, command: CreateProduct, problems: InputProblems = NO_PROBLEMS
+    ) -> ProductWithUploads:
         """``POST /products``: a draft, or an ``uploading`` product with signed upload URLs."""
         self._require_confirmed(user)
-        payload = _body_object(body, optional=True)
-        fields = payload.get("product")
-        if fields is None:
-            fields = {}
-        if not isinstance(fields, dict):
-            raise InvalidRequest("product must be a JSON object")
+        problems.raise_invalid_request()
         errors = Errors()
-        values = validate_product_fields(errors, fields, creating=True)
-        intents, upload_errors = validate_upload_intents(
-            payload.get("uploads"), max_originals=self._deps.config.max_originals_per_product
+        fields = check_seller_fields(
+            errors, command.product or SellerFields(), problems.fields, creating=True
         )
-        now = self._deps.clock.now()
-        async with self._deps.uow() as uow:
-            await self._check_tab(uow, user, values, errors)
+        intents, upload_errors = check_upload_intents(
+            command.uploads or (),
+            problems.fields.get("uploads"),
+            max_originals=self._config.max_originals_per_product,
+        )
+        now = self._clock.now()
+        async with self._uow() as uow:
+            await self._check_tab(uow, user, fields, errors)
             errors.fields.update(upload_errors)
             errors.raise_if_any()
-            product = Product(
-                id=self._deps.ids.new_id(),
+            product = new_product(
+                id=self._ids.new_id(),
                 user_id=user.id,
                 status=ProductStatus.UPLOADING if intents else ProductStatus.DRAFT,
-                created_at=now,
-                updated_at=now,
-                **values,
+                fields=fields,
+                now=now,
             )
             await self._check_sku(uow, user, product)
             images, instructions = await self._sign_intents(user, product, intents, 1, now)
@@ -229,11 +283,11 @@ class ProductService:
         return ProductWithUploads(view=view, upload_instructions=tuple(instructions))
 
     async def _check_tab(
-        self, uow: UnitOfWork, user: User, values: dict[str, Any], errors: Errors
+        self, uow: UnitOfWork, user: User, fields: SellerFields, errors: Errors
     ) -> None:
-        tab_id = values.get("product_tab_id")
+        tab_id = fields.product_tab_id
         if (
-            tab_id is not None
+            isinstance(tab_id, str)
             and "product_tab_id" not in errors.fields
             and await uow.tabs.get(user.id, tab_id) is None
         ):
@@ -247,33 +301,35 @@ class ProductService:
         if other is not None and other.id != product.id:
             raise ValidationFailed({"sku": [TAKEN]})
 
-    async def list(self, user: User, params: Mapping[str, str]) -> ProductListResult:
-        query = parse_list_query(params)
-        async with self._deps.reader() as uow:
+    async def list(self, user: User, query: ProductListQuery) -> ProductListResult:
+        async with self._reader() as uow:
             page = await uow.products.list(user.id, query)
         return ProductListResult(page=page, query=query)
 
-    async def get(self, user: User, product_id: str) -> ProductView:
-        canonical = parse_ulid(product_id)
+    async def get(self, user: User, command: GetProduct) -> ProductView:
+        canonical = parse_ulid(command.product_id)
         if canonical is None:
             raise NotFound(PRODUCT_NOT_FOUND)
-        async with self._deps.reader() as uow:
+        async with self._reader() as uow:
             return await self._view(uow, user, canonical)
 
-    async def prepare_uploads(self, user: User, product_id: str, body: Any) -> ProductWithUploads:
+    async def prepare_uploads(
+        self, user: User, command: PrepareUploads, problems: InputProblems = NO_PROBLEMS
+    ) -> ProductWithUploads:
         """Add original placeholders to an existing product; its status does not change."""
         self._require_confirmed(user)
-        payload = _body_object(body)
-        now = self._deps.clock.now()
-        async with self._deps.uow() as uow:
-            product = await self._owned(uow, user, product_id)
+        problems.raise_invalid_request()
+        now = self._clock.now()
+        async with self._uow() as uow:
+            product = await self._owned(uow, user, command.product_id)
             state_machine.require(Action.PREPARE_UPLOADS, product.status)
             images = await uow.images.for_product(product.id)
             existing = sum(1 for image in images if image.kind == ImageKind.ORIGINAL)
-            intents, upload_errors = validate_upload_intents(
-                payload.get("uploads"),
+            intents, upload_errors = check_upload_intents(
+                command.uploads,
+                problems.fields.get("uploads"),
                 existing_originals=existing,
-                max_originals=self._deps.config.max_originals_per_product,
+                max_originals=self._config.max_originals_per_product,
                 required=True,
             )
             if upload_errors:
@@ -288,71 +344,45 @@ class ProductService:
             await uow.commit()
         return ProductWithUploads(view=view, upload_instructions=tuple(instructions))
 
-    async def finalize_uploads(self, user: User, product_id: str, body: Any) -> FinalizeResult:
-        """Mark uploaded originals; start a processing run once none is pending (A3/A4)."""
+    async def finalize_uploads(
+        self, user: User, command: FinalizeUploads, problems: InputProblems = NO_PROBLEMS
+    ) -> FinalizeResult:
+        """Mark uploaded originals; start a processing run once none is pending (A3/A4).
+
+        No transaction is open while storage is asked about the objects: the rows are read
+        and checked, the objects checked in storage, then the write transaction reads the
+        rows again, applies every check to them (status, pending images, limits) and
+        writes with the product version it read.
+        """
         self._require_confirmed(user)
-        payload = _body_object(body)
-        items, malformed, field_errors = validate_finalize_items(payload.get("uploads"))
+        problems.raise_invalid_request()
+        items, malformed, field_errors = check_finalize_items(
+            command.uploads, problems.fields.get("uploads")
+        )
 
         async def operation() -> tuple[FinalizeResult, ProcessingRun | None]:
-            now = self._deps.clock.now()
-            async with self._deps.uow() as uow:
-                product = await self._owned(uow, user, product_id)
-                images = await uow.images.for_product(product.id)
-                by_id = {image.id: image for image in images}
-                listed = {item.id for item in items}
-                pending_after = [
-                    image
-                    for image in images
-                    if image.kind == ImageKind.ORIGINAL
-                    and image.processing_status == ImageStatus.PENDING_UPLOAD
-                    and image.id not in listed
-                ]
-                starts_run = (
-                    not field_errors
-                    and not pending_after
-                    and bool(images)
-                    and state_machine.allowed(Action.FINALIZE_UPLOADS, product.status)
-                )
-                if starts_run:
-                    fresh_user = await uow.users.get(user.id) or user
-                    await enforce_limits(
-                        uow, fresh_user, PROCESSING_BUCKETS, now, self._deps.config
-                    )
-                if not images:
-                    raise InvalidProductState("Product has no images to finalize")
-                state_machine.require(Action.FINALIZE_UPLOADS, product.status)
-                if field_errors:
-                    raise ValidationFailed(field_errors)
-                foreign = [
-                    item.id
+            now = self._clock.now()
+            checked = _FinalizeChecks(
+                product_id=command.product_id,
+                items=items,
+                malformed=malformed,
+                field_errors=field_errors,
+                now=now,
+            )
+            async with self._reader() as uow:
+                plan = await self._plan_finalize(uow, user, checked)
+            heads = await self._verify_objects([plan.by_id[item.id] for item in items])
+            async with self._uow() as uow:
+                plan = await self._plan_finalize(uow, user, checked)
+                finalized = [
+                    self._finalized(plan.by_id[item.id], item, heads[item.id], now)
                     for item in items
-                    if item.id not in by_id or by_id[item.id].kind != ImageKind.ORIGINAL
                 ]
-                if malformed or foreign:
-                    raise InvalidUploads()
-                heads = await self._verify_objects([by_id[item.id] for item in items])
-                finalized: list[ProductImage] = []
-                for item in items:
-                    image = by_id[item.id]
-                    head = heads[image.id]
-                    finalized.append(
-                        msgspec.structs.replace(
-                            image,
-                            processing_status=ImageStatus.UPLOADED,
-                            byte_size=item.byte_size or head.size,
-                            width=item.width or image.width,
-                            height=item.height or image.height,
-                            checksum=item.checksum if item.checksum is not None else image.checksum,
-                            updated_at=now,
-                        )
-                    )
                 await uow.images.update_many(finalized)
-                product = state_machine.after_finalize(product, len(pending_after), now)
+                product = state_machine.after_finalize(plan.product, plan.pending_after, now)
                 run: ProcessingRun | None = None
                 if product.status == ProductStatus.PROCESSING:
-                    fresh_user = await uow.users.get(user.id) or user
-                    run = self._new_run(product, fresh_user, now)
+                    run = self._new_run(product, plan.user, now)
                     product = msgspec.structs.replace(product, latest_run_id=run.id)
                 await uow.products.update(product, expected_version=product.version)
                 if run is not None:
@@ -366,16 +396,77 @@ class ProductService:
             await self._enqueue(run)
         return result
 
+    async def _plan_finalize(
+        self, uow: UnitOfWork, user: User, checks: _FinalizeChecks
+    ) -> _FinalizePlan:
+        """Every finalize check on the rows ``uow`` reads, in the order of spec 10 §1.2."""
+        items, malformed, field_errors, now = (
+            checks.items,
+            checks.malformed,
+            checks.field_errors,
+            checks.now,
+        )
+        product_id = checks.product_id
+        product = await self._owned(uow, user, product_id)
+        images = await uow.images.for_product(product.id)
+        by_id = {image.id: image for image in images}
+        listed = {item.id for item in items}
+        pending_after = sum(
+            1
+            for image in images
+            if image.kind == ImageKind.ORIGINAL
+            and image.processing_status == ImageStatus.PENDING_UPLOAD
+            and image.id not in listed
+        )
+        fresh_user = await uow.users.get(user.id) or user
+        starts_run = (
+            not field_errors
+            and not pending_after
+            and bool(images)
+            and state_machine.allowed(Action.FINALIZE_UPLOADS, product.status)
+        )
+        if starts_run:
+            await enforce_limits(uow, fresh_user, PROCESSING_BUCKETS, now, self._config)
+        if not images:
+            raise InvalidProductState("Product has no images to finalize")
+        state_machine.require(Action.FINALIZE_UPLOADS, product.status)
+        if field_errors:
+            raise ValidationFailed(field_errors)
+        foreign = [
+            item.id
+            for item in items
+            if item.id not in by_id or by_id[item.id].kind != ImageKind.ORIGINAL
+        ]
+        if malformed or foreign:
+            raise InvalidUploads()
+        return _FinalizePlan(
+            product=product, by_id=by_id, pending_after=pending_after, user=fresh_user
+        )
+
+    @staticmethod
+    def _finalized(
+        image: ProductImage, item: FinalizeItem, head: ObjectInfo, now: datetime
+    ) -> ProductImage:
+        return msgspec.structs.replace(
+            image,
+            processing_status=ImageStatus.UPLOADED,
+            byte_size=item.byte_size or head.size,
+            width=item.width or image.width,
+            height=item.height or image.height,
+            checksum=item.checksum if item.checksum is not None else image.checksum,
+            updated_at=now,
+        )
+
     async def _verify_objects(self, images: Sequence[ProductImage]) -> dict[str, ObjectInfo]:
         """Decision Q-M4: each object must exist and be within the size limit.
 
         Storage servers enforce neither size nor type on a signed upload, so this ``HEAD``
         is the check; the results (by image id) are reused rather than fetched again.
         """
-        limit = self._deps.config.max_upload_bytes
+        limit = self._config.max_upload_bytes
         heads: dict[str, ObjectInfo] = {}
         for image in images:
-            head = await self._deps.storage.head(image.storage_key)
+            head = await self._storage.head(image.storage_key)
             if head is None:
                 raise InvalidUploads(f"Upload {image.id} has not been received by storage")
             if head.size > limit or head.size == 0:
@@ -383,16 +474,16 @@ class ProductService:
             heads[image.id] = head
         return heads
 
-    async def reprocess(self, user: User, product_id: str) -> ReprocessResult:
+    async def reprocess(self, user: User, command: Reprocess) -> ReprocessResult:
         """A5: start a new run over the finalized originals (after any earlier outcome)."""
         self._require_confirmed(user)
 
         async def operation() -> ReprocessResult:
-            now = self._deps.clock.now()
-            async with self._deps.uow() as uow:
-                product = await self._owned(uow, user, product_id)
+            now = self._clock.now()
+            async with self._uow() as uow:
+                product = await self._owned(uow, user, command.product_id)
                 fresh_user = await uow.users.get(user.id) or user
-                await enforce_limits(uow, fresh_user, PROCESSING_BUCKETS, now, self._deps.config)
+                await enforce_limits(uow, fresh_user, PROCESSING_BUCKETS, now, self._config)
                 images = await uow.images.for_product(product.id)
                 originals = [
                     image
@@ -406,7 +497,7 @@ class ProductService:
                 latest = await uow.runs.latest_for_product(product.id)
                 if is_active(latest):
                     assert latest is not None
-                    stale_after = timedelta(seconds=self._deps.config.processing_run_stale_after_s)
+                    stale_after = timedelta(seconds=self._config.processing_run_stale_after_s)
                     if latest.created_at > now - stale_after:
                         raise InvalidProductState("A processing run is already in progress")
                     await uow.runs.update(
@@ -445,5 +536,5 @@ class ProductService:
 
     def _require_confirmed(self, user: User) -> None:
         """The write gate (spec 10 §2.6), checked before anything is looked up."""
-        if self._deps.config.require_email_confirmation and user.confirmed_at is None:
+        if self._config.require_email_confirmation and user.confirmed_at is None:
             raise EmailNotConfirmed()

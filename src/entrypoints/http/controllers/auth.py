@@ -14,11 +14,13 @@ from litestar.enums import MediaType
 from litestar.params import FromQuery
 from litestar.response import Template
 
+from reseller_core.commands import ConfirmEmail, Login, Register
 from reseller_core.errors import NotFound, RateLimited, ValidationFailed
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.bodies import read_json
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.parsing import parse_confirm, parse_login, parse_register
 from reseller_entrypoints.http.presenters import account_response, token_response
 from reseller_entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
 from reseller_entrypoints.http.schemas import (
@@ -30,13 +32,6 @@ from reseller_entrypoints.http.schemas import (
     TokenResponse,
 )
 
-_STRING: Final = {"type": "string"}
-_MARKETPLACES: Final = {
-    "type": "array",
-    "items": {"type": "string"},
-    "description": "Marketplace ids; omitted or empty means the defaults.",
-}
-
 REGISTER_BODY: Final = BodyDoc(
     description="Top-level keys (not nested). Unknown keys such as `is_admin` are ignored.",
     example={
@@ -45,26 +40,17 @@ REGISTER_BODY: Final = BodyDoc(
         "device_name": "iPhone",
         "selected_marketplaces": ["ebay", "depop"],
     },
-    properties={
-        "email": _STRING,
-        "password": {"type": "string", "description": "12 to 72 characters."},
-        "password_confirmation": _STRING,
-        "device_name": _STRING,
-        "selected_marketplaces": _MARKETPLACES,
-    },
-    required_keys=("email", "password"),
+    command=Register,
 )
 LOGIN_BODY: Final = BodyDoc(
     description="`email` and `password` are required (400 when absent).",
     example={"email": "seller@example.com", "password": "correct horse battery"},
-    properties={"email": _STRING, "password": _STRING, "device_name": _STRING},
-    required_keys=("email", "password"),
+    command=Login,
 )
 CONFIRM_BODY: Final = BodyDoc(
     description="The raw token from the confirmation e-mail.",
     example={"token": "q4Zb0m7b0X3d2sVv6YcN1c9mUu0lQ8a5rT2eP7kJ1wA"},
-    properties={"token": _STRING},
-    required_keys=("token",),
+    command=ConfirmEmail,
 )
 
 
@@ -89,7 +75,8 @@ class AuthController(Controller):
         accounts: NamedDependency[AccountService],
         client_key: NamedDependency[str],
     ) -> TokenResponse:
-        issued = await accounts.register(await read_json(request), client_key=client_key)
+        parsed = parse_register(await read_json(request))
+        issued = await accounts.register(*parsed, client_key=client_key)
         return token_response(issued, accounts.supported_marketplaces())
 
     @post(
@@ -109,7 +96,8 @@ class AuthController(Controller):
         accounts: NamedDependency[AccountService],
         client_key: NamedDependency[str],
     ) -> TokenResponse:
-        issued = await accounts.login(await read_json(request), client_key=client_key)
+        parsed = parse_login(await read_json(request))
+        issued = await accounts.login(*parsed, client_key=client_key)
         return token_response(issued, accounts.supported_marketplaces())
 
     @post(
@@ -152,7 +140,8 @@ class AuthController(Controller):
         accounts: NamedDependency[AccountService],
         client_key: NamedDependency[str],
     ) -> AccountResponse:
-        user = await accounts.confirm(await read_json(request), client_key=client_key)
+        parsed = parse_confirm(await read_json(request))
+        user = await accounts.confirm(*parsed, client_key=client_key)
         return account_response(user, accounts.supported_marketplaces())
 
     @delete(
@@ -196,7 +185,7 @@ class ConfirmPageController(Controller):
         token = form.get("token")
         try:
             await accounts.confirm(
-                {"token": token if isinstance(token, str) else ""}, client_key=client_key
+                ConfirmEmail(token=token if isinstance(token, str) else ""), client_key=client_key
             )
         except (ValidationFailed, NotFound):
             return Template(

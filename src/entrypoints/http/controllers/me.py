@@ -7,19 +7,15 @@ from typing import Any, Final
 from litestar import Controller, Request, get, patch
 from litestar.di import NamedDependency
 
+from reseller_core.commands import UpdateMe
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.bodies import read_json
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.parsing import parse_update_me
 from reseller_entrypoints.http.presenters import account_response
 from reseller_entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
 from reseller_entrypoints.http.schemas import AccountResponse
-
-_SELECTED: Final = {
-    "type": "array",
-    "items": {"type": "string"},
-    "description": "Marketplace ids; stored and returned in catalogue order.",
-}
 
 UPDATE_ME_BODY: Final = BodyDoc(
     description=(
@@ -27,10 +23,8 @@ UPDATE_ME_BODY: Final = BodyDoc(
         "Without `selected_marketplaces` nothing changes."
     ),
     example={"selected_marketplaces": ["ebay", "mercari"]},
-    properties={
-        "selected_marketplaces": _SELECTED,
-        "user": {"type": "object", "properties": {"selected_marketplaces": _SELECTED}},
-    },
+    command=UpdateMe,
+    nested_under="user",
     required=False,
 )
 
@@ -72,5 +66,6 @@ class MeController(Controller):
         auth: NamedDependency[AuthContext],
         accounts: NamedDependency[AccountService],
     ) -> AccountResponse:
-        user = await accounts.update_me(auth.user, await read_json(request))
+        parsed = parse_update_me(await read_json(request))
+        user = await accounts.update_me(auth.user, *parsed)
         return account_response(user, accounts.supported_marketplaces())

@@ -13,10 +13,23 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
+from reseller_core.commands import (
+    CreateProduct,
+    FinalizeUploads,
+    GetProduct,
+    PrepareUploads,
+    Reprocess,
+)
+from reseller_core.domain.listing_query import parse_list_query
 from reseller_core.services.products import ProductService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.bodies import read_json
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.parsing.products import (
+    parse_create_product,
+    parse_finalize_uploads,
+    parse_prepare_uploads,
+)
 from reseller_entrypoints.http.presenters import (
     PublicUrl,
     finalize_response,
@@ -90,17 +103,6 @@ LIST_QUERY: Final = (
 )
 """Invalid values never fail: each falls back to its default, echoed under ``filters``."""
 
-_INTENT: Final = {
-    "type": "object",
-    "properties": {
-        "filename": {"type": "string"},
-        "content_type": {"type": "string"},
-        "byte_size": {"type": "integer"},
-        "checksum": {"type": "string"},
-        "width": {"type": "integer"},
-        "height": {"type": "integer"},
-    },
-}
 _INTENT_EXAMPLE: Final = {
     "filename": "shoe-1.jpg",
     "content_type": "image/jpeg",
@@ -116,37 +118,20 @@ CREATE_BODY: Final = BodyDoc(
         "product": {"title": "Nike Air Max", "brand": "Nike", "tags": ["running", "air-max"]},
         "uploads": [_INTENT_EXAMPLE],
     },
-    properties={
-        "product": {"type": ["object", "null"]},
-        "uploads": {"type": ["array", "null"], "items": _INTENT},
-    },
+    command=CreateProduct,
     required=False,
 )
 PREPARE_BODY: Final = BodyDoc(
     description="1-10 upload intents for more photos of this product.",
     example={"uploads": [_INTENT_EXAMPLE]},
-    properties={"uploads": {"type": "array", "items": _INTENT}},
-    required_keys=("uploads",),
+    command=PrepareUploads,
+    from_path=("product_id",),
 )
 FINALIZE_BODY: Final = BodyDoc(
     description="The uploaded images (ids from the upload instructions), optionally with metadata.",
     example={"uploads": [{"id": "01JQ9A2B3C4D5E6F7G8H9J0KP1", "byte_size": 345678}]},
-    properties={
-        "uploads": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "string"},
-                    "checksum": {"type": "string"},
-                    "width": {"type": "integer"},
-                    "height": {"type": "integer"},
-                    "byte_size": {"type": "integer"},
-                },
-            },
-        }
-    },
-    required_keys=("uploads",),
+    command=FinalizeUploads,
+    from_path=("product_id",),
 )
 PRODUCT_ID_LINK: Final = {"id": "$response.body#/data/product/id"}
 PRODUCT_LINKS: Final = (
@@ -180,7 +165,7 @@ class ProductsController(Controller):
         products: NamedDependency[ProductService],
         public_url: NamedDependency[PublicUrl],
     ) -> ProductListResponse:
-        result = await products.list(auth.user, request.query_params)
+        result = await products.list(auth.user, parse_list_query(request.query_params))
         return product_list_response(result, public_url)
 
     @post(
@@ -210,7 +195,8 @@ class ProductsController(Controller):
         products: NamedDependency[ProductService],
         public_url: NamedDependency[PublicUrl],
     ) -> ProductUploadsResponse:
-        result = await products.create(auth.user, await read_json(request))
+        parsed = parse_create_product(await read_json(request))
+        result = await products.create(auth.user, *parsed)
         return product_uploads_response(result, public_url)
 
     @get(
@@ -227,7 +213,7 @@ class ProductsController(Controller):
         products: NamedDependency[ProductService],
         public_url: NamedDependency[PublicUrl],
     ) -> ProductResponse:
-        view = await products.get(auth.user, id)
+        view = await products.get(auth.user, GetProduct(product_id=id))
         return product_response(view, public_url)
 
     @post(
@@ -259,7 +245,8 @@ class ProductsController(Controller):
         products: NamedDependency[ProductService],
         public_url: NamedDependency[PublicUrl],
     ) -> ProductUploadsResponse:
-        result = await products.prepare_uploads(auth.user, id, await read_json(request))
+        parsed = parse_prepare_uploads(id, await read_json(request))
+        result = await products.prepare_uploads(auth.user, *parsed)
         return product_uploads_response(result, public_url)
 
     @post(
@@ -291,7 +278,8 @@ class ProductsController(Controller):
         products: NamedDependency[ProductService],
         public_url: NamedDependency[PublicUrl],
     ) -> FinalizeResponse:
-        result = await products.finalize_uploads(auth.user, id, await read_json(request))
+        parsed = parse_finalize_uploads(id, await read_json(request))
+        result = await products.finalize_uploads(auth.user, *parsed)
         return finalize_response(result, public_url)
 
     @post(
@@ -316,5 +304,5 @@ class ProductsController(Controller):
         products: NamedDependency[ProductService],
         public_url: NamedDependency[PublicUrl],
     ) -> ReprocessResponse:
-        result = await products.reprocess(auth.user, id)
+        result = await products.reprocess(auth.user, Reprocess(product_id=id))
         return reprocess_response(result, public_url)
