@@ -21,6 +21,7 @@ import pytest
 from reseller_adapters.mail.outbox import OutboxMailer
 from reseller_adapters.mail.queued import SEND_EMAIL_JOB, QueuedMailer, route_through_queue
 from reseller_adapters.mail.smtp import SmtpMailer
+from reseller_core.commands import Register
 from reseller_core.ports.mailer import EmailMessage, Mailer
 from reseller_core.testing.conformance.mailer import MailerConformance
 from reseller_core.testing.fakes import RecordingTaskQueue
@@ -223,7 +224,7 @@ async def test_a_slow_mail_server_does_not_hold_up_sign_up(
     await container.start()
     try:
         issued = await container.services.accounts.register(
-            {"email": "slow@example.test", "password": "correct horse battery"}
+            Register(email="slow@example.test", password="correct horse battery")
         )
         assert issued.user.email == "slow@example.test"
         assert fx_starttls.received == []
