@@ -111,6 +111,8 @@ class VendorFake:
         self.queued: list[Reply] = []
         self.answers: dict[str, dict[str, Any]] = {k: dict(v) for k, v in ANSWERS.items()}
         self.usage = (120, 40)
+        self.key: str | None = None
+        """When set, model lookups (GET) without this key in a header are refused (401)."""
         self.release = threading.Event()
         self._lock = threading.Lock()
         fake = self
@@ -140,6 +142,20 @@ class VendorFake:
                 self.end_headers()
                 with contextlib.suppress(OSError):
                     self.wfile.write(reply.body)
+
+            def do_GET(self) -> None:
+                headers = dict(self.headers)
+                with fake._lock:
+                    fake.requests.append({"path": self.path, "headers": headers, "body": None})
+                if fake.key and fake.key not in " ".join(headers.values()):
+                    reply = fake.json_reply(401, {"error": {"message": "API key not valid"}})
+                else:
+                    reply = fake.model_info(self.path.rsplit("/", 1)[-1])
+                self.send_response(reply.status)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -179,6 +195,26 @@ class VendorFake:
 
     def fault(self, kind: str, retry_after: str | None = None) -> Reply:
         raise NotImplementedError
+
+    def model_info(self, name: str) -> Reply:
+        """The vendor's "get model" answer (the shape of its models endpoint)."""
+        if self.vendor == "gemini":
+            body: dict[str, Any] = {
+                "name": f"models/{name}",
+                "displayName": name,
+                "inputTokenLimit": 1048576,
+                "outputTokenLimit": 65536,
+            }
+        elif self.vendor == "anthropic":
+            body = {
+                "type": "model",
+                "id": name,
+                "display_name": name,
+                "created_at": "2025-09-29T00:00:00Z",
+            }
+        else:
+            body = {"id": name, "object": "model", "created": 1744316542, "owned_by": "system"}
+        return self.json_reply(200, body)
 
     def canned(self, properties: dict[str, Any]) -> str:
         return json.dumps(self.answers[operation_of(properties)])

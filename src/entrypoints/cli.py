@@ -238,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
         help=_described("seconds each probe may take", default=5.0),
     )
     check.set_defaults(handler=ops.check)
+    from reseller_entrypoints.doctor import add_command as add_doctor
+
+    add_doctor(commands, command)
     return parser
 
 

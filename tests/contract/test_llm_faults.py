@@ -41,7 +41,7 @@ class Harness:
             "model": MODELS[fake.vendor],
             "api_key": KEY,
             "base_url": fake.base_url + ("/v1" if fake.vendor == "openai" else ""),
-            "timeout_s": 0.4,
+            "timeout_s": 2.0,
             "backoff_s": BACKOFF,
             "retry_after_max_s": 5.0,
             **options,
@@ -171,7 +171,7 @@ async def test_500_is_not_retried(gemini: GeminiFake) -> None:
 
 
 async def test_hung_connection_times_out_after_a_retry(fake: VendorFake) -> None:
-    harness = Harness(fake, timeout_s=0.3)
+    harness = Harness(fake, timeout_s=0.5)
     fake.push(Reply(200, b"", hang_s=5), Reply(200, b"", hang_s=5))
     error = await harness.recognize_error()
     assert error.code == "ai_provider_timeout" and error.retryable is True

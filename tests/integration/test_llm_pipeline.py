@@ -58,13 +58,13 @@ def photoroom() -> Iterator[PhotoroomFake]:
     fake.stop()
 
 
-def llm_env(gemini: GeminiFake, **env: object) -> Env:
+def llm_env(gemini: GeminiFake, timeout_s: float = 2.0, **env: object) -> Env:
     provider = PydanticAIProvider(
         LLMConfig(
             model="google-gla:gemini-2.5-flash",
             api_key=GEMINI_KEY,
             base_url=gemini.base_url,
-            timeout_s=0.3,
+            timeout_s=timeout_s,
             backoff_s=0.001,
         ),
         sleep=no_sleep,
@@ -118,7 +118,7 @@ async def test_vendor_faults_end_the_run_as_the_spec_says(
             gemini.push(gemini.success('{"confidence_score": "high"}'))
         else:
             gemini.push(gemini.fault(fault))
-    env = llm_env(gemini)
+    env = llm_env(gemini, timeout_s=0.5 if "hang" in faults else 2.0)
     run_id = await env.seed(photos=(PHOTO, PHOTO), brand="Acme", category="sneakers")
 
     await env.pipeline.process(run_id)

@@ -26,7 +26,13 @@ from pydantic_ai.settings import ModelSettings
 
 from reseller_adapters.ai.llm import prompts, schemas
 from reseller_adapters.ai.llm.errors import CallState, classify, retry_delay
-from reseller_adapters.ai.llm.vendors import CALL_STATE, ModelName, build_model, http_client
+from reseller_adapters.ai.llm.vendors import (
+    CALL_STATE,
+    ModelName,
+    build_model,
+    http_client,
+    probe_model,
+)
 from reseller_adapters.image_decoding import DEFAULT_MAX_IMAGE_PIXELS, decode_bounded
 from reseller_core.domain.costs import ProviderUsage
 from reseller_core.ports import (
@@ -148,6 +154,19 @@ class PydanticAIProvider:
 
     def model_for(self, operation: str) -> ModelName:
         return self._names[operation]
+
+    async def probe(self) -> list[tuple[str, str | None]]:
+        """Each distinct model: ``vendor:model`` and None when usable, else why not."""
+        results: list[tuple[str, str | None]] = []
+        for name in dict.fromkeys(self._names.values()):
+            problem = await probe_model(
+                name,
+                api_key=self._config.api_key,
+                base_url=self._config.base_url,
+                client=self._client,
+            )
+            results.append((str(name), problem))
+        return results
 
     def grounding_available(self) -> bool:
         """Does the price-research model's vendor offer web search to ground the price?"""

@@ -41,6 +41,12 @@ KEY_VARIABLES: Final[Mapping[str, tuple[str, ...]]] = {
 """Where each vendor's key is read from when ``RESELLER_AI_API_KEY`` is not set."""
 
 OLLAMA_BASE_URL: Final = "http://127.0.0.1:11434/v1"
+DEFAULT_BASE_URLS: Final[Mapping[str, str]] = {
+    "gemini": "https://generativelanguage.googleapis.com",
+    "openai": "https://api.openai.com/v1",
+    "anthropic": "https://api.anthropic.com",
+    "ollama": OLLAMA_BASE_URL,
+}
 
 
 class MissingExtra(RuntimeError):
@@ -131,6 +137,40 @@ def api_key_for(vendor: str, configured: str | None) -> str | None:
         value = os.environ.get(variable)
         if value:
             return value
+    return None
+
+
+async def probe_model(
+    model: ModelName, *, api_key: str | None, base_url: str | None, client: httpx2.AsyncClient
+) -> str | None:
+    """One call that costs no tokens: the vendor's "get model" endpoint.
+
+    None when the vendor knows the model and accepts the key; otherwise why not (never the
+    key itself).
+    """
+    key = api_key_for(model.vendor, api_key)
+    base = (base_url or DEFAULT_BASE_URLS[model.vendor]).rstrip("/")
+    headers: dict[str, str] = {}
+    if model.vendor == "gemini":
+        url = f"{base}/v1beta/models/{model.name}"
+        headers["x-goog-api-key"] = key or ""
+    elif model.vendor == "anthropic":
+        url = f"{base}/v1/models/{model.name}"
+        headers.update({"x-api-key": key or "", "anthropic-version": "2023-06-01"})
+    else:
+        url = f"{base}/models/{model.name}"
+        if key:
+            headers["authorization"] = f"Bearer {key}"
+    try:
+        response = await client.get(url, headers=headers)
+    except httpx2.HTTPError as exc:
+        return f"unreachable ({type(exc).__name__})"
+    if response.status_code in (401, 403):
+        return f"the key was refused (HTTP {response.status_code})"
+    if response.status_code == 404:
+        return f"the vendor does not know the model {model.name!r} (HTTP 404)"
+    if response.status_code >= 400:
+        return f"the vendor answered HTTP {response.status_code}"
     return None
 
 
