@@ -9,12 +9,11 @@ Typical use (the composition root does this)::
     await database.dispose()
 """
 
+from reseller_adapters.persistence.sqlalchemy.engine import async_url, create_engine_for
 from reseller_adapters.persistence.sqlalchemy.migrations import migrate, upgrade
 from reseller_adapters.persistence.sqlalchemy.unit_of_work import (
     SqlAlchemyDatabase,
     SqlAlchemyUnitOfWork,
-    async_url,
-    create_engine_for,
 )
 
 __all__ = [

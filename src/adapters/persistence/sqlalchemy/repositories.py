@@ -1,8 +1,9 @@
 """The repositories of the SQLAlchemy unit of work: Core statements, rows mapped to structs.
 
-Every statement goes through ``SqlAlchemyUnitOfWork.execute`` (one connection, one
-transaction, errors translated). Reads never build ORM objects: a Core ``select`` returns
-tuples that the mappers turn into the frozen domain structs.
+Every statement goes through the unit of work's ``execute`` (the ``StatementExecutor``
+protocol: one connection, one transaction, errors translated). Reads never build ORM
+objects: a Core ``select`` returns tuples that the mappers turn into the frozen domain
+structs.
 
 Round trips: ``view`` takes 2 statements (the product joined with its tab and latest run,
 then its images); ``list`` takes 2, or 3 when the page asked for is past the last one.
@@ -14,7 +15,7 @@ import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from sqlalchemy.sql.expression import Executable
 
 from reseller_adapters.persistence.sqlalchemy import mappers as m
 from reseller_adapters.persistence.sqlalchemy.column_types import UtcDateTime
+from reseller_adapters.persistence.sqlalchemy.executor import StatementExecutor
 from reseller_adapters.persistence.sqlalchemy.search import search_condition
 from reseller_adapters.persistence.sqlalchemy.tables import (
     api_tokens,
@@ -46,9 +48,6 @@ from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunSta
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
 from reseller_core.errors import Conflict
 from reseller_core.ports.unit_of_work import ProviderCall, UsageEvent
-
-if TYPE_CHECKING:
-    from reseller_adapters.persistence.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
 
 def _columns(table: sa.Table, fields: Sequence[str], prefix: str = "") -> list[sa.Label[Any]]:
@@ -128,7 +127,7 @@ def _total_count(conditions: Sequence[ColumnElement[bool]]) -> sa.Label[Any]:
 
 
 class _Repository:
-    def __init__(self, uow: SqlAlchemyUnitOfWork) -> None:
+    def __init__(self, uow: StatementExecutor) -> None:
         self._uow = uow
 
     async def _execute(

@@ -21,6 +21,7 @@ from alembic.config import Config
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from reseller_adapters.persistence.sqlalchemy.engine import async_url, create_engine_for
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
@@ -55,8 +56,6 @@ async def migrate(url: str | URL | AsyncEngine, revision: str = "head") -> None:
     ``url`` may be an engine already configured by ``create_engine_for``; otherwise one is
     created (with the same SQLite set-up as the application) and disposed of afterwards.
     """
-    from reseller_adapters.persistence.sqlalchemy.unit_of_work import create_engine_for
-
     engine = url if isinstance(url, AsyncEngine) else create_engine_for(url)
     try:
         with translated_errors(engine.dialect.name):
@@ -74,8 +73,6 @@ def upgrade(url: str | URL, revision: str = "head") -> None:
 
 def revision(url: str, message: str) -> None:
     """Autogenerate a new revision from the difference between ``tables.py`` and ``url``."""
-    from reseller_adapters.persistence.sqlalchemy.unit_of_work import async_url
-
     command.revision(
         alembic_config(url=async_url(url).render_as_string(hide_password=False)),
         message=message,

@@ -17,6 +17,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from reseller_adapters.persistence.sqlalchemy.engine import create_engine_for
 from reseller_adapters.persistence.sqlalchemy.search import include_in_schema_comparison
 from reseller_adapters.persistence.sqlalchemy.tables import metadata
 
@@ -38,8 +39,6 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_on_url(url: str) -> None:
-    from reseller_adapters.persistence.sqlalchemy.unit_of_work import create_engine_for
-
     engine = create_engine_for(url)
     try:
         async with engine.begin() as connection:
