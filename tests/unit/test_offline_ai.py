@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from reseller_adapters.ai import OfflineAIProvider
-from reseller_adapters.ai.offline import colour_name
+from reseller_adapters.ai.image_measurement import colour_name
 from reseller_core.domain.marketplaces import get_marketplace
 from reseller_core.ports import (
     AIProvider,

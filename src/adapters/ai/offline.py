@@ -12,21 +12,17 @@ Same inputs give the same outputs: no randomness, no clock, no network.
 from __future__ import annotations
 
 import asyncio
-import colorsys
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from PIL import Image
-
+from reseller_adapters.ai.image_measurement import ImageMeasurement, measure_image
 from reseller_adapters.ai.offline_evidence import price_from_evidence, reconcile_by_names
-from reseller_adapters.image_decoding import (
-    DEFAULT_MAX_IMAGE_PIXELS,
-    DecodedImage,
-    decode_bounded,
-)
+from reseller_adapters.image_decoding import DEFAULT_MAX_IMAGE_PIXELS
+from reseller_core.domain.listing_rules import shorten_at_word
+from reseller_core.domain.text import collapse_spaces, dedupe
 from reseller_core.ports import (
     AIProviderError,
     DescriptionResult,
@@ -39,49 +35,11 @@ from reseller_core.ports import (
     Recognition,
     Reconciliation,
 )
-from reseller_core.ports.ai import INVALID_IMAGE
 from reseller_core.ports.search import SearchMatch
-
-SAMPLE_SIZE: Final = 64
-"""Colour statistics are computed on a copy downscaled to fit this box: cheap and stable."""
-
-DECODE_SIDE: Final = 4 * SAMPLE_SIZE
-"""Images are decoded at the smallest scale whose longer side is still at least this: a
-48 Mpx JPEG decodes at 1/8 scale, and the sample is then made from that copy."""
-
-ALPHA_VISIBLE: Final = 128
-"""Pixels less opaque than this are ignored (the transparent part of a cut-out)."""
-
-BORDER_UNIFORM_SPREAD: Final = 24.0
-"""Mean channel deviation of the border below which it is treated as a plain backdrop."""
-
-BACKGROUND_DISTANCE: Final = 40
-"""Channel distance from the backdrop colour beyond which a pixel belongs to the item."""
-
-MIN_FOREGROUND_SHARE: Final = 0.05
-"""Below this share of item pixels the backdrop is not excluded (the item fills the frame)."""
 
 TRUSTED_COLOUR_CONFIDENCE: Final = 0.6
 """Colour confidence when the item stood out from a plain backdrop (or a cut-out); below
 it the describer does not put the measured colour into copy."""
-
-COLOUR_NAMES: Final = (
-    "black",
-    "white",
-    "gray",
-    "beige",
-    "brown",
-    "red",
-    "orange",
-    "yellow",
-    "green",
-    "teal",
-    "blue",
-    "navy",
-    "purple",
-    "pink",
-)
-"""The fixed palette; its order breaks ties between equally common colours."""
 
 PRICE_HEURISTICS: Final[tuple[tuple[str, tuple[str, ...], Decimal], ...]] = (
     ("footwear", ("sneaker", "shoe", "boot", "heel", "sandal", "loafer", "trainer"), Decimal(45)),
@@ -124,209 +82,12 @@ _WORD = re.compile(r"[^\W_]+")
 _STOPWORDS = frozenset({"a", "an", "and", "the", "of", "for", "with", "in", "on", "to", "by"})
 
 
-@dataclass(frozen=True, slots=True)
-class ImageMeasurement:
-    """What was measured from one decoded image."""
-
-    image_id: str
-    format: str
-    width: int
-    height: int
-    colour: str | None
-    rgb: tuple[int, int, int] | None
-    colour_share: float
-    brightness: float | None
-    background_excluded: bool
-
-    @property
-    def orientation(self) -> str:
-        if self.width == self.height:
-            return "square"
-        return "landscape" if self.width > self.height else "portrait"
-
-    @property
-    def aspect_ratio(self) -> float:
-        return round(self.width / self.height, 3)
-
-    def as_observation(self) -> dict[str, Any]:
-        return {
-            "image_id": self.image_id,
-            "format": self.format,
-            "width": self.width,
-            "height": self.height,
-            "orientation": self.orientation,
-            "aspect_ratio": self.aspect_ratio,
-            "dominant_color": None
-            if self.colour is None or self.rgb is None
-            else {"name": self.colour, "rgb": list(self.rgb), "share": self.colour_share},
-            "brightness": self.brightness,
-            "background_excluded": self.background_excluded,
-        }
-
-
-def colour_name(red: int, green: int, blue: int) -> str:
-    """Name an sRGB colour from the fixed palette by hue, saturation and value.
-
-    HSV thresholds rather than the nearest palette RGB value, because RGB distance calls
-    dark colours "black" and pale ones "gray" far too eagerly.
-    """
-    hue, saturation, value = colorsys.rgb_to_hsv(red / 255, green / 255, blue / 255)
-    degrees = hue * 360
-    if value < 0.18:
-        return "black"
-    if saturation < 0.12:
-        if value > 0.85:
-            return "white"
-        return "gray"
-    if saturation < 0.35 and value > 0.7 and 20 <= degrees <= 60:
-        return "beige"
-    if 10 <= degrees < 45 and value < 0.6:
-        return "brown"
-    if degrees < 10 or degrees >= 345:
-        return "pink" if saturation < 0.5 and value > 0.7 else "red"
-    if degrees < 45:
-        return "orange"
-    if degrees < 70:
-        return "yellow"
-    if degrees < 165:
-        return "green"
-    if degrees < 195:
-        return "teal"
-    if degrees < 255:
-        return "navy" if value < 0.45 else "blue"
-    if degrees < 315:
-        return "purple"
-    return "pink"
-
-
-def _pixels(image: Image.Image) -> list[tuple[int, int, int, int]]:
-    """RGBA tuples of ``image`` (via ``tobytes``, which every supported Pillow has)."""
-    raw = image.convert("RGBA").tobytes()
-    return [(raw[i], raw[i + 1], raw[i + 2], raw[i + 3]) for i in range(0, len(raw), 4)]
-
-
-def _median(values: list[int]) -> int:
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2]
-
-
-def _measure_colour(
-    image: Image.Image,
-) -> tuple[str | None, tuple[int, int, int] | None, float, float | None, bool]:
-    """Dominant colour (name, mean rgb, share), brightness and whether a backdrop was dropped."""
-    sample = image.convert("RGBA")
-    sample.thumbnail((SAMPLE_SIZE, SAMPLE_SIZE), Image.Resampling.BILINEAR)
-    width, height = sample.size
-    pixels = _pixels(sample)
-    visible = [(r, g, b) for r, g, b, a in pixels if a >= ALPHA_VISIBLE]
-    if not visible:
-        return None, None, 0.0, None, False
-    background_excluded = len(visible) < len(pixels)
-    border = [
-        (r, g, b)
-        for index, (r, g, b, a) in enumerate(pixels)
-        if a >= ALPHA_VISIBLE
-        and (index < width or index >= width * (height - 1) or index % width in (0, width - 1))
-    ]
-    subject = visible
-    if border:
-        backdrop = tuple(_median([pixel[c] for pixel in border]) for c in range(3))
-        spread = sum(abs(pixel[c] - backdrop[c]) for pixel in border for c in range(3)) / (
-            3 * len(border)
-        )
-        if spread < BORDER_UNIFORM_SPREAD:
-            foreground = [
-                pixel
-                for pixel in visible
-                if max(abs(pixel[c] - backdrop[c]) for c in range(3)) > BACKGROUND_DISTANCE
-            ]
-            if len(foreground) >= MIN_FOREGROUND_SHARE * len(visible):
-                subject = foreground
-                background_excluded = True
-    votes: dict[str, list[tuple[int, int, int]]] = {}
-    for pixel in subject:
-        votes.setdefault(colour_name(*pixel), []).append(pixel)
-    winner = max(votes, key=lambda name: (len(votes[name]), -COLOUR_NAMES.index(name)))
-    members = votes[winner]
-    mean = tuple(round(sum(pixel[c] for pixel in members) / len(members)) for c in range(3))
-    luma = sum(0.299 * r + 0.587 * g + 0.114 * b for r, g, b in visible) / len(visible)
-    return (
-        winner,
-        (mean[0], mean[1], mean[2]),
-        round(len(members) / len(subject), 3),
-        round(luma / 255, 3),
-        background_excluded,
-    )
-
-
-def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> DecodedImage:
-    """Decode ``data`` upright at the small scale colour sampling needs, within the budget.
-
-    The full-resolution size is still reported (read from the header); pixels above
-    ``max_pixels`` are refused before decoding. Raises ``ValueError`` with the reason when
-    the bytes are not such an image.
-    """
-    return decode_bounded(data, max_pixels=max_pixels, max_side=DECODE_SIDE)
-
-
-def measure_image(
-    image_input: ImageInput, *, max_pixels: int = DEFAULT_MAX_IMAGE_PIXELS
-) -> ImageMeasurement:
-    """Decode one input and measure it; ``AIProviderError(INVALID_IMAGE)`` if it is no image."""
-    try:
-        decoded = decode_image(image_input.data, max_pixels=max_pixels)
-    except ValueError as exc:
-        raise AIProviderError(
-            INVALID_IMAGE,
-            f"Image {image_input.image_id} could not be decoded",
-            retryable=False,
-            details={"image_id": image_input.image_id, "reason": str(exc)},
-        ) from exc
-    colour, rgb, share, brightness, excluded = _measure_colour(decoded.image)
-    return ImageMeasurement(
-        image_id=image_input.image_id,
-        format=decoded.format,
-        width=decoded.width,
-        height=decoded.height,
-        colour=colour,
-        rgb=rgb,
-        colour_share=share,
-        brightness=brightness,
-        background_excluded=excluded,
-    )
-
-
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    collapsed = " ".join(value.split())
-    return collapsed or None
-
-
 def _words(text: str) -> list[str]:
     return [word.casefold() for word in _WORD.findall(text)]
 
 
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def _clip(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit]
-    return cut[:limit].rstrip(" ,;:")
-
-
-def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
-    seen: set[str] = set()
-    kept: list[str] = []
-    for value in values:
-        key = value.casefold()
-        if value and key not in seen:
-            seen.add(key)
-            kept.append(value)
-    return tuple(kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,18 +107,18 @@ class _Known:
         # A measured colour is only stated when the backdrop could be told apart from the
         # item; a frame-filling photo's colour may be the background's.
         measured = (
-            _clean(recognition.color)
+            collapse_spaces(recognition.color)
             if recognition.field_confidence.get("color", 0.0) >= TRUSTED_COLOUR_CONFIDENCE
             else None
         )
         return cls(
-            title=_clean(facts.title),
-            brand=_clean(facts.brand) or _clean(recognition.brand),
-            category=_clean(facts.category) or _clean(recognition.category),
-            colour=_clean(facts.color) or measured,
-            material=_clean(facts.material) or _clean(recognition.material),
-            condition=_clean(facts.condition),
-            size=_clean(facts.size),
+            title=collapse_spaces(facts.title),
+            brand=collapse_spaces(facts.brand) or collapse_spaces(recognition.brand),
+            category=collapse_spaces(facts.category) or collapse_spaces(recognition.category),
+            colour=collapse_spaces(facts.color) or measured,
+            material=collapse_spaces(facts.material) or collapse_spaces(recognition.material),
+            condition=collapse_spaces(facts.condition),
+            size=collapse_spaces(facts.size),
         )
 
     def item_name(self) -> str:
@@ -419,8 +180,8 @@ class OfflineAIProvider:
                 )
             )
         primary = measurements[0]
-        brand = _clean(facts.brand)
-        category = _clean(facts.category)
+        brand = collapse_spaces(facts.brand)
+        category = collapse_spaces(facts.category)
         missing = [name for name, value in (("category", category), ("brand", brand)) if not value]
         confidence = 0.5 + (0.15 if category else 0.0) + (0.15 if brand else 0.0)
         field_confidence: dict[str, float] = {}
@@ -461,7 +222,7 @@ class OfflineAIProvider:
             brand=brand,
             possible_model=None,
             color=primary.colour,
-            material=_clean(facts.material),
+            material=collapse_spaces(facts.material),
             logo_text=None,
             distinguishing_features=features,
             field_confidence=field_confidence,
@@ -478,7 +239,7 @@ class OfflineAIProvider:
     async def describe(self, facts: ProductFacts, recognition: Recognition) -> DescriptionResult:
         """Title and copy from known facts only; the warning names what the seller should add."""
         known = _Known.from_inputs(facts, recognition)
-        title = _clip(known.title or known.item_name(), 160)
+        title = shorten_at_word(known.title or known.item_name(), 160)
         subject = known.item_name() if known.title is None else known.title
         sentences = [f"{subject}."]
         if known.condition:
@@ -487,24 +248,24 @@ class OfflineAIProvider:
             sentences.append(f"Size: {known.size}.")
         if known.material:
             sentences.append(f"Material: {known.material}.")
-        short = _clip(" ".join(sentences), 500)
+        short = shorten_at_word(" ".join(sentences), 500)
         features = known.feature_lines()
         long_parts = [short]
         if features:
             long_parts.append("\n".join(f"- {line}" for line in features))
-        summary = _clean(facts.ai_summary)
+        summary = collapse_spaces(facts.ai_summary)
         if summary and summary.casefold() not in short.casefold():
             long_parts.append(summary)
         missing = known.missing()
         warning = None
         if missing:
             pronoun = "it" if len(missing) == 1 else "them"
-            warning = _clip(
+            warning = shorten_at_word(
                 f"Add the {_join_names(missing)} before listing: the offline provider cannot "
                 f"tell {pronoun} from the photos, and buyers expect {pronoun}.",
                 500,
             )
-        keywords = _dedupe(
+        keywords = dedupe(
             [
                 value.casefold()
                 for value in (known.brand, known.category, known.colour, known.material)
@@ -514,7 +275,8 @@ class OfflineAIProvider:
                 word
                 for word in _words(known.title or "")
                 if len(word) > 2 and word not in _STOPWORDS
-            ]
+            ],
+            ignore_case=True,
         )[:10]
         return DescriptionResult(
             suggested_title=title,
@@ -535,7 +297,7 @@ class OfflineAIProvider:
         from_evidence = price_from_evidence(evidence, "USD")
         if from_evidence is not None:
             return from_evidence
-        category = _clean(facts.category) or _clean(recognition.category)
+        category = collapse_spaces(facts.category) or collapse_spaces(recognition.category)
         words = {_singular(word) for word in _words(category or "")}
         group = None
         keyword = None
@@ -592,9 +354,9 @@ class OfflineAIProvider:
         else:
             body = description.long_description or description.short_description
         if rules.hashtags_in_description > 0 and tags:
-            hashtags = _dedupe(["#" + "".join(_words(tag)) for tag in tags if _words(tag)])[
-                : rules.hashtags_in_description
-            ]
+            hashtags = dedupe(
+                ["#" + "".join(_words(tag)) for tag in tags if _words(tag)], ignore_case=True
+            )[: rules.hashtags_in_description]
             body = f"{body}\n\n{' '.join(hashtags)}"
         warnings: list[str] = []
         if rules.flags_eligibility:
@@ -631,7 +393,9 @@ def _listing_tags(request: ListingRequest) -> tuple[str, ...]:
     ]
     values.extend(request.description.seo_keywords)
     values.extend(facts.tags)
-    return _dedupe([" ".join(value.replace("#", " ").split()).casefold() for value in values])
+    return dedupe(
+        [" ".join(value.replace("#", " ").split()).casefold() for value in values], ignore_case=True
+    )
 
 
 def _intake_notes(request: ListingRequest) -> str:

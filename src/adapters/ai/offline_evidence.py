@@ -13,6 +13,7 @@ from decimal import Decimal
 from statistics import median
 from typing import Final
 
+from reseller_core.domain.text import collapse_spaces
 from reseller_core.ports import PriceEvidence, PriceResult, Recognition, Reconciliation
 from reseller_core.ports.search import SearchMatch
 
@@ -25,15 +26,10 @@ MIN_PRICED_MATCHES: Final = 3
 _CENTS = Decimal("0.01")
 
 
-def _clean(value: str | None) -> str | None:
-    collapsed = " ".join((value or "").split())
-    return collapsed or None
-
-
 def reconcile_by_names(recognition: Recognition, matches: Sequence[SearchMatch]) -> Reconciliation:
     """Same family when a match names the recognised brand; always a note to check."""
-    brand = _clean(recognition.brand)
-    model = _clean(recognition.possible_model)
+    brand = collapse_spaces(recognition.brand)
+    model = collapse_spaces(recognition.possible_model)
     haystacks = [f"{match.brand or ''} {match.title}".casefold() for match in matches]
     same = brand is not None and any(brand.casefold() in text for text in haystacks)
     notes = [
@@ -44,7 +40,7 @@ def reconcile_by_names(recognition: Recognition, matches: Sequence[SearchMatch])
         notes.append("The brand is unknown, so no match could be confirmed.")
     elif not same:
         notes.append(f"No search match names the brand {brand}.")
-    card = " ".join(part for part in (brand, model, _clean(recognition.category)) if part)
+    card = " ".join(part for part in (brand, model, collapse_spaces(recognition.category)) if part)
     return Reconciliation(
         same_model_family=same,
         short_card_description=card or "Item",

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 
 from reseller_core.domain.listing_rules import shorten_at_word
+from reseller_core.domain.text import collapse_spaces, dedupe
 from reseller_core.ports.ai import (
     INVALID_IMAGE,
     AIProviderError,
@@ -263,31 +264,19 @@ class _Hooks(Generic[ErrorT]):
 # --- the AI provider ------------------------------------------------------------------------
 
 
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return " ".join(value.split()) or None
-
-
-def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
-    seen: set[str] = set()
-    kept: list[str] = []
-    for value in values:
-        if value and value.casefold() not in seen:
-            seen.add(value.casefold())
-            kept.append(value)
-    return tuple(kept)
-
-
 def _item_name(facts: ProductFacts) -> str:
     """A title from the seller's facts only: "Acme Red Sneakers", "Red item", "Item"."""
-    colour = _clean(facts.color)
+    colour = collapse_spaces(facts.color)
     parts = [
         part
-        for part in (_clean(facts.brand), colour and colour.title(), _clean(facts.category))
+        for part in (
+            collapse_spaces(facts.brand),
+            colour and colour.title(),
+            collapse_spaces(facts.category),
+        )
         if part
     ]
-    if not _clean(facts.category):
+    if not collapse_spaces(facts.category):
         parts.append("item" if parts else "Item")
     return " ".join(parts)
 
@@ -301,12 +290,14 @@ def _feature_lines(facts: ProductFacts) -> list[str]:
         ("Size", facts.size),
         ("Condition", facts.condition),
     )
-    return [f"{label}: {_clean(value)}" for label, value in pairs if _clean(value)]
+    return [
+        f"{label}: {collapse_spaces(value)}" for label, value in pairs if collapse_spaces(value)
+    ]
 
 
 def _missing(facts: ProductFacts) -> list[str]:
     names = (("brand", facts.brand), ("category", facts.category), ("condition", facts.condition))
-    return [name for name, value in names if not _clean(value)]
+    return [name for name, value in names if not collapse_spaces(value)]
 
 
 class FakeAIProvider(_Hooks[AIProviderError]):
@@ -348,12 +339,12 @@ class FakeAIProvider(_Hooks[AIProviderError]):
                     "height": header.height,
                 }
             )
-        brand, category = _clean(facts.brand), _clean(facts.category)
+        brand, category = collapse_spaces(facts.brand), collapse_spaces(facts.category)
         known = {
             "brand": brand,
             "category": category,
-            "color": _clean(facts.color),
-            "material": _clean(facts.material),
+            "color": collapse_spaces(facts.color),
+            "material": collapse_spaces(facts.material),
         }
         missing = tuple(name for name in ("category", "brand") if not known[name])
         return Recognition(
@@ -379,7 +370,7 @@ class FakeAIProvider(_Hooks[AIProviderError]):
     async def describe(self, facts: ProductFacts, recognition: Recognition) -> DescriptionResult:
         """Title and copy from the seller's facts; the warning names what is missing."""
         self._enter("describe", facts, recognition)
-        title = _clean(facts.title)
+        title = collapse_spaces(facts.title)
         subject = title or _item_name(facts)
         sentences = [f"{subject}."]
         for label, value in (
@@ -387,8 +378,8 @@ class FakeAIProvider(_Hooks[AIProviderError]):
             ("Size", facts.size),
             ("Material", facts.material),
         ):
-            if _clean(value):
-                sentences.append(f"{label}: {_clean(value)}.")
+            if collapse_spaces(value):
+                sentences.append(f"{label}: {collapse_spaces(value)}.")
         short = shorten_at_word(" ".join(sentences), 500)
         features = _feature_lines(facts)
         long_description = short
@@ -400,13 +391,14 @@ class FakeAIProvider(_Hooks[AIProviderError]):
             if missing
             else None
         )
-        keywords = _dedupe(
+        keywords = dedupe(
             [
                 value.casefold()
                 for value in (facts.brand, facts.category, facts.color, facts.material)
                 if value and value.strip()
             ]
-            + [tag.casefold() for tag in facts.tags if tag.strip()]
+            + [tag.casefold() for tag in facts.tags if tag.strip()],
+            ignore_case=True,
         )[:10]
         return DescriptionResult(
             suggested_title=shorten_at_word(subject, 160),
@@ -422,19 +414,19 @@ class FakeAIProvider(_Hooks[AIProviderError]):
     ) -> Reconciliation:
         """Same family when a match names the recognised brand; the model is kept as is."""
         self._enter("reconcile", recognition, tuple(matches))
-        brand = _clean(recognition.brand)
+        brand = collapse_spaces(recognition.brand)
         same = brand is not None and any(
             brand.casefold() in f"{match.brand or ''} {match.title}".casefold() for match in matches
         )
         card = " ".join(
             part
-            for part in (brand, _clean(recognition.possible_model), recognition.category)
+            for part in (brand, collapse_spaces(recognition.possible_model), recognition.category)
             if part
         )
         return Reconciliation(
             same_model_family=same,
             short_card_description=card or "Item",
-            most_likely_model=_clean(recognition.possible_model),
+            most_likely_model=collapse_spaces(recognition.possible_model),
             review_notes=() if same else ("No search match names the recognised brand.",),
         )
 
@@ -465,7 +457,7 @@ class FakeAIProvider(_Hooks[AIProviderError]):
         """The description's copy within the marketplace's title and tag limits."""
         self._enter("write_listing", request)
         rules, description, facts = request.rules, request.description, request.facts
-        tags = _dedupe(
+        tags = dedupe(
             [
                 " ".join(value.replace("#", " ").split()).casefold()
                 for value in (
@@ -477,7 +469,8 @@ class FakeAIProvider(_Hooks[AIProviderError]):
                     *facts.tags,
                 )
                 if value and value.replace("#", " ").strip()
-            ]
+            ],
+            ignore_case=True,
         )
         warnings = (
             [description.missing_details_warning] if description.missing_details_warning else []

@@ -26,7 +26,6 @@ from reseller_core.domain.listing_query import SEARCH_FIELDS, search_document
 from reseller_core.domain.products import Product, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
-from reseller_core.ports.unit_of_work import ProviderCall, UsageEvent
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -37,8 +36,6 @@ TAB_FIELDS: tuple[str, ...] = ProductTab.__struct_fields__
 PRODUCT_FIELDS: tuple[str, ...] = Product.__struct_fields__
 IMAGE_FIELDS: tuple[str, ...] = ProductImage.__struct_fields__
 RUN_FIELDS: tuple[str, ...] = ProcessingRun.__struct_fields__
-USAGE_FIELDS: tuple[str, ...] = UsageEvent.__struct_fields__
-CALL_FIELDS: tuple[str, ...] = ProviderCall.__struct_fields__
 ARTIFACT_COLUMNS: tuple[str, ...] = ("description_draft", "price_research", "marketplace_listings")
 
 _JSON_FIELDS: dict[type[msgspec.Struct], frozenset[str]] = {

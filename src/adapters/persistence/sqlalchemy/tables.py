@@ -241,6 +241,3 @@ provider_calls = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index(None, "user_id", "created_at"),
 )
-
-ALL_TABLES: tuple[sa.Table, ...] = tuple(metadata.sorted_tables)
-"""Every table, parents before children."""
