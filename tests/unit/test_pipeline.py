@@ -59,6 +59,7 @@ from reseller_core.testing import (
     SequentialIds,
 )
 from reseller_core.testing.memory_uow import MemoryDatabase, memory_uow_factory
+from reseller_entrypoints.bootstrap import build_services
 
 
 def product_photo(
@@ -186,8 +187,7 @@ class Env:
 
     @property
     def sweeper(self) -> RunSweeper:
-        deps = self.deps
-        return RunSweeper(uow=deps.uow, queue=deps.queue, clock=deps.clock, config=deps.config)
+        return build_services(self.deps).sweeper
 
     async def seed(
         self,

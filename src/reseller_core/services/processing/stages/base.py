@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from reseller_core.ports import AIProvider, IdFactory
 from reseller_core.services.processing.context import RunContext
+from reseller_core.services.processing.journal import RunJournal
+from reseller_core.services.processing.usage import UsageMeter
 
 
 class Stage(Protocol):
@@ -21,3 +24,19 @@ class Stage(Protocol):
     """
 
     async def run(self, ctx: RunContext) -> None: ...
+
+
+class ProviderStage:
+    """The shape of the stages that ask the AI provider for one artifact and save it.
+
+    They read the facts through the journal, meter the call, and save the artifact with its
+    usage event and progress in one unit of work.
+    """
+
+    def __init__(
+        self, *, journal: RunJournal, usage: UsageMeter, ai: AIProvider, ids: IdFactory
+    ) -> None:
+        self._journal = journal
+        self._usage = usage
+        self._ai = ai
+        self._ids = ids

@@ -8,13 +8,12 @@ from reseller_core.domain.artifacts import ArtifactStatus, DescriptionDraft
 from reseller_core.domain.plans import Bucket
 from reseller_core.domain.runs import Step
 from reseller_core.domain.text import clip, collapse_spaces, dedupe
-from reseller_core.ports import AIProvider, AIProviderError, DescriptionResult, IdFactory
+from reseller_core.ports import AIProviderError, DescriptionResult
 from reseller_core.services.processing.context import RunContext
 from reseller_core.services.processing.failures import provider_failure
-from reseller_core.services.processing.journal import RunJournal
 from reseller_core.services.processing.progress import DescriptionSummary
+from reseller_core.services.processing.stages.base import ProviderStage
 from reseller_core.services.processing.stages.recognition import product_facts
-from reseller_core.services.processing.usage import UsageMeter
 
 DESCRIPTION_TITLE_MAX = 160
 DESCRIPTION_TEXT_MAX = 500
@@ -31,16 +30,8 @@ def _as_result(saved: DescriptionDraft) -> DescriptionResult:
     )
 
 
-class DescriptionStage:
+class DescriptionStage(ProviderStage):
     """Writes the product's description draft; a provider error fails the run."""
-
-    def __init__(
-        self, *, journal: RunJournal, usage: UsageMeter, ai: AIProvider, ids: IdFactory
-    ) -> None:
-        self._journal = journal
-        self._usage = usage
-        self._ai = ai
-        self._ids = ids
 
     async def run(self, ctx: RunContext) -> None:
         assert ctx.recognition is not None, "recognition runs first"

@@ -28,6 +28,7 @@ from reseller_core.ports import (
 from reseller_core.services.processing.context import RunContext
 from reseller_core.services.processing.journal import RunJournal
 from reseller_core.services.processing.progress import ListingEntry
+from reseller_core.services.processing.stages.base import ProviderStage
 from reseller_core.services.processing.stages.price import money, money_text
 from reseller_core.services.processing.stages.recognition import product_facts
 from reseller_core.services.processing.usage import UsageMeter
@@ -44,7 +45,7 @@ class _ListingFailed(Exception):
         super().__init__(detail)
 
 
-class ListingStage:
+class ListingStage(ProviderStage):
     """Writes (or marks failed) one listing per marketplace the run was started with."""
 
     def __init__(
@@ -56,10 +57,7 @@ class ListingStage:
         ids: IdFactory,
         marketplaces: Mapping[str, MarketplaceAdapter],
     ) -> None:
-        self._journal = journal
-        self._usage = usage
-        self._ai = ai
-        self._ids = ids
+        super().__init__(journal=journal, usage=usage, ai=ai, ids=ids)
         self._marketplaces = marketplaces
 
     async def run(self, ctx: RunContext) -> None:

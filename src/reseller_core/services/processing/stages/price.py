@@ -30,6 +30,7 @@ from reseller_core.services.processing.failures import jsonable, provider_failur
 from reseller_core.services.processing.fallback import stored_matches
 from reseller_core.services.processing.journal import RunJournal
 from reseller_core.services.processing.progress import PriceProgress
+from reseller_core.services.processing.stages.base import ProviderStage
 from reseller_core.services.processing.stages.recognition import product_facts
 from reseller_core.services.processing.usage import UsageMeter
 
@@ -86,7 +87,7 @@ def _as_result(saved: PriceResearch) -> PriceResult | None:
     )
 
 
-class PriceStage:
+class PriceStage(ProviderStage):
     """Saves the price research; the listings quote it when there is one."""
 
     def __init__(
@@ -98,10 +99,7 @@ class PriceStage:
         ids: IdFactory,
         search: SearchProvider | None = None,
     ) -> None:
-        self._journal = journal
-        self._usage = usage
-        self._ai = ai
-        self._ids = ids
+        super().__init__(journal=journal, usage=usage, ai=ai, ids=ids)
         self._search = search
 
     async def _evidence(
