@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reseller_core.domain.costs import SEARCH_CALL_COST, ProviderUsage
+from reseller_core.domain.text import collapse_spaces
 from reseller_core.ports.search import SearchMatch, SearchProviderError
 from reseller_core.ports.usage import report_usage
 
@@ -34,12 +35,6 @@ def _link(value: object) -> str | None:
     return None
 
 
-def _text(value: object) -> str | None:
-    if isinstance(value, str):
-        return " ".join(value.split()) or None
-    return None
-
-
 def _price(value: object) -> Decimal | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
@@ -53,7 +48,7 @@ def _price(value: object) -> Decimal | None:
 
 
 def _currency(value: object) -> str | None:
-    text = _text(value)
+    text = collapse_spaces(value)
     if text is None:
         return None
     if text in CURRENCY_SYMBOLS:
@@ -70,7 +65,7 @@ def _domain(url: str | None) -> str | None:
 
 def lens_match(item: Mapping[str, Any], match_type: str) -> SearchMatch | None:
     """One ``visual_matches``/``exact_matches`` entry of a Google Lens answer."""
-    title = _text(item.get("title"))
+    title = collapse_spaces(item.get("title"))
     if title is None:
         return None
     raw_price = item.get("price")
@@ -81,7 +76,7 @@ def lens_match(item: Mapping[str, Any], match_type: str) -> SearchMatch | None:
         match_type=match_type,
         price=_price(price_info.get("extracted_value")),
         currency=_currency(price_info.get("currency")),
-        source=_text(item.get("source")),
+        source=collapse_spaces(item.get("source")),
         source_domain=_domain(url),
         url=url,
         thumbnail_url=_link(item.get("thumbnail")),
@@ -90,17 +85,17 @@ def lens_match(item: Mapping[str, Any], match_type: str) -> SearchMatch | None:
 
 def shopping_match(item: Mapping[str, Any]) -> SearchMatch | None:
     """One ``shopping_results`` entry of a Google Shopping light answer."""
-    title = _text(item.get("title"))
+    title = collapse_spaces(item.get("title"))
     if title is None:
         return None
     url = _link(item.get("product_link")) or _link(item.get("link"))
-    price_text = _text(item.get("price")) or ""
+    price_text = collapse_spaces(item.get("price")) or ""
     return SearchMatch(
         title=title,
         match_type="product",
         price=_price(item.get("extracted_price")),
         currency=_currency(price_text[:1]) if price_text else None,
-        source=_text(item.get("source")),
+        source=collapse_spaces(item.get("source")),
         source_domain=_domain(url),
         url=url,
         thumbnail_url=_link(item.get("thumbnail")),

@@ -13,14 +13,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from reseller_adapters.persistence.sqlalchemy import mappers as m
+from reseller_adapters.persistence.sqlalchemy.engine import SQLITE_BEGIN_OPTION
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
 from reseller_adapters.persistence.sqlalchemy.migrations import alembic_config
 from reseller_adapters.persistence.sqlalchemy.repositories import USER_COLUMNS
 from reseller_adapters.persistence.sqlalchemy.tables import products, users
-from reseller_adapters.persistence.sqlalchemy.unit_of_work import (
-    SQLITE_BEGIN_OPTION,
-    SqlAlchemyDatabase,
-)
+from reseller_adapters.persistence.sqlalchemy.unit_of_work import SqlAlchemyDatabase
 from reseller_core.domain.users import User
 
 
