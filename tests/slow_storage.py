@@ -1,23 +1,23 @@
-"""An object storage whose ``HEAD`` can be held until the test releases it."""
+"""An object storage that can hold one call to an operation until the test releases it."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
-from reseller_core.ports.storage import ObjectInfo
 from reseller_core.testing import MemoryObjectStorage
 
 
-class HeldHeadStorage:
-    """Wraps MemoryObjectStorage; the next ``head`` (after ``hold``) waits for ``release``.
+class HeldStorage:
+    """Wraps MemoryObjectStorage; the next call to ``operation`` (after ``hold``) waits.
 
-    ``held`` is set once that ``head`` has started, so a test knows the caller is now
-    waiting on storage. Other calls pass straight through.
+    ``held`` is set once that call has started, so a test knows the caller is now waiting
+    on storage; ``release`` lets it finish. Every other call passes straight through.
     """
 
-    def __init__(self, inner: MemoryObjectStorage | None = None) -> None:
+    def __init__(self, inner: MemoryObjectStorage | None = None, operation: str = "head") -> None:
         self.inner = inner or MemoryObjectStorage()
+        self.operation = operation
         self.held = asyncio.Event()
         self._release = asyncio.Event()
         self._holding = False
@@ -30,12 +30,16 @@ class HeldHeadStorage:
     def release(self) -> None:
         self._release.set()
 
-    async def head(self, key: str) -> ObjectInfo | None:
-        if self._holding:
-            self._holding = False
-            self.held.set()
-            await self._release.wait()
-        return await self.inner.head(key)
-
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+        method = getattr(self.inner, name)
+        if name != self.operation:
+            return method
+
+        async def held_call(*args: Any, **kwargs: Any) -> Any:
+            if self._holding:
+                self._holding = False
+                self.held.set()
+                await self._release.wait()
+            return await method(*args, **kwargs)
+
+        return held_call

@@ -34,7 +34,7 @@ from reseller_core.services.processing import PROCESS_RUN_JOB
 from reseller_core.services.results import ProductWithUploads, UploadInstruction
 from reseller_core.testing.fakes import FixedClock, MemoryObjectStorage, RecordingTaskQueue
 from reseller_core.testing.memory_uow import MemoryDatabase
-from tests.slow_storage import HeldHeadStorage
+from tests.slow_storage import HeldStorage
 
 from .conftest import START
 from .json_use_cases import JsonAccounts, JsonProducts, product_service
@@ -1126,7 +1126,7 @@ async def test_a_finalize_waiting_on_storage_answers_from_the_rows_as_they_are_t
 ) -> None:
     """The write transaction re-reads and re-checks: a finalize that completed while this
     one waited on storage has made the product ``processing``, so this one answers 422."""
-    held = HeldHeadStorage(fx_storage)
+    held = HeldStorage(fx_storage)
     products = JsonProducts(product_service(dataclasses.replace(fx_deps, storage=held)))
     created = await create_uploading(products, fx_user, 1)
     product_id = created.view.product.id
@@ -1146,7 +1146,7 @@ async def test_a_finalize_waiting_on_storage_answers_from_the_rows_as_they_are_t
 async def test_a_product_archived_while_finalize_waits_on_storage_is_not_changed(
     fx_deps: Deps, fx_user: User, fx_storage: MemoryObjectStorage, fx_db: MemoryDatabase
 ) -> None:
-    held = HeldHeadStorage(fx_storage)
+    held = HeldStorage(fx_storage)
     products = JsonProducts(product_service(dataclasses.replace(fx_deps, storage=held)))
     created = await create_uploading(products, fx_user, 1)
     product_id = created.view.product.id
@@ -1162,3 +1162,23 @@ async def test_a_product_archived_while_finalize_waits_on_storage_is_not_changed
         await waiting
     assert image_statuses(fx_db, product_id) == ["pending_upload"]
     assert fx_db.snapshot().runs == {}
+
+
+async def test_a_sku_taken_while_create_signs_its_uploads_is_refused_and_nothing_is_written(
+    fx_deps: Deps, fx_user: User, fx_storage: MemoryObjectStorage, fx_db: MemoryDatabase
+) -> None:
+    """Upload URLs are signed between the checks and the write; the write checks again."""
+    held = HeldStorage(fx_storage, operation="sign_upload")
+    products = JsonProducts(product_service(dataclasses.replace(fx_deps, storage=held)))
+    held.hold()
+    signing = asyncio.create_task(
+        products.create(fx_user, {"product": {"sku": "LAMP-1"}, "uploads": intents(1)})
+    )
+    await held.held.wait()
+    other = await products.create(fx_user, {"product": {"sku": "LAMP-1"}})
+    held.release()
+    with pytest.raises(ValidationFailed) as info:
+        await signing
+    assert info.value.fields == {"sku": ["has already been taken"]}
+    assert list(fx_db.snapshot().products) == [other.view.product.id]
+    assert fx_db.snapshot().images == {}

@@ -1,7 +1,9 @@
 """Products: create (with uploads), list, read, prepare and finalize uploads, reprocess.
 
-Every operation is one unit of work: validation, rows and upload signatures are produced
-together, and any failure (validation, storage) leaves nothing behind. Check order follows
+Every operation writes in one unit of work, and any failure (validation, storage) leaves
+nothing behind. Storage is asked with no write transaction open: the rows are read and
+checked, storage is called (upload signing, the finalize ``HEAD``), then the write
+transaction reads the rows again, checks them again and writes. Check order follows
 spec 10 §1.2: 403 → 400 → 404 → 402 → 422 state → 422 fields → 422 uploads → 502.
 """
 
@@ -72,7 +74,7 @@ from reseller_core.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from reseller_core.ports.storage import ObjectInfo
+from reseller_core.ports.storage import ObjectInfo, SignedUpload
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.limits import enforce_limits
 from reseller_core.services.processing.jobs import process_run_job
@@ -89,6 +91,16 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 PRODUCT_NOT_FOUND = "Product not found"
 CONFLICT_RETRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _SignedIntent:
+    """An upload intent with its new image id, storage key and signed upload URL."""
+
+    image_id: str
+    key: str
+    intent: UploadIntent
+    upload: SignedUpload
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,34 +175,40 @@ class ProductService:
             raise NotFound(PRODUCT_NOT_FOUND)
         return view
 
-    async def _sign_intents(
-        self,
-        user: User,
-        product: Product,
-        intents: Sequence[UploadIntent],
-        first_position: int,
-        now: datetime,
-    ) -> tuple[list[ProductImage], list[UploadInstruction]]:
-        """Placeholder images and their signed upload URLs, in intent order."""
+    async def _sign(
+        self, user: User, product_id: str, intents: Sequence[UploadIntent], now: datetime
+    ) -> list[_SignedIntent]:
+        """A storage key and a signed upload URL per intent (no transaction may be open)."""
         expires_at = (now + timedelta(seconds=self._config.upload_url_ttl_s)).replace(microsecond=0)
-        images: list[ProductImage] = []
-        instructions: list[UploadInstruction] = []
-        for offset, intent in enumerate(intents):
+        signed: list[_SignedIntent] = []
+        for intent in intents:
             image_id = self._ids.new_id()
-            key = original_key(user.id, product.id, self._ids.new_object_name(), intent.filename)
-            signed = await self._storage.sign_upload(
+            key = original_key(user.id, product_id, self._ids.new_object_name(), intent.filename)
+            upload = await self._storage.sign_upload(
                 key,
                 content_type=intent.content_type,
                 max_bytes=self._config.max_upload_bytes,
                 expires_at=expires_at,
             )
+            signed.append(_SignedIntent(image_id=image_id, key=key, intent=intent, upload=upload))
+        return signed
+
+    @staticmethod
+    def _placeholders(
+        product_id: str, signed: Sequence[_SignedIntent], first_position: int, now: datetime
+    ) -> tuple[list[ProductImage], list[UploadInstruction]]:
+        """Placeholder images and their upload instructions, in intent order."""
+        images: list[ProductImage] = []
+        instructions: list[UploadInstruction] = []
+        for offset, item in enumerate(signed):
+            intent, upload = item.intent, item.upload
             images.append(
                 ProductImage(
-                    id=image_id,
-                    product_id=product.id,
+                    id=item.image_id,
+                    product_id=product_id,
                     kind=ImageKind.ORIGINAL,
                     position=first_position + offset,
-                    storage_key=key,
+                    storage_key=item.key,
                     content_type=intent.content_type,
                     width=intent.width,
                     height=intent.height,
@@ -204,12 +222,12 @@ class ProductService:
             )
             instructions.append(
                 UploadInstruction(
-                    image_id=image_id,
-                    storage_key=key,
-                    method=signed.method,
-                    upload_url=signed.url,
-                    headers=dict(signed.headers),
-                    expires_at=signed.expires_at,
+                    image_id=item.image_id,
+                    storage_key=item.key,
+                    method=upload.method,
+                    upload_url=upload.url,
+                    headers=dict(upload.headers),
+                    expires_at=upload.expires_at,
                 )
             )
         return images, instructions
@@ -262,25 +280,47 @@ class ProductService:
             max_originals=self._config.max_originals_per_product,
         )
         now = self._clock.now()
+        product_id: str | None = None
+        signed: list[_SignedIntent] = []
+        if intents:  # storage is asked with no transaction open: check, sign, then write
+            async with self._reader() as uow:
+                await self._check_new_product(uow, user, fields, errors, upload_errors)
+            product_id = self._ids.new_id()
+            signed = await self._sign(user, product_id, intents, now)
         async with self._uow() as uow:
-            await self._check_tab(uow, user, fields, errors)
-            errors.fields.update(upload_errors)
-            errors.raise_if_any()
+            await self._check_new_product(uow, user, fields, errors, upload_errors)
             product = new_product(
-                id=self._ids.new_id(),
+                id=product_id or self._ids.new_id(),
                 user_id=user.id,
                 status=ProductStatus.UPLOADING if intents else ProductStatus.DRAFT,
                 fields=fields,
                 now=now,
             )
-            await self._check_sku(uow, user, product)
-            images, instructions = await self._sign_intents(user, product, intents, 1, now)
+            images, instructions = self._placeholders(product.id, signed, 1, now)
             await uow.products.add(product)
             if images:
                 await uow.images.add_many(images)
             view = await self._view(uow, user, product.id)
             await uow.commit()
         return ProductWithUploads(view=view, upload_instructions=tuple(instructions))
+
+    async def _check_new_product(
+        self,
+        uow: UnitOfWork,
+        user: User,
+        fields: SellerFields,
+        errors: Errors,
+        upload_errors: FieldErrors,
+    ) -> None:
+        """The create checks that read the database: the tab is the seller's, the SKU free."""
+        found = Errors()
+        found.fields.update(errors.fields)
+        await self._check_tab(uow, user, fields, found)
+        found.fields.update(upload_errors)
+        found.raise_if_any()
+        sku = fields.sku
+        if isinstance(sku, str) and await uow.products.find_by_sku(user.id, sku) is not None:
+            raise ValidationFailed({"sku": [TAKEN]})
 
     async def _check_tab(
         self, uow: UnitOfWork, user: User, fields: SellerFields, errors: Errors
@@ -292,14 +332,6 @@ class ProductService:
             and await uow.tabs.get(user.id, tab_id) is None
         ):
             errors.add("product_tab_id", IS_INVALID)
-
-    async def _check_sku(self, uow: UnitOfWork, user: User, product: Product) -> None:
-        """SKUs are unique per user (spec 20 §2.1); checked inside the same transaction."""
-        if product.sku is None:
-            return
-        other = await uow.products.find_by_sku(user.id, product.sku)
-        if other is not None and other.id != product.id:
-            raise ValidationFailed({"sku": [TAKEN]})
 
     async def list(self, user: User, query: ProductListQuery) -> ProductListResult:
         async with self._reader() as uow:
@@ -320,22 +352,12 @@ class ProductService:
         self._require_confirmed(user)
         problems.raise_invalid_request()
         now = self._clock.now()
+        async with self._reader() as uow:
+            product, _, intents = await self._check_prepare(uow, user, command, problems)
+        signed = await self._sign(user, product.id, intents, now)
         async with self._uow() as uow:
-            product = await self._owned(uow, user, command.product_id)
-            state_machine.require(Action.PREPARE_UPLOADS, product.status)
-            images = await uow.images.for_product(product.id)
-            existing = sum(1 for image in images if image.kind == ImageKind.ORIGINAL)
-            intents, upload_errors = check_upload_intents(
-                command.uploads,
-                problems.fields.get("uploads"),
-                existing_originals=existing,
-                max_originals=self._config.max_originals_per_product,
-                required=True,
-            )
-            if upload_errors:
-                raise ValidationFailed(upload_errors)
-            first = max((image.position for image in images), default=0) + 1
-            new_images, instructions = await self._sign_intents(user, product, intents, first, now)
+            product, first, _ = await self._check_prepare(uow, user, command, problems)
+            new_images, instructions = self._placeholders(product.id, signed, first, now)
             await uow.images.add_many(new_images)
             product = await uow.products.update(
                 msgspec.structs.replace(product, updated_at=now), expected_version=product.version
@@ -343,6 +365,26 @@ class ProductService:
             view = await self._view(uow, user, product.id)
             await uow.commit()
         return ProductWithUploads(view=view, upload_instructions=tuple(instructions))
+
+    async def _check_prepare(
+        self, uow: UnitOfWork, user: User, command: PrepareUploads, problems: InputProblems
+    ) -> tuple[Product, int, Sequence[UploadIntent]]:
+        """(product, next image position, checked intents) from the rows ``uow`` reads."""
+        product = await self._owned(uow, user, command.product_id)
+        state_machine.require(Action.PREPARE_UPLOADS, product.status)
+        images = await uow.images.for_product(product.id)
+        existing = sum(1 for image in images if image.kind == ImageKind.ORIGINAL)
+        intents, upload_errors = check_upload_intents(
+            command.uploads,
+            problems.fields.get("uploads"),
+            existing_originals=existing,
+            max_originals=self._config.max_originals_per_product,
+            required=True,
+        )
+        if upload_errors:
+            raise ValidationFailed(upload_errors)
+        first = max((image.position for image in images), default=0) + 1
+        return product, first, intents
 
     async def finalize_uploads(
         self, user: User, command: FinalizeUploads, problems: InputProblems = NO_PROBLEMS
