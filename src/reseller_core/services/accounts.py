@@ -165,13 +165,15 @@ class AccountService:
         problems.raise_invalid_request()
         device = (command.device_name or "").strip()
         device_name = device[:DEVICE_NAME_MAX] or None
-        async with self._uow() as uow:
+        async with self._reader() as uow:
             user = await uow.users.get_by_email(normalise_email(command.email))
-            if user is None:
-                await self._hasher.dummy_verify()
-                raise Unauthorized(INVALID_CREDENTIALS)
-            if not await self._hasher.verify(user.password_hash, command.password):
-                raise Unauthorized(INVALID_CREDENTIALS)
+        # The slow hash runs with no write transaction open (it would hold the write lock).
+        if user is None:
+            await self._hasher.dummy_verify()
+            raise Unauthorized(INVALID_CREDENTIALS)
+        if not await self._hasher.verify(user.password_hash, command.password):
+            raise Unauthorized(INVALID_CREDENTIALS)
+        async with self._uow() as uow:
             now = self._clock.now()
             issued = await self._issue_token(uow, user, device_name, now)
             await uow.commit()
