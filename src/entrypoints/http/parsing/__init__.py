@@ -15,6 +15,20 @@ from reseller_entrypoints.http.parsing.accounts import (
     parse_register,
     parse_update_me,
 )
+from reseller_entrypoints.http.parsing.products import (
+    parse_create_product,
+    parse_finalize_uploads,
+    parse_prepare_uploads,
+)
 from reseller_entrypoints.http.parsing.values import Parsed
 
-__all__ = ["Parsed", "parse_confirm", "parse_login", "parse_register", "parse_update_me"]
+__all__ = [
+    "Parsed",
+    "parse_confirm",
+    "parse_create_product",
+    "parse_finalize_uploads",
+    "parse_login",
+    "parse_prepare_uploads",
+    "parse_register",
+    "parse_update_me",
+]
