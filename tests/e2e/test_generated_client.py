@@ -200,24 +200,23 @@ def test_generated_client_drives_the_quick_start_with_typed_models(
     assert aligned[1]["content_type"]
     assert all(isinstance(message, str) for message in aligned[1]["content_type"])
 
-    # Create with two uploads: the product payload is the typed ProductBody.
+    # Create with two uploads. The request's `product` documents its fields (the generated
+    # body model has them as attributes); the answer's product is the typed ProductBody.
+    create_body = m("PostApiV1ProductsBody").from_dict(
+        {
+            "product": {"title": "Blue ceramic vase", "price": "24.5"},
+            "uploads": [
+                good_intent,
+                {"filename": "side.png", "content_type": "image/png", "byte_size": len(png)},
+            ],
+        }
+    )
+    assert create_body.product.title == "Blue ceramic vase"
+    assert create_body.product.price == "24.5"
+    assert create_body.product.additional_properties == {}
+    assert create_body.uploads[1].content_type == "image/png"
     created = _parsed(
-        create.sync_detailed(
-            client=client,
-            body=m("PostApiV1ProductsBody").from_dict(
-                {
-                    "product": {"title": "Blue ceramic vase", "price": "24.5"},
-                    "uploads": [
-                        good_intent,
-                        {
-                            "filename": "side.png",
-                            "content_type": "image/png",
-                            "byte_size": len(png),
-                        },
-                    ],
-                }
-            ),
-        ),
+        create.sync_detailed(client=client, body=create_body),
         201,
         m("ProductUploadsResponse"),
     )
