@@ -289,6 +289,7 @@ def check(args: argparse.Namespace) -> int:
             ("mailer", settings.mailer, container.deps.mailer),
             ("ai provider", settings.ai_provider, container.deps.ai),
             ("image editor", settings.image_editor, container.deps.image_editor),
+            ("search provider", settings.search_provider, container.deps.search),
         ]
         try:
             for kind, name, adapter in adapters:

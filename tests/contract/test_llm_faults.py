@@ -242,3 +242,15 @@ async def test_token_counts_become_the_call_cost(gemini: GeminiFake) -> None:
         ("gemini-2.5-flash", 1_000_000, 500_000, 1)
     ]
     assert str(estimate_cost(usages)) == "0.30000000"
+
+
+async def test_each_operation_uses_its_own_model(gemini: GeminiFake) -> None:
+    harness = Harness(gemini, operation_models={"recognition": "google-gla:gemini-2.5-pro"})
+    recognition = await harness.provider.recognize([IMAGE], SELLER_FACTS)
+    await harness.provider.describe(SELLER_FACTS, recognition)
+    paths = [request["path"] for request in gemini.requests]
+    assert paths == [
+        "/v1beta/models/gemini-2.5-pro:generateContent",
+        "/v1beta/models/gemini-2.5-flash:generateContent",
+    ]
+    assert harness.provider.model == "gemini-2.5-flash"

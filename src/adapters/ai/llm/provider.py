@@ -168,6 +168,12 @@ class PydanticAIProvider:
             results.append((str(name), problem))
         return results
 
+    async def check(self) -> None:
+        """Raise when a model in use is unusable (``reseller check``): see ``probe``."""
+        problems = [f"{name}: {problem}" for name, problem in await self.probe() if problem]
+        if problems:
+            raise RuntimeError("; ".join(problems))
+
     def grounding_available(self) -> bool:
         """Does the price-research model's vendor offer web search to ground the price?"""
         model = self._models["price_research"]
