@@ -16,6 +16,7 @@ import sys
 
 from reseller_entrypoints.bootstrap import build_container
 from reseller_entrypoints.settings import Settings
+from reseller_entrypoints.startup_report import report_startup
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ async def _serve_jobs(settings: Settings) -> int:
         log.error("worker could not start: %s: %s", type(error).__name__, error)
         await container.close()
         return 1
+    await report_startup(container, "worker")
     log.info(
         "%s (queue=%s, concurrency=%d)",
         STARTED_MESSAGE,

@@ -176,7 +176,7 @@ def test_settings_choose_the_transport(tmp_path: Path) -> None:
     )
     mailer = SmtpMailer.from_settings(settings)
     assert (mailer.host, mailer.port, mailer.security) == ("mail.example.test", 465, "tls")
-    assert PASSWORD not in mailer.describe()
+    assert PASSWORD not in mailer.banner()
     with pytest.raises(ValueError, match="RESELLER_SMTP_HOST"):
         SmtpMailer.from_settings(load_settings({}))
 

@@ -96,5 +96,12 @@ def test_a_full_flow_logs_no_signature_or_token(tmp_path: Path) -> None:
     assert uploads and all(line["path"].endswith("sig=[redacted]") for line in uploads)
     assert any(line["path"].startswith("/files/") for line in access)
     assert all(re.fullmatch(r"[0-9a-f]{32}", line["request_id"]) for line in access)
+    # The start-up banner: one line per adapter, then one start and one finish per run.
+    banner = {line["adapter_kind"]: line for line in lines if line["logger"] == "reseller.startup"}
+    assert set(banner) >= {"database", "storage", "queue", "mailer", "ai_provider"}
+    assert banner["storage"]["adapter"] == "local"
+    runs = [line for line in lines if line.get("run_id") and "outcome" in line]
+    assert [run["outcome"] for run in runs] == ["completed"]
+    assert runs[0]["product_id"] == product_id and runs[0]["attempt"] == 1
     # Third-party DEBUG lines were asked for and are present: the grep covered them too.
     assert any(not line["logger"].startswith(("reseller", "uvicorn")) for line in lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -871,3 +872,40 @@ async def test_the_sweeper_enqueues_only_stale_runs(fx_env: Env) -> None:
     assert count == 1
     assert [job.args["run_id"] for job in fx_env.queue.jobs] == [stale_run]
     assert fresh_run not in {job.args["run_id"] for job in fx_env.queue.jobs}
+
+
+# --- the run's log lines ------------------------------------------------------------------
+
+
+def _run_lines(caplog: pytest.LogCaptureFixture, run_id: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if getattr(r, "run_id", None) == run_id]
+
+
+async def test_a_run_logs_one_start_and_one_finish_line(
+    fx_env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_id = await fx_env.seed()
+    with caplog.at_level(logging.INFO, logger="reseller_core.services.processing"):
+        await fx_env.pipeline.process(run_id)
+    started, finished = _run_lines(caplog, run_id)
+    product_id = fx_env.run(run_id).product_id
+    for record in (started, finished):
+        assert (record.product_id, record.attempt) == (product_id, 1)  # type: ignore[attr-defined]
+    assert started.getMessage().startswith(f"processing run {run_id} started")
+    assert finished.outcome == "completed"  # type: ignore[attr-defined]
+    assert isinstance(finished.duration_ms, int) and finished.duration_ms >= 0  # type: ignore[attr-defined]
+
+
+async def test_a_failed_run_logs_its_code_as_the_outcome(
+    fx_env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    run_id = await fx_env.seed()
+
+    async def quota(**_: Any) -> None:
+        raise AIProviderError("ai_quota_exhausted", "quota", retryable=True)
+
+    fx_env.ai.hooks["describe"] = quota
+    with caplog.at_level(logging.INFO, logger="reseller_core.services.processing"):
+        await fx_env.pipeline.process(run_id)
+    _, finished = _run_lines(caplog, run_id)
+    assert finished.outcome == "failed (ai_quota_exhausted)"  # type: ignore[attr-defined]

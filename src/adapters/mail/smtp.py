@@ -85,7 +85,7 @@ class SmtpMailer:
             ca_file=settings.smtp_ca_file,
         )
 
-    def describe(self) -> str:
+    def banner(self) -> str:
         """For start-up lines: where mail goes, never the credentials."""
         auth = "with authentication" if self._username else "without authentication"
         return f"smtp://{self.host}:{self.port} ({self.security}, {auth})"

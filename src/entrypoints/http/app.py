@@ -33,6 +33,7 @@ from reseller_entrypoints.http.request_ids import RequestIdMiddleware
 from reseller_entrypoints.http.route_table import api_operations
 from reseller_entrypoints.http.security_headers import SecurityHeadersMiddleware
 from reseller_entrypoints.settings import Settings, load_settings
+from reseller_entrypoints.startup_report import report_startup
 
 API_CONTROLLERS: Final = (SystemController, AuthController, MeController, ProductsController)
 """The API controllers in declaration order: discovery lists their endpoints in this order."""
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         own = app.state.get(CONTAINER) or await build_container(resolved_settings)
         app.state[CONTAINER] = own
         await own.start()
+        if container is None:  # a served app (tests and embedders hand in their own)
+            await report_startup(own, "server")
         operations = api_operations(app, API_CONTROLLERS)
         app.state[OPENAPI_DOCUMENT] = build_openapi_document(app, operations)
 

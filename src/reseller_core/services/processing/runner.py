@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,19 +127,32 @@ class PipelineService:
             return
         if ctx is None:
             return
+        fields = {"run_id": ctx.run_id, "product_id": ctx.product_id, "attempt": ctx.attempts}
+        logger.info(
+            "processing run %s started: product %s, attempt %d, step %s",
+            ctx.run_id,
+            ctx.product_id,
+            ctx.attempts,
+            ctx.step,
+            extra=fields,
+        )
+        began = time.monotonic()
+        outcome = "interrupted"
         try:
             async with self._keepalive(ctx):
                 for stage in self._stages:
                     await stage.run(ctx)
+            outcome = "completed"
         except PipelineFailure as failure:
-            logger.info("processing run %s failed: %s", run_id, failure.code)
+            outcome = f"failed ({failure.code})"
             await self._fail_safely(ctx, failure)
         except ProductGone:
-            logger.info("product of processing run %s was deleted; stopping", run_id)
+            outcome = "stopped (product deleted)"
             await self._fail_safely(ctx, product_deleted())
         except LostClaim:
-            logger.warning("processing run %s is owned by another worker now; stopping", run_id)
+            outcome = "stopped (taken over by another worker)"
         except Exception as exc:
+            outcome = f"failed (unexpected {type(exc).__name__})"
             logger.exception("processing run %s failed unexpectedly", run_id)
             unexpected = PipelineFailure(
                 RunErrorCode.PROCESSOR_ERROR,
@@ -146,6 +160,17 @@ class PipelineService:
                 details={"reason": type(exc).__name__, "detail": str(exc)[:500]},
             )
             await self._fail_safely(ctx, unexpected)
+        finally:
+            # One line per run, whatever ended it (cancellation included: "interrupted").
+            duration_ms = round((time.monotonic() - began) * 1000)
+            logger.log(
+                logging.WARNING if outcome.startswith("failed (unexpected") else logging.INFO,
+                "processing run %s finished: %s after %d ms",
+                ctx.run_id,
+                outcome,
+                duration_ms,
+                extra={**fields, "outcome": outcome, "duration_ms": duration_ms},
+            )
 
     async def _claim(self, run_id: str) -> RunContext | None:
         """Claim the run, re-check the daily ceilings and start it (one unit of work)."""

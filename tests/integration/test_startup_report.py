@@ -1,0 +1,58 @@
+"""The start-up report: one line per adapter without secrets, a warning per dependency down."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from reseller_entrypoints.bootstrap import build_container
+from reseller_entrypoints.settings import load_settings
+from reseller_entrypoints.startup_report import report_startup
+from tests.services import free_port
+
+SECRET = "s3-secret-never-logged"
+
+
+async def test_each_adapter_is_named_and_a_dependency_down_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings(
+        {},
+        data_dir=str(tmp_path),
+        storage="s3",
+        s3_bucket="photos",
+        s3_endpoint_url=f"http://127.0.0.1:{free_port()}",
+        s3_access_key_id="AKIAEXAMPLE",
+        s3_secret_access_key=SECRET,
+        mailer="smtp",
+        smtp_host="mail.example.test",
+        smtp_username="mailer",
+        smtp_password=SECRET,
+    )
+    container = await build_container(settings)
+    try:
+        with caplog.at_level(logging.INFO, logger="reseller.startup"):
+            await report_startup(container, "server")
+    finally:
+        await container.close()
+    records = [r for r in caplog.records if r.name == "reseller.startup"]
+    kinds = [getattr(r, "adapter_kind", None) for r in records if r.levelno == logging.INFO]
+    assert kinds == [
+        "database",
+        "storage",
+        "queue",
+        "rate_limiter",
+        "mailer",
+        "ai_provider",
+        "image_editor",
+        "marketplaces",
+    ]
+    text = "\n".join(r.getMessage() for r in records)
+    assert SECRET not in text
+    assert "bucket=photos" in text
+    assert "smtp://mail.example.test:587 (starttls, with authentication)" in text
+    [warning] = [r for r in records if r.levelno == logging.WARNING]
+    assert warning.dependency == "storage"  # type: ignore[attr-defined]
+    assert "server started while storage is unavailable" in warning.getMessage()
