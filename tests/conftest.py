@@ -16,6 +16,13 @@ from tests.services import (
     require_redis,
     unique_prefix,
 )
+from tests.throwaway_services import STARTED
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say which throwaway servers stood in for PostgreSQL and Redis, if any."""
+    for line in STARTED:
+        terminalreporter.write_line(f"tests: {line}")
 
 
 @pytest.fixture(scope="session")

@@ -27,9 +27,14 @@ from typing import Any
 
 import httpx
 
-POSTGRES_SERVER = os.environ.get("RESELLER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+from tests.throwaway_services import postgres_server, redis_server
+
+# Where nothing answers, a throwaway server is started (tests/throwaway_services.py).
+POSTGRES_SERVER = postgres_server(
+    os.environ.get("RESELLER_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+)
 POSTGRES_ADMIN_DSN = f"{POSTGRES_SERVER}/test"
-REDIS_URL = os.environ.get("RESELLER_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REDIS_URL = redis_server(os.environ.get("RESELLER_TEST_REDIS", "redis://127.0.0.1:6379/0"))
 
 
 class ServiceUnavailable(RuntimeError):
