@@ -207,6 +207,23 @@ def _secret_key(settings: Settings) -> bytes:
     return path.read_text().strip().encode("utf-8")
 
 
+def _warn_unknown_marketplace(name: str, registry: AdapterRegistry) -> None:
+    """A selected marketplace nobody provides: probably a typo, or a plugin not installed."""
+    from difflib import get_close_matches
+
+    from reseller_core.domain.marketplaces import CATALOG
+
+    known = [m.id for m in CATALOG] + registry.names("marketplace")
+    close = get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
+    log.warning(
+        "marketplace %r is neither built in nor provided by an installed plugin; its "
+        "listings get generic rules%s",
+        name,
+        hint,
+    )
+
+
 def _marketplaces(
     settings: Settings, registry: AdapterRegistry, context: BuildContext
 ) -> dict[str, MarketplaceAdapter]:
@@ -229,6 +246,7 @@ def _marketplaces(
             adapters[name] = adapter
     for name in settings.core.supported_marketplaces:
         if name not in adapters:
+            _warn_unknown_marketplace(name, registry)
             adapters[name] = BuiltinMarketplace(
                 Marketplace(
                     id=name,

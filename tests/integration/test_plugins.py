@@ -287,3 +287,28 @@ async def test_a_marketplace_plugin_must_answer_to_its_name(tmp_path: Path) -> N
     settings = load_settings({}, data_dir=str(tmp_path), supported_marketplaces=("ebay_de",))
     with pytest.raises(PluginError, match="marketplace plugin 'ebay_de' built an adapter with id"):
         await build_container(settings, registry=registry)
+
+
+async def test_a_plugin_marketplace_draws_no_warning_and_a_typo_names_close_matches(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry = AdapterRegistry()
+    register_builtins(registry)
+    registry.register("marketplace", "kleinanzeigen", lambda settings, context: _Kleinanzeigen())
+    settings = load_settings(
+        {},
+        data_dir=str(tmp_path),
+        supported_marketplaces=("ebay", "kleinanzeigen", "poshmrak", "kleinanzeige", "zzqx"),
+    )
+    with caplog.at_level(logging.WARNING):
+        container = await build_container(settings, registry=registry)
+    await container.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not any("'kleinanzeigen' is neither" in w for w in warnings)
+    assert not any("'ebay'" in w for w in warnings)
+    [typo] = [w for w in warnings if "'poshmrak'" in w]
+    assert "did you mean 'poshmark'?" in typo
+    [plugin_typo] = [w for w in warnings if "'kleinanzeige'" in w]
+    assert "did you mean 'kleinanzeigen'?" in plugin_typo
+    [unknown] = [w for w in warnings if "'zzqx'" in w]
+    assert "did you mean" not in unknown and "generic rules" in unknown

@@ -1,4 +1,4 @@
-"""What the plugin adds beyond the suites: its own Vinted rule and its settings."""
+"""What the plugin adds beyond the suites: its Vinted description limit and its settings."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from reseller_example_plugin.factories import (
     example_ai_provider,
     vinted_marketplace,
 )
-from reseller_example_plugin.vinted import DESCRIPTION_MAX_CHARS
+from reseller_example_plugin.vinted import VINTED
+
+DESCRIPTION_MAX_CHARS = VINTED.rules.description_max_chars
 
 
 def test_entry_points_name_the_factories() -> None:
@@ -26,6 +28,7 @@ def test_entry_points_name_the_factories() -> None:
 
 def test_long_descriptions_are_cut_at_a_word_with_a_warning() -> None:
     words = "Soft canvas upper with a padded collar and a grippy sole. " * 60
+    words = words.rstrip()
     shaped = VintedMarketplace().shape(
         ListingResult(
             generated_title="Acme Sneakers",
@@ -33,6 +36,7 @@ def test_long_descriptions_are_cut_at_a_word_with_a_warning() -> None:
             generated_price_suggestion=Decimal("20.00"),
         )
     )
+    assert DESCRIPTION_MAX_CHARS == 2000
     assert len(shaped.description) <= DESCRIPTION_MAX_CHARS
     assert words.startswith(shaped.description)
     assert words[len(shaped.description)] == " "

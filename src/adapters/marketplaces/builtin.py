@@ -7,14 +7,11 @@ limits can do the same with its own ``Marketplace``.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from reseller_core.domain.listing_rules import ShapedListing, shape_listing
 from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules, get_marketplace
 from reseller_core.ports import ListingResult, MarketplaceAdapter
-
-logger = logging.getLogger(__name__)
 
 
 class BuiltinMarketplace:
@@ -43,14 +40,12 @@ class BuiltinMarketplace:
 def builtin_marketplaces(supported: Sequence[str]) -> dict[str, MarketplaceAdapter]:
     """Adapters for the ``supported`` ids that the built-in catalogue knows, in that order.
 
-    Ids outside the catalogue are skipped (and logged): they need a plugin adapter, and the
-    pipeline marks a listing for a marketplace without an adapter as failed.
+    Ids outside the catalogue are skipped: a plugin may provide them. The composition root
+    warns about those that neither the catalogue nor a plugin provides.
     """
     adapters: dict[str, MarketplaceAdapter] = {}
     for marketplace_id in supported:
         marketplace = get_marketplace(marketplace_id)
-        if marketplace is None:
-            logger.warning("no built-in marketplace %r; a plugin must provide it", marketplace_id)
-            continue
-        adapters[marketplace_id] = BuiltinMarketplace(marketplace)
+        if marketplace is not None:
+            adapters[marketplace_id] = BuiltinMarketplace(marketplace)
     return adapters

@@ -212,9 +212,27 @@ def _shape_description(
             warnings.append(f"Removed hashtags from the description: {label} does not use them")
         else:
             warnings.append(f"Kept the first {allowed} hashtags in the description for {label}")
+    limit = rules.description_max_chars
+    if limit is not None and len(shaped) > limit:
+        shaped = _shorten_description(shaped, max(1, limit))
+        warnings.append(f"Description shortened to {limit} characters for {label}")
     if not shaped:
         warnings.append(f"The description is empty; add one before listing on {label}")
     return shaped
+
+
+_TRAILING_HASHTAGS = re.compile(r"(?:\s*#\w+)+\s*$")
+
+
+def _shorten_description(text: str, limit: int) -> str:
+    """Cut the body at a word boundary, keeping the closing hashtag line when it fits."""
+    match = _TRAILING_HASHTAGS.search(text)
+    tail = match.group(0).strip() if match else ""
+    body = text[: match.start()].rstrip() if match else text
+    room = limit - len(tail) - 2 if tail else limit
+    if tail and room > 0 and body:
+        return f"{shorten_at_word(body, room).rstrip()}\n\n{tail}"
+    return shorten_at_word(text, limit).rstrip()
 
 
 def _shape_tags(

@@ -12,7 +12,8 @@ class MarketplaceRules(msgspec.Struct, frozen=True, kw_only=True):
 
     ``title_max_chars`` / ``title_max_words`` bound the title; ``tags_max`` and
     ``tag_max_chars`` bound ``generated_tags``; ``hashtags_in_description`` says how many
-    inline hashtags the description may end with (0 = none allowed).
+    inline hashtags the description may end with (0 = none allowed);
+    ``description_max_chars`` bounds the description, hashtags included (None: no limit).
     """
 
     model: str
@@ -24,6 +25,7 @@ class MarketplaceRules(msgspec.Struct, frozen=True, kw_only=True):
     tag_max_chars: int = 40
     hashtags_in_description: int = 0
     hashtags_min: int = 0
+    description_max_chars: int | None = None
     intake_notes: bool = False
     flags_eligibility: bool = False
     plain_title: bool = False
@@ -60,6 +62,7 @@ CATALOG: tuple[Marketplace, ...] = (
             tags_max=10,
             hashtags_in_description=10,
             hashtags_min=5,
+            description_max_chars=1000,
         ),
     ),
     Marketplace(
@@ -70,6 +73,7 @@ CATALOG: tuple[Marketplace, ...] = (
             tone="friendly, search-rich: brand, style, condition, measurements",
             title_max_chars=80,
             tags_max=3,
+            description_max_chars=1500,
         ),
     ),
     Marketplace(
@@ -81,6 +85,7 @@ CATALOG: tuple[Marketplace, ...] = (
             title_max_chars=80,
             tags_max=3,
             hashtags_in_description=3,
+            description_max_chars=1000,
         ),
     ),
     Marketplace(

@@ -1,4 +1,4 @@
-"""A marketplace adapter for Vinted: the core's rule shaper plus one rule of its own.
+"""A marketplace adapter for Vinted: its catalogue entry bound to the core's rule shaper.
 
 The limits are illustrative; check Vinted's current listing rules before relying on them.
 """
@@ -20,24 +20,13 @@ VINTED: Final = Marketplace(
         title_max_chars=100,
         tags_max=0,
         hashtags_in_description=5,
+        description_max_chars=2000,
     ),
 )
 
-DESCRIPTION_MAX_CHARS: Final = 2000
-"""A limit ``MarketplaceRules`` has no field for, so this adapter enforces it itself."""
-
-
-def _cut_at_word(text: str, limit: int) -> str:
-    """The longest prefix of ``text`` within ``limit`` characters that ends at a word."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit + 1]
-    cut = head.rsplit(maxsplit=1)[0] if len(head.split()) > 1 else text[:limit]
-    return cut[:limit].rstrip()
-
 
 class VintedMarketplace:
-    """``MarketplaceAdapter`` for Vinted: shared title/tag/hashtag rules, capped descriptions."""
+    """``MarketplaceAdapter`` for Vinted: title, tag, hashtag and description limits."""
 
     id: str = VINTED.id
     label: str = VINTED.label
@@ -45,22 +34,11 @@ class VintedMarketplace:
 
     def shape(self, draft: ListingResult) -> ShapedListing:
         """Fit ``draft`` to Vinted; every change is reported as a compliance warning."""
-        shaped = shape_listing(
+        return shape_listing(
             self.id,
             self.label,
             self.rules,
             title=draft.generated_title,
             description=draft.generated_description,
             tags=draft.generated_tags,
-        )
-        if len(shaped.description) <= DESCRIPTION_MAX_CHARS:
-            return shaped
-        return ShapedListing(
-            title=shaped.title,
-            description=_cut_at_word(shaped.description, DESCRIPTION_MAX_CHARS),
-            tags=shaped.tags,
-            compliance_warnings=(
-                *shaped.compliance_warnings,
-                f"Description shortened to {DESCRIPTION_MAX_CHARS} characters for {self.label}",
-            ),
         )

@@ -162,6 +162,42 @@ class MarketplaceAdapterConformance:
         assert LONG_TITLE[len(shaped.title)] == " ", f"cut mid-word: {shaped.title!r}"
         assert shaped.compliance_warnings, "shortening the title must be reported"
 
+    def test_long_description_is_cut_to_the_limit_with_a_warning(
+        self, marketplace: MarketplaceAdapter
+    ) -> None:
+        rules = marketplace.rules
+        sentence = "Acme trail runner sneakers in red canvas, worn twice, laces like new."
+        long_description = " ".join([sentence] * 40)  # 2,800 characters
+        shaped = marketplace.shape(_draft("Acme Sneakers", long_description, []))
+        limit = rules.description_max_chars
+        if limit is None:
+            assert shaped.description == long_description, "no limit: nothing may be cut"
+            return
+        assert 0 < len(shaped.description) <= limit
+        assert long_description.startswith(shaped.description)
+        assert long_description[len(shaped.description)] == " ", "cut mid-word"
+        assert len(shaped.description) > limit - len(sentence), "cut far below the limit"
+        assert any("escription" in warning for warning in shaped.compliance_warnings)
+
+    def test_a_description_that_fits_exactly_is_kept(self, marketplace: MarketplaceAdapter) -> None:
+        limit = marketplace.rules.description_max_chars
+        if limit is None:
+            return
+        words = ("word " * limit)[:limit].rstrip()
+        shaped = marketplace.shape(_draft("Acme Sneakers", words, []))
+        assert shaped.description == words
+
+    def test_the_closing_hashtags_survive_a_cut(self, marketplace: MarketplaceAdapter) -> None:
+        rules = marketplace.rules
+        allowed = max(0, rules.hashtags_in_description)
+        if rules.description_max_chars is None or allowed == 0:
+            return
+        hashtags = " ".join(f"#{word}" for word in WORDS[:allowed])
+        body = " ".join(["Acme trail runner sneakers in red canvas."] * 60)
+        shaped = marketplace.shape(_draft("Acme Sneakers", f"{body}\n\n{hashtags}", []))
+        assert len(shaped.description) <= rules.description_max_chars
+        assert shaped.description.endswith(hashtags)
+
     def test_tags_are_limited_plain_and_warned_about(self, marketplace: MarketplaceAdapter) -> None:
         rules = marketplace.rules
         draft = self.overflowing_draft(marketplace)
