@@ -15,8 +15,7 @@ import tempfile
 
 from PIL import Image
 
-from reseller_core.commands import SellerFields, UploadIntent
-from reseller_entrypoints.embedded import ResellerCore
+from reseller_entrypoints.embedded import ResellerCore, SellerFields, UploadIntent
 
 
 def photo() -> bytes:
@@ -45,7 +44,8 @@ async def main(data_dir: str) -> None:
         await core.finalize_uploads(user, created.view.product.id, [instruction.image_id])
 
         view = await core.wait_until_settled(user, created.view.product.id)
-        print(f"status: {view.product.status}, run: {view.latest_run and view.latest_run.status}")
+        run = view.latest_processing_run
+        print(f"status: {view.product.status}, run: {run and run.status}")
         if view.description_draft:
             print(f"title:  {view.description_draft.suggested_title}")
         if view.price_research:

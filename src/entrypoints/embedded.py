@@ -11,9 +11,12 @@ are the :mod:`reseller_core.errors` hierarchy, each carrying its API ``code``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from difflib import get_close_matches
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
+
+import msgspec
 
 from reseller_core.commands import (
     ConfirmEmail,
@@ -28,11 +31,28 @@ from reseller_core.commands import (
     UpdateMe,
 )
 from reseller_core.domain.aggregate import ProductView
+from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import parse_list_query
 from reseller_core.domain.products import ProductStatus
+from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import IssuedToken, User
+from reseller_core.errors import (
+    DependencyUnavailable,
+    DomainError,
+    EmailNotConfirmed,
+    InvalidProductState,
+    InvalidUploads,
+    LimitExceeded,
+    NotFound,
+    RateLimited,
+    StorageUnavailable,
+    Unauthorized,
+    UploadSigningFailed,
+    ValidationFailed,
+)
+from reseller_core.services.config import CoreConfig
 from reseller_core.services.results import (
     FinalizeResult,
     ProductListResult,
@@ -44,6 +64,73 @@ from reseller_core.services.results import (
 from reseller_entrypoints.bootstrap import Container, build_container
 from reseller_entrypoints.plugins import AdapterRegistry
 from reseller_entrypoints.settings import Settings, load_settings
+
+__all__ = [
+    "DependencyUnavailable",
+    "DescriptionDraft",
+    "DomainError",
+    "EmailNotConfirmed",
+    "FinalizeResult",
+    "InvalidProductState",
+    "InvalidUploads",
+    "IssuedToken",
+    "LimitExceeded",
+    "MarketplaceListing",
+    "NotFound",
+    "PriceResearch",
+    "ProcessingRun",
+    "ProductImage",
+    "ProductListResult",
+    "ProductStatus",
+    "ProductView",
+    "ProductWithUploads",
+    "RateLimited",
+    "ReprocessResult",
+    "ResellerCore",
+    "ResendResult",
+    "SellerFields",
+    "Settings",
+    "StorageUnavailable",
+    "Unauthorized",
+    "UnknownOption",
+    "UploadInstruction",
+    "UploadIntent",
+    "UploadSigningFailed",
+    "User",
+    "ValidationFailed",
+]
+"""Everything an embedding application needs, importable from this one module."""
+
+SETTING_NAMES: Final = frozenset(
+    [f.name for f in msgspec.structs.fields(Settings) if f.name != "core"]
+    + [f.name for f in msgspec.structs.fields(CoreConfig)]
+)
+"""What ``ResellerCore.open(**overrides)`` accepts: every setting, by field name."""
+
+LIST_FILTERS: Final = frozenset(
+    {"page", "page_size", "status", "query", "sort", "dir", "product_tab_id"}
+    | {"updated_from", "updated_to"}
+)
+"""What ``ResellerCore.products(**filters)`` accepts: ``GET /products``'s query parameters."""
+
+
+class UnknownOption(TypeError):
+    """A keyword the embedding API does not know: a typo would otherwise be ignored."""
+
+
+def _reject_unknown(kind: str, given: Mapping[str, object], valid: frozenset[str]) -> None:
+    unknown = sorted(set(given) - valid)
+    if not unknown:
+        return
+    hints = []
+    for name in unknown:
+        close = get_close_matches(name, sorted(valid), n=1)
+        hints.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise UnknownOption(
+        f"unknown {kind}{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
+        f"valid {kind}s: {', '.join(sorted(valid))}"
+    )
+
 
 SETTLED = frozenset(
     {
@@ -79,6 +166,7 @@ class ResellerCore:
         or CoreConfig field, e.g. ``require_email_confirmation=False``). Migrations run on
         open; with ``run_worker`` the in-process worker processes runs in the background.
         """
+        _reject_unknown("option", overrides, SETTING_NAMES)
         if settings is None:
             chosen: dict[str, object] = {"data_dir": data_dir}
             if database_url:
@@ -193,6 +281,7 @@ class ResellerCore:
 
     async def products(self, user: User, **filters: str | int) -> ProductListResult:
         """List products; filters are the query parameters of ``GET /products``."""
+        _reject_unknown("filter", filters, LIST_FILTERS)
         params = {key: str(value) for key, value in filters.items()}
         return await self._container.services.products.list(user, parse_list_query(params))
 

@@ -118,6 +118,14 @@ class ValidationFailed(DomainError):
     def extra(self) -> Mapping[str, Any]:
         return {"fields": self.fields}
 
+    def __str__(self) -> str:
+        """``Validation failed: email: has already been taken; password: ...``: what failed."""
+        problems = "; ".join(
+            f"{field}: {', '.join(str(message) for message in messages)}"
+            for field, messages in self.fields.items()
+        )
+        return f"{self.detail}: {problems}" if problems else self.detail
+
 
 class InvalidUploads(DomainError):
     """Finalize names image ids that are not original uploads of this product."""

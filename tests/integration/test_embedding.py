@@ -11,7 +11,7 @@ from reseller_core.domain.images import ImageKind, ImageStatus
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import RunStatus
 from reseller_core.errors import EmailNotConfirmed, NotFound
-from reseller_entrypoints.embedded import ResellerCore
+from reseller_entrypoints.embedded import ResellerCore, UnknownOption, ValidationFailed
 from tests.images import product_photo
 
 
@@ -61,3 +61,31 @@ async def test_ingest_flow_in_process(tmp_path: Path) -> None:
         other = await core.register("other@example.com", "correct horse battery")
         with pytest.raises(NotFound):
             await core.product(other.user, view.product.id)
+
+
+async def test_unknown_options_and_filters_name_the_valid_ones(tmp_path: Path) -> None:
+    with pytest.raises(
+        UnknownOption,
+        match=r"unknown option 'requre_email_confirmation' \(did you mean "
+        r"'require_email_confirmation'\?\); valid options: .*supported_marketplaces",
+    ):
+        await ResellerCore.open(data_dir=str(tmp_path / "var"), requre_email_confirmation=False)
+    assert not (tmp_path / "var").exists(), "nothing is opened before the options are checked"
+    async with await ResellerCore.open(data_dir=str(tmp_path / "var")) as core:
+        issued = await core.register("typo@example.com", "correct horse battery")
+        with pytest.raises(UnknownOption, match=r"'stauts' \(did you mean 'status'\?\)"):
+            await core.products(issued.user, stauts="ready")
+        with pytest.raises(ValidationFailed) as failed:
+            await core.register("typo@example.com", "correct horse battery")
+    assert str(failed.value).startswith("Validation failed: email: ")
+    assert failed.value.fields["email"]
+
+
+def test_every_public_name_comes_from_one_module() -> None:
+    from reseller_entrypoints import embedded
+
+    missing = [name for name in embedded.__all__ if not hasattr(embedded, name)]
+    assert missing == []
+    assert {"ResellerCore", "SellerFields", "UploadIntent", "ValidationFailed"} <= set(
+        embedded.__all__
+    )

@@ -21,6 +21,11 @@ class ProductView(msgspec.Struct, frozen=True, kw_only=True):
     marketplace_listings: tuple[MarketplaceListing, ...] = ()
     latest_run: ProcessingRun | None = None
 
+    @property
+    def latest_processing_run(self) -> ProcessingRun | None:
+        """The name the HTTP payload uses for ``latest_run``."""
+        return self.latest_run
+
 
 class ProductPage(msgspec.Struct, frozen=True, kw_only=True):
     products: tuple[ProductView, ...]
