@@ -53,6 +53,7 @@ async def test_each_adapter_is_named_and_a_dependency_down_is_a_warning(
     assert SECRET not in text
     assert "bucket=photos" in text
     assert "smtp://mail.example.test:587 (starttls, with authentication)" in text
-    [warning] = [r for r in records if r.levelno == logging.WARNING]
-    assert warning.dependency == "storage"  # type: ignore[attr-defined]
+    down = [r for r in records if r.levelno == logging.WARNING]
+    # Only the storage is down for sure (a loaded machine may also time out the SQLite probe).
+    [warning] = [r for r in down if r.dependency == "storage"]  # type: ignore[attr-defined]
     assert "server started while storage is unavailable" in warning.getMessage()
