@@ -11,7 +11,7 @@ import contextlib
 import logging
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from reseller_core.ports import MarketplaceAdapter
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
 from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
+from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
 from reseller_entrypoints.builtin_adapters import register_builtins
 from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
@@ -42,6 +43,8 @@ class Services:
     products: ProductService
     pipeline: PipelineService
     sweeper: RunSweeper
+    reads: ProductReadService | None = None
+    """Product reads from the read model (None: the HTTP layer answers from the tables)."""
 
 
 @dataclass(slots=True)
@@ -340,6 +343,10 @@ async def build_container(
 
     database = SqlAlchemyDatabase(settings.resolved_database_url)
     storage = registry.factory("storage", settings.storage)(settings, context)
+    from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadModel
+    from reseller_entrypoints.http.documents import PayloadRenderer
+
+    database.read_model = SqlProductReadModel(PayloadRenderer(storage.public_url))
     queue = registry.factory("queue", settings.queue)(settings, context)
     ai = registry.factory("ai_provider", settings.ai_provider)(settings, context)
     if settings.ai_latency_s > 0:
@@ -367,6 +374,10 @@ async def build_container(
         config=settings.core,
     )
     services = build_services(deps)
+    services = replace(
+        services,
+        reads=ProductReadService(deps, database.read_model, services.products),
+    )
     context.job_handlers.update(job_handlers(runs=services.pipeline))
     from reseller_adapters.storage.local import LocalObjectStorage
 

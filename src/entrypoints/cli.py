@@ -176,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="create the SQLite database file when it does not exist yet (default: refuse)",
     )
     migrate.set_defaults(handler=ops.migrate)
+    rebuild = command(
+        "rebuild-read-models",
+        "Rebuild every product's stored document",
+        "Product reads answer from one stored JSON document per product; reads rebuild a "
+        "stale one anyway, this does them all at once (after changing "
+        "RESELLER_PUBLIC_BASE_URL, for example).",
+    )
+    rebuild.set_defaults(handler=ops.rebuild_read_models)
 
     users = command("users", "Operator actions on users", "List, show and confirm accounts.")
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")

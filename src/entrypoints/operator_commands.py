@@ -1,4 +1,5 @@
-"""The operator commands of ``reseller``: migrate, users, storage init, check.
+"""The operator commands of ``reseller``: migrate, users, rebuild-read-models, storage init,
+check.
 
 They print what they did on standard output and raise ``OperatorError`` (one line, said by
 ``cli.main``) when they cannot. None of them creates a SQLite database unless ``--create``
@@ -184,6 +185,26 @@ def users_confirm(args: argparse.Namespace) -> int:
         finally:
             await container.close()
         print(f"confirmed {user.email} at {user.confirmed_at:%Y-%m-%dT%H:%M:%SZ}")
+        return 0
+
+    return _with_database(args, body)
+
+
+def rebuild_read_models(args: argparse.Namespace) -> int:
+    """Rebuild every product's stored document (after a change of ``public_base_url``)."""
+    from reseller_entrypoints.bootstrap import build_container
+
+    async def body(settings: Settings, database: Any) -> int:
+        container = await build_container(settings)
+        await container.start(run_worker=False, migrate=False)
+        try:
+            reads = container.services.reads
+            if reads is None:
+                raise OperatorError("this persistence adapter keeps no product read model")
+            written = await reads.rebuild_all()
+        finally:
+            await container.close()
+        print(f"rebuilt {written} product document(s)")
         return 0
 
     return _with_database(args, body)

@@ -12,6 +12,8 @@ Decisions:
 - ``products.search_document`` is the normalised word list product search runs on
   (see ``search.py``). PostgreSQL indexes it with the GIN index below; SQLite's FTS5 table
   and its triggers are made by migration 0002 alone, since SQLAlchemy cannot describe them.
+- ``product_documents`` is the product read model: one row per product, its payload as
+  stored JSON, written in the same transaction as the rows it is built from.
 - Metering tables keep ``product_id``/``run_id`` as plain references: usage history must
   survive the deletion of what it measured.
 """
@@ -241,3 +243,17 @@ provider_calls = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Index(None, "user_id", "created_at"),
 )
+
+product_documents = sa.Table(
+    "product_documents",
+    metadata,
+    sa.Column("product_id", ULID, _fk("products.id", "CASCADE"), primary_key=True),
+    sa.Column("product_version", sa.Integer(), nullable=False),
+    sa.Column("fingerprint", SHORT_TEXT, nullable=False),
+    sa.Column("body", sa.LargeBinary(), nullable=False),
+)
+"""The read model: each product's public payload as JSON bytes (see ``read_model.py``).
+
+A document is fresh while ``product_version`` equals its product's ``version`` and
+``fingerprint`` equals the renderer's; ``body`` is bytes (BLOB, bytea) so it reaches the
+response without being decoded."""

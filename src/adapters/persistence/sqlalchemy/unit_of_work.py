@@ -9,6 +9,7 @@ the session's connection.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Self
 
@@ -20,10 +21,13 @@ from sqlalchemy.sql.expression import Executable
 from reseller_adapters.persistence.sqlalchemy.engine import SQLITE_BEGIN_OPTION, create_engine_for
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
 from reseller_adapters.persistence.sqlalchemy.migrations import migrate
+from reseller_adapters.persistence.sqlalchemy.read_model import (
+    SqlProductReadModel,
+    TrackedImageRepository,
+    TrackedProductRepository,
+    TrackedRunRepository,
+)
 from reseller_adapters.persistence.sqlalchemy.repositories import (
-    SqlImageRepository,
-    SqlProductRepository,
-    SqlRunRepository,
     SqlTabRepository,
     SqlTokenRepository,
     SqlUsageRepository,
@@ -50,7 +54,16 @@ class SqlAlchemyDatabase:
     take; ``migrate``, ``check`` and ``dispose`` serve the composition root.
     """
 
-    def __init__(self, url_or_engine: str | URL | AsyncEngine, **engine_options: Any) -> None:
+    def __init__(
+        self,
+        url_or_engine: str | URL | AsyncEngine,
+        *,
+        read_model: SqlProductReadModel | None = None,
+        **engine_options: Any,
+    ) -> None:
+        self.read_model = read_model
+        """Product documents, rebuilt at each commit for the products it changed (None: no
+        read model is kept, as for a database used without the HTTP read path)."""
         if isinstance(url_or_engine, AsyncEngine):
             self.engine = url_or_engine
         else:
@@ -96,12 +109,13 @@ class SqlAlchemyUnitOfWork:
         self.dialect = database.dialect
         self._connection_options = {SQLITE_BEGIN_OPTION: begin} if begin != "IMMEDIATE" else {}
         self._session: AsyncSession | None = None
+        self._changed: set[str] = set()
         self.users: UserRepository = SqlUserRepository(self)
         self.tokens: TokenRepository = SqlTokenRepository(self)
         self.tabs: TabRepository = SqlTabRepository(self)
-        self.products: ProductRepository = SqlProductRepository(self)
-        self.images: ImageRepository = SqlImageRepository(self)
-        self.runs: RunRepository = SqlRunRepository(self)
+        self.products: ProductRepository = TrackedProductRepository(self)
+        self.images: ImageRepository = TrackedImageRepository(self)
+        self.runs: RunRepository = TrackedRunRepository(self)
         self.usage: UsageRepository = SqlUsageRepository(self)
 
     @property
@@ -145,10 +159,21 @@ class SqlAlchemyUnitOfWork:
             connection = await session.connection(execution_options=options)
             return await connection.execute(statement, params)
 
+    def note_changed(self, product_ids: Iterable[str]) -> None:
+        """Products whose documents ``commit`` must rebuild (the repositories call this)."""
+        self._changed.update(product_ids)
+
     async def commit(self) -> None:
+        """Rebuild the documents of the products this transaction changed, then commit."""
+        read_model = self._database.read_model
+        if self._changed and read_model is not None:
+            changed, self._changed = self._changed, set()
+            await read_model.refresh(self, sorted(changed))
+        self._changed.clear()
         with translated_errors(self.dialect):
             await self.session.commit()
 
     async def rollback(self) -> None:
+        self._changed.clear()
         with translated_errors(self.dialect):
             await self.session.rollback()

@@ -1,5 +1,8 @@
 """Products: create (with upload intents), list, read, prepare and finalize uploads, reprocess.
 
+The two reads answer from the product read model (``documents.py``): they authenticate and
+read in one reading unit of work and send stored documents as they are.
+
 Path ids are plain strings: a malformed id is a 404 decided by the service, exactly like a
 foreign or unknown one. Only finalize and reprocess are metered (402): decision Q-A12 checks
 limits where AI work is queued, never at create or prepare.
@@ -9,14 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from reseller_core.commands import (
     CreateProduct,
     FinalizeUploads,
-    GetProduct,
     PrepareUploads,
     Reprocess,
 )
@@ -25,6 +27,12 @@ from reseller_core.services.products import ProductService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.bodies import read_json
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.documents import (
+    READ_SESSION_DEPENDENCY,
+    ReadSession,
+    product_document_response,
+    product_page_response,
+)
 from reseller_entrypoints.http.parsing.products import (
     parse_create_product,
     parse_finalize_uploads,
@@ -33,8 +41,6 @@ from reseller_entrypoints.http.parsing.products import (
 from reseller_entrypoints.http.presenters import (
     PublicUrl,
     finalize_response,
-    product_list_response,
-    product_response,
     product_uploads_response,
     reprocess_response,
 )
@@ -146,7 +152,7 @@ PRODUCT_LINKS: Final = (
 class ProductsController(Controller):
     path = "/api/v1/products"
     tags = ["Products"]
-    dependencies = AUTH_DEPENDENCY
+    dependencies = {**AUTH_DEPENDENCY, **READ_SESSION_DEPENDENCY}
 
     @get(
         "/",
@@ -161,12 +167,13 @@ class ProductsController(Controller):
     async def list_products(
         self,
         request: Request[Any, Any, Any],
-        auth: NamedDependency[AuthContext],
-        products: NamedDependency[ProductService],
+        read: NamedDependency[ReadSession],
         public_url: NamedDependency[PublicUrl],
-    ) -> ProductListResponse:
-        result = await products.list(auth.user, parse_list_query(request.query_params))
-        return product_list_response(result, public_url)
+    ) -> Response[ProductListResponse]:
+        page = await read.reads.page(
+            read.uow, read.auth.context, parse_list_query(request.query_params)
+        )
+        return product_page_response(read, page, public_url)
 
     @post(
         "/",
@@ -209,12 +216,11 @@ class ProductsController(Controller):
     async def get_product(
         self,
         id: FromPath[str],
-        auth: NamedDependency[AuthContext],
-        products: NamedDependency[ProductService],
+        read: NamedDependency[ReadSession],
         public_url: NamedDependency[PublicUrl],
-    ) -> ProductResponse:
-        view = await products.get(auth.user, GetProduct(product_id=id))
-        return product_response(view, public_url)
+    ) -> Response[ProductResponse]:
+        found = await read.reads.document(read.uow, read.auth.context, id)
+        return product_document_response(read, found, public_url)
 
     @post(
         "/{id:str}/prepare_uploads",

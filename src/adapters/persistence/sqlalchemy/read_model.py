@@ -1,0 +1,292 @@
+"""The product read model on SQLAlchemy: stored documents, written with the rows they show.
+
+Writers never call this module themselves. The unit of work hands out repositories that
+note every product a write touches (``Tracked*Repository`` below); ``commit`` then asks
+``SqlProductReadModel.refresh`` to rebuild those products' documents from the tables, in
+the same transaction, before it commits. A crash between a write and its document is
+impossible (they commit together), and a writer added later gets its documents by writing
+through the same repositories.
+
+``refresh`` is three statements whatever the number of products (their views, their
+images, one upsert), four on PostgreSQL: there it first locks the product rows
+(``SELECT ... FOR UPDATE``, in id order), so two transactions that change the same product
+rebuild its document one after the other, the second from the rows the first committed.
+SQLite runs one writer at a time anyway.
+
+A document that fails to render is logged and deleted, never a failed write: its product is
+then answered from the tables until a later write (or a read) builds it again.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from reseller_adapters.persistence.sqlalchemy import mappers as m
+from reseller_adapters.persistence.sqlalchemy.repositories import (
+    _IMAGES_OF_MANY,
+    _VIEW_SELECT,
+    SqlImageRepository,
+    SqlProductRepository,
+    SqlRunRepository,
+    _total_count,
+    _view_from_row,
+)
+from reseller_adapters.persistence.sqlalchemy.tables import (
+    product_documents,
+    product_images,
+    products,
+)
+from reseller_core.domain.aggregate import ProductView
+from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
+from reseller_core.domain.images import ProductImage
+from reseller_core.domain.listing_query import ProductListQuery, total_pages
+from reseller_core.domain.products import Product, ProductStatus
+from reseller_core.domain.runs import ProcessingRun
+from reseller_core.ports.read_model import DocumentPage, DocumentRenderer, StoredDocument
+from reseller_core.ports.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from reseller_adapters.persistence.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+log = logging.getLogger(__name__)
+
+_FRESH = sa.and_(
+    product_documents.c.product_version == products.c.version,
+    product_documents.c.fingerprint == sa.bindparam("fingerprint"),
+)
+_BODY = sa.case((_FRESH, product_documents.c.body), else_=sa.null()).label("body")
+"""The stored body when it is fresh, else NULL: staleness is decided in the same statement."""
+_DOCUMENTS_FROM = products.outerjoin(
+    product_documents, product_documents.c.product_id == products.c.id
+)
+_DOCUMENT = (
+    sa.select(products.c.id, _BODY)
+    .select_from(_DOCUMENTS_FROM)
+    .where(
+        products.c.id == sa.bindparam("product_id"), products.c.user_id == sa.bindparam("user_id")
+    )
+)
+_VIEWS_OF = _VIEW_SELECT.where(products.c.id.in_(sa.bindparam("product_ids", expanding=True)))
+_LOCK_PRODUCTS = (
+    sa.select(products.c.id)
+    .where(products.c.id.in_(sa.bindparam("product_ids", expanding=True)))
+    .order_by(products.c.id)
+    .with_for_update()
+)
+_DELETE_DOCUMENTS = sa.delete(product_documents).where(
+    product_documents.c.product_id.in_(sa.bindparam("product_ids", expanding=True))
+)
+_IMAGE_PRODUCTS = sa.select(product_images.c.product_id).where(
+    product_images.c.id.in_(sa.bindparam("image_ids", expanding=True))
+)
+
+
+def _sql(uow: UnitOfWork) -> SqlAlchemyUnitOfWork:
+    """The SQLAlchemy unit of work behind the port (this read model only works with it)."""
+    return cast("SqlAlchemyUnitOfWork", uow)
+
+
+class SqlProductReadModel:
+    """``ProductReadModel`` over the ``product_documents`` table."""
+
+    def __init__(self, renderer: DocumentRenderer) -> None:
+        self._renderer = renderer
+
+    @property
+    def fingerprint(self) -> str:
+        return self._renderer.fingerprint
+
+    async def document(
+        self, uow: UnitOfWork, user_id: str, product_id: str
+    ) -> StoredDocument | None:
+        params = {"product_id": product_id, "user_id": user_id, "fingerprint": self.fingerprint}
+        row = (await _sql(uow).execute(_DOCUMENT, params)).first()
+        if row is None:
+            return None
+        return StoredDocument(product_id=row[0], body=row[1])
+
+    async def page(self, uow: UnitOfWork, user_id: str, query: ProductListQuery) -> DocumentPage:
+        sql = _sql(uow)
+        lister = SqlProductRepository(sql)
+        size = max(1, query.page_size)
+        page = max(1, query.page)
+        conditions = lister._filters(user_id, query)
+
+        async def rows(offset: int, limit: int, reverse: bool) -> builtins.list[Any]:
+            statement = (
+                sa.select(products.c.id, _BODY, _total_count(conditions))
+                .select_from(_DOCUMENTS_FROM)
+                .where(*conditions)
+                .order_by(*lister._order_by(query, reverse=reverse))
+                .limit(limit)
+                .offset(offset)
+            )
+            return list(await sql.execute(statement, {"fingerprint": self.fingerprint}))
+
+        found = await rows((page - 1) * size, size, False)
+        total = int(found[0][2]) if found else 0
+        if not found and page > 1:
+            # Past the last page: the last ``size`` rows in mirrored order, as ``list`` does.
+            tail = await rows(0, size, True)
+            total = int(tail[0][2]) if tail else 0
+            page = total_pages(total, size)
+            found = tail[: total - (page - 1) * size][::-1]
+        if not found:
+            page = 1
+        return DocumentPage(
+            documents=tuple(StoredDocument(product_id=row[0], body=row[1]) for row in found),
+            page=page,
+            page_size=size,
+            total_count=total,
+            total_pages=total_pages(total, size),
+        )
+
+    async def views(self, uow: UnitOfWork, product_ids: Sequence[str]) -> list[ProductView]:
+        """The views of these products (any owner), in no particular order."""
+        sql = _sql(uow)
+        ids = list(product_ids)
+        rows = list(await sql.execute(_VIEWS_OF, {"product_ids": ids}))
+        grouped: dict[str, list[ProductImage]] = {}
+        if rows:
+            for row in await sql.execute(_IMAGES_OF_MANY, {"product_ids": ids}):
+                image = m.from_values(ProductImage, m.IMAGE_FIELDS, row)
+                grouped.setdefault(image.product_id, []).append(image)
+        return [_view_from_row(row, grouped.get(row[0], ())) for row in rows]
+
+    async def refresh(self, uow: UnitOfWork, product_ids: Sequence[str]) -> int:
+        ids = sorted(set(product_ids))
+        if not ids:
+            return 0
+        sql = _sql(uow)
+        if sql.dialect == "postgresql":
+            await sql.execute(_LOCK_PRODUCTS, {"product_ids": ids})
+        written: list[dict[str, Any]] = []
+        failed: list[str] = []
+        for view in await self.views(sql, ids):
+            try:
+                body = self._renderer.render(view)
+            except Exception:
+                log.exception("the document of product %s could not be built", view.product.id)
+                failed.append(view.product.id)
+                continue
+            written.append(
+                {
+                    "product_id": view.product.id,
+                    "product_version": view.product.version,
+                    "fingerprint": self.fingerprint,
+                    "body": body,
+                }
+            )
+        if failed:
+            await sql.execute(_DELETE_DOCUMENTS, {"product_ids": failed})
+        if written:
+            await sql.execute(self._upsert(sql.dialect), written)
+        return len(written)
+
+    @staticmethod
+    def _upsert(dialect: str) -> Any:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(product_documents)
+        return statement.on_conflict_do_update(
+            index_elements=[product_documents.c.product_id],
+            set_={
+                "product_version": statement.excluded.product_version,
+                "fingerprint": statement.excluded.fingerprint,
+                "body": statement.excluded.body,
+            },
+        )
+
+    async def product_ids(
+        self, uow: UnitOfWork, after: str | None, limit: int
+    ) -> builtins.list[str]:
+        statement = sa.select(products.c.id).order_by(products.c.id).limit(limit)
+        if after is not None:
+            statement = statement.where(products.c.id > after)
+        return list((await _sql(uow).execute(statement)).scalars())
+
+
+# --- the repositories that note what each write touches ----------------------------------
+
+
+class TrackedProductRepository(SqlProductRepository):
+    """``SqlProductRepository`` that marks every product it writes as changed."""
+
+    def _changed(self, product_ids: Iterable[str]) -> None:
+        self._uow.note_changed(product_ids)
+
+    async def add(self, product: Product) -> None:
+        await super().add(product)
+        self._changed((product.id,))
+
+    async def update(self, product: Product, *, expected_version: int) -> Product:
+        stored = await super().update(product, expected_version=expected_version)
+        self._changed((product.id,))
+        return stored
+
+    async def set_status_if(
+        self, product_id: str, expected: ProductStatus, target: ProductStatus, now: datetime
+    ) -> bool:
+        changed = await super().set_status_if(product_id, expected, target, now)
+        if changed:
+            self._changed((product_id,))
+        return changed
+
+    async def save_description_draft(self, product_id: str, draft: DescriptionDraft) -> None:
+        await super().save_description_draft(product_id, draft)
+        self._changed((product_id,))
+
+    async def save_price_research(self, product_id: str, research: PriceResearch) -> None:
+        await super().save_price_research(product_id, research)
+        self._changed((product_id,))
+
+    async def save_listings(self, product_id: str, listings: Sequence[MarketplaceListing]) -> None:
+        await super().save_listings(product_id, listings)
+        self._changed((product_id,))
+
+
+class TrackedImageRepository(SqlImageRepository):
+    """``SqlImageRepository`` that marks the products of the images it writes as changed."""
+
+    async def add_many(self, images: Sequence[ProductImage]) -> None:
+        await super().add_many(images)
+        self._uow.note_changed(image.product_id for image in images)
+
+    async def update_many(self, images: Sequence[ProductImage]) -> None:
+        await super().update_many(images)
+        self._uow.note_changed(image.product_id for image in images)
+
+    async def delete_many(self, image_ids: Sequence[str]) -> None:
+        if image_ids:
+            owners = await self._execute(_IMAGE_PRODUCTS, {"image_ids": list(image_ids)})
+            self._uow.note_changed(owners.scalars())
+        await super().delete_many(image_ids)
+
+
+class TrackedRunRepository(SqlRunRepository):
+    """``SqlRunRepository`` that marks the product of each run it writes as changed.
+
+    The heartbeat is left out: it is not part of the payload.
+    """
+
+    async def add(self, run: ProcessingRun) -> None:
+        await super().add(run)
+        self._uow.note_changed((run.product_id,))
+
+    async def claim(
+        self, run_id: str, now: datetime, stale_before: datetime
+    ) -> ProcessingRun | None:
+        run = await super().claim(run_id, now, stale_before)
+        if run is not None:
+            self._uow.note_changed((run.product_id,))
+        return run
+
+    async def update(self, run: ProcessingRun) -> None:
+        await super().update(run)
+        self._uow.note_changed((run.product_id,))

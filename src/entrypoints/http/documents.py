@@ -1,0 +1,142 @@
+"""The HTTP side of the product read model: the renderer, the read session, the responses.
+
+- ``PayloadRenderer`` makes a product's stored document: the JSON bytes of its payload
+  (spec 20 §2.2) exactly as the presenters build it and Litestar would encode it. Its
+  fingerprint names the payload format and the storage's public URL scheme, so a new
+  ``public_base_url`` makes every stored document stale (rebuilt, never served).
+- ``provide_read_session`` authenticates the bearer token and reads in one reading unit of
+  work: one transaction, one connection, and no write while the request is answered.
+- The responses splice the stored bytes into the envelope without decoding them; products
+  answered from the tables are presented and encoded as before. Rebuilding stale documents
+  and stamping the token run as background tasks once the response is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any, Final
+
+import msgspec
+from litestar import Request, Response
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from reseller_core.domain.aggregate import ProductView
+from reseller_core.ports.unit_of_work import UnitOfWork
+from reseller_core.services.product_reads import (
+    Entry,
+    ProductDocument,
+    ProductDocumentPage,
+    ProductReadService,
+    ReadAuth,
+)
+from reseller_entrypoints.http.app_state import container_from
+from reseller_entrypoints.http.presenters import PublicUrl, filters_body, product_body
+from reseller_entrypoints.http.schemas import PaginationBody
+
+PAYLOAD_FORMAT: Final = "product-payload/1"
+"""Change it whenever the payload's shape changes: every stored document becomes stale."""
+_PROBE_KEY: Final = "read-model/probe"
+_JSON: Final = "application/json"
+_encoder = msgspec.json.Encoder()
+
+
+class PayloadRenderer:
+    """``DocumentRenderer``: a product view → its payload's JSON bytes."""
+
+    def __init__(self, public_url: PublicUrl) -> None:
+        self._public_url = public_url
+        shaped_by = f"{PAYLOAD_FORMAT}|{public_url(_PROBE_KEY)}"
+        self.fingerprint = hashlib.sha256(shaped_by.encode()).hexdigest()[:32]
+
+    def render(self, view: ProductView) -> bytes:
+        return _encoder.encode(product_body(view, self._public_url))
+
+
+class ReadSession(msgspec.Struct, frozen=True, kw_only=True):
+    """An authenticated caller and the reading unit of work it was authenticated in."""
+
+    auth: ReadAuth
+    uow: UnitOfWork | None
+    """None when the reads are answered by ``ProductService`` (no read model)."""
+    reads: ProductReadService
+
+
+def product_reads(state: State) -> ProductReadService:
+    """The container's read service (one answering from the tables when none was built)."""
+    container = container_from(state)
+    reads = container.services.reads
+    if reads is None:
+        reads = ProductReadService(container.deps, None, container.services.products)
+        container.services = replace(container.services, reads=reads)
+    return reads
+
+
+async def provide_read_session(
+    request: Request[Any, Any, Any], state: State
+) -> AsyncIterator[ReadSession]:
+    """Authenticate and read in one reading unit of work (401 before anything else)."""
+    reads = product_reads(state)
+    header = request.headers.get("authorization")
+    if not reads.keeps_documents:
+        # Answered by ProductService, which opens its own unit of work.
+        async with reads.reader() as uow:
+            auth = await reads.authenticate(uow, header)
+        yield ReadSession(auth=auth, uow=None, reads=reads)
+        return
+    async with reads.reader() as uow:
+        auth = await reads.authenticate(uow, header)
+        yield ReadSession(auth=auth, uow=uow, reads=reads)
+
+
+READ_SESSION_DEPENDENCY: Final[dict[str, Provide]] = {"read": Provide(provide_read_session)}
+
+
+def _entry_bytes(entry: Entry, public_url: PublicUrl) -> bytes:
+    if isinstance(entry, bytes):
+        return entry
+    return _encoder.encode(product_body(entry, public_url))
+
+
+def _after(session: ReadSession, stale: tuple[str, ...]) -> BackgroundTasks | None:
+    tasks = []
+    if stale:
+        tasks.append(BackgroundTask(session.reads.repair, stale))
+    if session.auth.stamp_due:
+        tasks.append(BackgroundTask(session.reads.stamp, session.auth.context))
+    return BackgroundTasks(tasks) if tasks else None
+
+
+def product_document_response(
+    session: ReadSession, found: ProductDocument, public_url: PublicUrl
+) -> Response[Any]:
+    """``{"data":{"product":<document>}}`` with the stored bytes as they are."""
+    body = b'{"data":{"product":' + _entry_bytes(found.entry, public_url) + b"}}"
+    return Response(body, media_type=_JSON, background=_after(session, found.stale))
+
+
+def product_page_response(
+    session: ReadSession, page: ProductDocumentPage, public_url: PublicUrl
+) -> Response[Any]:
+    """The list envelope around the page's documents, joined without decoding them."""
+    pagination = PaginationBody(
+        page=page.page,
+        page_size=page.page_size,
+        total_count=page.total_count,
+        total_pages=page.total_pages,
+    )
+    body = b"".join(
+        (
+            b'{"data":{"products":[',
+            b",".join(_entry_bytes(entry, public_url) for entry in page.entries),
+            b'],"pagination":',
+            _encoder.encode(pagination),
+            b',"filters":',
+            _encoder.encode(filters_body(page.query)),
+            b"}}",
+        )
+    )
+    return Response(body, media_type=_JSON, background=_after(session, page.stale))

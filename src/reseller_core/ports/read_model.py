@@ -1,0 +1,95 @@
+"""The product read model: each product's public payload kept as one stored JSON document.
+
+Product reads are the hot path (a seller's app polls its products, a storefront lists them),
+and building the payload from the tables costs several statements, hundreds of decoded
+values and an encode per product. The read model keeps each product's payload (spec 20
+§2.2) as JSON bytes, written by the persistence adapter in the same transaction as every
+change that alters it, so a read is one lookup and the bytes go to the response as they are.
+
+A document can still be missing or stale: the rows were written by something that bypassed
+the adapter (a restore, a manual fix), or the rendering changed (a new ``public_base_url``
+makes other URLs). The adapter reports those as ``None`` bodies, never serves them, and the
+use case answers that product from the tables instead (``ProductService``), then has the
+document rebuilt.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+from reseller_core.domain.aggregate import ProductView
+from reseller_core.domain.listing_query import ProductListQuery
+from reseller_core.ports.unit_of_work import UnitOfWork
+
+
+class DocumentRenderer(Protocol):
+    """Turns a product into its stored document (the JSON bytes of its public payload)."""
+
+    @property
+    def fingerprint(self) -> str:
+        """Names everything besides the product that shapes the bytes (format, base URL).
+
+        A stored document made under another fingerprint is stale.
+        """
+        ...
+
+    def render(self, view: ProductView) -> bytes: ...
+
+
+class StoredDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """One product's document as the read found it."""
+
+    product_id: str
+    body: bytes | None
+    """The stored JSON; None when it is missing or stale (then build it from the tables)."""
+
+
+class DocumentPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of the product list as documents, in list order."""
+
+    documents: tuple[StoredDocument, ...]
+    page: int
+    page_size: int
+    total_count: int
+    total_pages: int
+
+
+class ProductReadModel(Protocol):
+    """Reads and rebuilds documents inside a unit of work the caller opened.
+
+    Reads take the caller's (reading) unit of work so a request authenticates and reads in
+    one transaction; ``refresh`` takes a writing one and commits with it.
+    """
+
+    async def document(
+        self, uow: UnitOfWork, user_id: str, product_id: str
+    ) -> StoredDocument | None:
+        """The caller's product's document; None for unknown and foreign ids alike."""
+        ...
+
+    async def page(self, uow: UnitOfWork, user_id: str, query: ProductListQuery) -> DocumentPage:
+        """A page of the list (filters, sorts and clamping as ``ProductRepository.list``)."""
+        ...
+
+    async def views(
+        self, uow: UnitOfWork, product_ids: Sequence[str]
+    ) -> builtins.list[ProductView]:
+        """These products' views built from the tables (any order; unknown ids skipped)."""
+        ...
+
+    async def refresh(self, uow: UnitOfWork, product_ids: Sequence[str]) -> int:
+        """Rebuild these products' documents from the tables in ``uow``'s transaction.
+
+        Returns how many were written (ids of deleted products are skipped).
+        """
+        ...
+
+    async def product_ids(
+        self, uow: UnitOfWork, after: str | None, limit: int
+    ) -> builtins.list[str]:
+        """Every product id in id order, ``limit`` at a time (for a full rebuild)."""
+        ...

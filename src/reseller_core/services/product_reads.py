@@ -1,0 +1,204 @@
+"""Product reads from the read model: a request authenticates and reads in one transaction.
+
+``GET /products/:id`` and ``GET /products`` are the API's hot path. Here each is one reading
+unit of work: the bearer token is looked up (one indexed statement, the token joined with
+its user), then the product's stored document, or the page of documents with its total
+count (one statement). Nothing is written while the request is answered:
+
+- a document that is missing or stale comes back as ``None`` from the read model; that
+  product is answered from the tables (its ``ProductView``, presented as before), and the
+  caller hands the ids to ``repair`` once the answer is out, which rebuilds the documents
+  in a writing unit of work;
+- the token's ``last_used_at`` stamp (at most once a minute per token, as
+  ``AccountService.authenticate`` does) is written by ``stamp``, also after the answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
+
+import msgspec
+
+from reseller_core.commands import GetProduct
+from reseller_core.domain.aggregate import ProductView
+from reseller_core.domain.ids import parse_ulid
+from reseller_core.domain.listing_query import ProductListQuery
+from reseller_core.errors import NotFound, Unauthorized
+from reseller_core.ports.read_model import ProductReadModel, StoredDocument
+from reseller_core.ports.unit_of_work import UnitOfWork
+from reseller_core.services._tokens import parse_bearer, token_digest
+from reseller_core.services.accounts import TOKEN_TOUCH_INTERVAL
+from reseller_core.services.deps import Deps
+from reseller_core.services.products import ProductService
+from reseller_core.services.results import AuthContext
+
+log = logging.getLogger(__name__)
+
+PRODUCT_NOT_FOUND: Final = "Product not found"
+REBUILD_BATCH: Final = 200
+"""Products per transaction of a full rebuild."""
+
+Entry = bytes | ProductView
+"""A product as the read found it: its stored document, or its view built from the tables."""
+
+
+class ReadAuth(msgspec.Struct, frozen=True, kw_only=True):
+    """The caller, and whether its token's ``last_used_at`` is due for a stamp."""
+
+    context: AuthContext
+    stamp_due: bool
+
+
+class ProductDocument(msgspec.Struct, frozen=True, kw_only=True):
+    entry: Entry
+    stale: tuple[str, ...]
+    """Ids whose documents should be rebuilt (``repair``) once the answer is out."""
+
+
+class ProductDocumentPage(msgspec.Struct, frozen=True, kw_only=True):
+    entries: tuple[Entry, ...]
+    page: int
+    page_size: int
+    total_count: int
+    total_pages: int
+    query: ProductListQuery
+    stale: tuple[str, ...]
+
+
+class ProductReadService:
+    """The read path of products.
+
+    Without a read model (a persistence adapter that keeps none, such as the in-memory
+    fake) every read is ``ProductService.get``/``list``, exactly as before.
+    """
+
+    def __init__(
+        self, deps: Deps, read_model: ProductReadModel | None, products: ProductService
+    ) -> None:
+        self._deps = deps
+        self._read_model = read_model
+        self._products = products
+
+    @property
+    def keeps_documents(self) -> bool:
+        """Whether reads come from stored documents (else from ``ProductService``)."""
+        return self._read_model is not None
+
+    def reader(self) -> UnitOfWork:
+        """The reading unit of work a request authenticates and reads in."""
+        return self._deps.reader()
+
+    async def authenticate(self, uow: UnitOfWork, authorization: str | None) -> ReadAuth:
+        """The bearer token's caller (one indexed lookup in ``uow``), or Unauthorized."""
+        raw = parse_bearer(authorization)
+        if raw is None:
+            raise Unauthorized()
+        now = self._deps.clock.now()
+        found = await uow.tokens.authenticate(token_digest(raw), now)
+        if found is None:
+            raise Unauthorized()
+        token, user = found
+        due = token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL
+        return ReadAuth(context=AuthContext(user=user, token=token), stamp_due=due)
+
+    async def document(
+        self, uow: UnitOfWork | None, auth: AuthContext, product_id: str
+    ) -> ProductDocument:
+        """``GET /products/:id``: the stored document, or the view when it is not fresh."""
+        canonical = parse_ulid(product_id)
+        if canonical is None:
+            raise NotFound(PRODUCT_NOT_FOUND)
+        if self._read_model is None:
+            view = await self._products.get(auth.user, GetProduct(product_id=canonical))
+            return ProductDocument(entry=view, stale=())
+        assert uow is not None, "reads from the read model need the request's unit of work"
+        user_id = auth.user.id
+        stored = await self._read_model.document(uow, user_id, canonical)
+        if stored is None:
+            raise NotFound(PRODUCT_NOT_FOUND)
+        if stored.body is not None:
+            return ProductDocument(entry=stored.body, stale=())
+        view = await uow.products.view(user_id, canonical)
+        if view is None:
+            raise NotFound(PRODUCT_NOT_FOUND)
+        return ProductDocument(entry=view, stale=(canonical,))
+
+    async def page(
+        self, uow: UnitOfWork | None, auth: AuthContext, query: ProductListQuery
+    ) -> ProductDocumentPage:
+        """``GET /products``: one page of documents (stale ones replaced by their views)."""
+        if self._read_model is None:
+            result = await self._products.list(auth.user, query)
+            listed = result.page
+            return ProductDocumentPage(
+                entries=listed.products,
+                page=listed.page,
+                page_size=listed.page_size,
+                total_count=listed.total_count,
+                total_pages=listed.total_pages,
+                query=result.query,
+                stale=(),
+            )
+        assert uow is not None, "reads from the read model need the request's unit of work"
+        user_id = auth.user.id
+        found = await self._read_model.page(uow, user_id, query)
+        stale = tuple(doc.product_id for doc in found.documents if doc.body is None)
+        views: dict[str, ProductView] = {}
+        if stale:
+            views = {view.product.id: view for view in await self._read_model.views(uow, stale)}
+        return ProductDocumentPage(
+            entries=tuple(_entries(found.documents, views)),
+            page=found.page,
+            page_size=found.page_size,
+            total_count=found.total_count,
+            total_pages=found.total_pages,
+            query=query,
+            stale=stale,
+        )
+
+    async def repair(self, product_ids: Sequence[str]) -> None:
+        """Rebuild these documents now; a failure is logged (the next read tries again)."""
+        if self._read_model is None or not product_ids:
+            return
+        try:
+            async with self._deps.uow() as uow:
+                await self._read_model.refresh(uow, product_ids)
+                await uow.commit()
+        except Exception:
+            log.exception("rebuilding the documents of %d product(s) failed", len(product_ids))
+
+    async def stamp(self, auth: AuthContext) -> None:
+        """Write the token's ``last_used_at`` (after the answer); a failure is only logged."""
+        try:
+            async with self._deps.uow() as uow:
+                await uow.tokens.touch(auth.token.id, self._deps.clock.now())
+                await uow.commit()
+        except Exception:
+            log.warning("stamping a token's last use failed", exc_info=True)
+
+    async def rebuild_all(self, batch: int = REBUILD_BATCH) -> int:
+        """Rebuild every product's document (``reseller rebuild-read-models``); the count."""
+        if self._read_model is None:
+            raise RuntimeError("this persistence adapter keeps no product read model")
+        written = 0
+        after: str | None = None
+        while True:
+            async with self._deps.uow() as uow:
+                ids = await self._read_model.product_ids(uow, after, batch)
+                if not ids:
+                    return written
+                written += await self._read_model.refresh(uow, ids)
+                await uow.commit()
+            after = ids[-1]
+
+
+def _entries(
+    documents: Iterable[StoredDocument], views: Mapping[str, ProductView]
+) -> Iterable[Entry]:
+    for doc in documents:
+        if doc.body is not None:
+            yield doc.body
+        elif doc.product_id in views:
+            yield views[doc.product_id]
