@@ -25,7 +25,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -144,12 +144,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--queue", choices=("inprocess", "taskiq"), default="inprocess")
     parser.add_argument("--products", type=int, default=200)
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
-    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (recorded)")
     args = parser.parse_args(argv)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     result = asyncio.run(
         measure_ingest(args.database_url, args.data_dir, args.queue, args.products, args.timeout)
+    )
+    result = replace(
+        result,
+        provider_latency_s=float(os.environ.get("RESELLER_AI_LATENCY_S", "0") or 0),
+        concurrency=int(os.environ.get("RESELLER_WORKER_CONCURRENCY", "2") or 2),
+        workers=args.workers,
     )
     json.dump(asdict(result), sys.stdout)
     sys.stdout.write("\n")

@@ -115,8 +115,9 @@ def statements_table(reports: Sequence[EngineReport]) -> list[str]:
 
 def ingest_table(reports: Sequence[EngineReport]) -> list[str]:
     lines = [
-        "| engine | queue | products | completed | failed | seconds | products/min | target |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
+        "| engine | queue | workers | concurrency | s per AI call | products | completed | failed "
+        "| seconds | products/min | target |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for report in reports:
         for result in report.ingest:
@@ -125,7 +126,8 @@ def ingest_table(reports: Sequence[EngineReport]) -> list[str]:
                 goal = SLOW_INGEST_TARGET if result.provider_latency_s >= 1 else INGEST_TARGET
                 target = f"≥ {goal:g}: {_verdict(result.per_minute, goal)}"
             lines.append(
-                f"| {report.engine} | {result.queue} | {result.products} | {result.completed} "
+                f"| {report.engine} | {result.queue} | {result.workers} | {result.concurrency} "
+                f"| {result.provider_latency_s:g} | {result.products} | {result.completed} "
                 f"| {result.failed} | {result.elapsed_s:.1f} | {result.per_minute:.0f} "
                 f"| {target} |"
             )

@@ -43,6 +43,10 @@ REDIS_URL = os.environ.get(
     "RESELLER_BENCH_REDIS", os.environ.get("RESELLER_TEST_REDIS", "redis://127.0.0.1:6379/0")
 )
 WORKER_START_TIMEOUT_S = 60.0
+SLOW_CALL_S = 1.0
+"""The simulated vendor latency of every provider call in the slow-vendor ingest."""
+SLOW_CONCURRENCY = 64
+"""RESELLER_WORKER_CONCURRENCY of the slow-vendor ingest: runs one process works at once."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -118,6 +122,7 @@ def _run_ingest(
     products: int,
     cpu: int | None,
     env: dict[str, str],
+    workers: int = 1,
 ) -> IngestResult:
     command = [
         sys.executable,
@@ -131,11 +136,13 @@ def _run_ingest(
         queue,
         "--products",
         str(products),
+        "--workers",
+        str(workers),
     ]
     if cpu is not None:
         command += ["--cpu", str(cpu)]
     done = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900, check=False
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
     )
     if done.returncode != 0:
         raise RuntimeError(f"the {queue} ingest failed:\n{done.stderr[-4000:]}")
@@ -247,6 +254,23 @@ def _measure_engine(
                     env=_child_env(),
                 )
             )
+            _log(
+                f"{engine}: ingesting {args.ingest_products} products, {SLOW_CALL_S:g} s per "
+                f"provider call, {SLOW_CONCURRENCY} runs at a time (in-process queue)"
+            )
+            report.ingest.append(
+                _run_ingest(
+                    url,
+                    data_dir,
+                    "inprocess",
+                    products=args.ingest_products,
+                    cpu=server_cpu,
+                    env=_child_env(
+                        RESELLER_AI_LATENCY_S=f"{SLOW_CALL_S:g}",
+                        RESELLER_WORKER_CONCURRENCY=str(SLOW_CONCURRENCY),
+                    ),
+                )
+            )
         if "taskiq" in parts:
             reason = _taskiq_unavailable()
             if reason is not None:
@@ -273,6 +297,23 @@ def _measure_engine(
                                 env=env,
                             )
                         )
+                    if engine == "postgres":
+                        _log(f"{engine}: ingesting {args.ingest_products} products (2 workers)")
+                        with (
+                            _worker(data_dir, env, server_cpu),
+                            _worker(data_dir, env, client_cpu),
+                        ):
+                            report.ingest.append(
+                                _run_ingest(
+                                    url,
+                                    data_dir,
+                                    "taskiq",
+                                    products=args.ingest_products,
+                                    cpu=client_cpu,
+                                    env=env,
+                                    workers=2,
+                                )
+                            )
                 except RuntimeError as error:
                     report.unavailable["taskiq"] = str(error).splitlines()[0]
     finally:

@@ -24,7 +24,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reseller_adapters.persistence.sqlalchemy.tables import product_documents, products
+from reseller_core.commands import PrepareUploads
 from reseller_core.domain.listing_query import parse_list_query
+from reseller_core.domain.uploads import UploadIntent
 from reseller_entrypoints.embedded import ResellerCore
 
 ACTIONS = ("prepare", "finalize", "process", "reprocess", "bypass", "rebuild")
@@ -82,18 +84,11 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
     for action in actions:
         try:
             if action == "prepare":
+                intent = UploadIntent(
+                    filename="b.jpg", content_type="image/jpeg", byte_size=len(photo(2))
+                )
                 created = await core.container.services.products.prepare_uploads(
-                    user,
-                    product_id,
-                    {
-                        "uploads": [
-                            {
-                                "filename": "b.jpg",
-                                "content_type": "image/jpeg",
-                                "byte_size": len(photo(2)),
-                            }
-                        ]
-                    },
+                    user, PrepareUploads(product_id=product_id, uploads=(intent,))
                 )
                 for instruction in created.upload_instructions:
                     await core.upload(instruction, photo(2))

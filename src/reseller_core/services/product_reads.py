@@ -111,8 +111,8 @@ class ProductReadService:
         if canonical is None:
             raise NotFound(PRODUCT_NOT_FOUND)
         if self._read_model is None:
-            view = await self._products.get(auth.user, GetProduct(product_id=canonical))
-            return ProductDocument(entry=view, stale=())
+            found = await self._products.get(auth.user, GetProduct(product_id=canonical))
+            return ProductDocument(entry=found, stale=())
         assert uow is not None, "reads from the read model need the request's unit of work"
         user_id = auth.user.id
         stored = await self._read_model.document(uow, user_id, canonical)
