@@ -88,7 +88,7 @@ _IMAGE_PRODUCTS = sa.select(product_images.c.product_id).where(
 )
 
 
-def _sql(uow: UnitOfWork) -> SqlAlchemyUnitOfWork:
+def _sql(uow: object) -> SqlAlchemyUnitOfWork:
     """The SQLAlchemy unit of work behind the port (this read model only works with it)."""
     return cast("SqlAlchemyUnitOfWork", uow)
 
@@ -219,7 +219,7 @@ class TrackedProductRepository(SqlProductRepository):
     """``SqlProductRepository`` that marks every product it writes as changed."""
 
     def _changed(self, product_ids: Iterable[str]) -> None:
-        self._uow.note_changed(product_ids)
+        _sql(self._uow).note_changed(product_ids)
 
     async def add(self, product: Product) -> None:
         await super().add(product)
@@ -256,16 +256,16 @@ class TrackedImageRepository(SqlImageRepository):
 
     async def add_many(self, images: Sequence[ProductImage]) -> None:
         await super().add_many(images)
-        self._uow.note_changed(image.product_id for image in images)
+        _sql(self._uow).note_changed(image.product_id for image in images)
 
     async def update_many(self, images: Sequence[ProductImage]) -> None:
         await super().update_many(images)
-        self._uow.note_changed(image.product_id for image in images)
+        _sql(self._uow).note_changed(image.product_id for image in images)
 
     async def delete_many(self, image_ids: Sequence[str]) -> None:
         if image_ids:
             owners = await self._execute(_IMAGE_PRODUCTS, {"image_ids": list(image_ids)})
-            self._uow.note_changed(owners.scalars())
+            _sql(self._uow).note_changed(owners.scalars())
         await super().delete_many(image_ids)
 
 
@@ -277,16 +277,16 @@ class TrackedRunRepository(SqlRunRepository):
 
     async def add(self, run: ProcessingRun) -> None:
         await super().add(run)
-        self._uow.note_changed((run.product_id,))
+        _sql(self._uow).note_changed((run.product_id,))
 
     async def claim(
         self, run_id: str, now: datetime, stale_before: datetime
     ) -> ProcessingRun | None:
         run = await super().claim(run_id, now, stale_before)
         if run is not None:
-            self._uow.note_changed((run.product_id,))
+            _sql(self._uow).note_changed((run.product_id,))
         return run
 
     async def update(self, run: ProcessingRun) -> None:
         await super().update(run)
-        self._uow.note_changed((run.product_id,))
+        _sql(self._uow).note_changed((run.product_id,))

@@ -19,7 +19,11 @@ from sqlalchemy.engine import URL, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.expression import Executable
 
-from reseller_adapters.persistence.sqlalchemy.engine import SQLITE_BEGIN_OPTION, create_engine_for
+from reseller_adapters.persistence.sqlalchemy.engine import (
+    SQLITE_BEGIN_OPTION,
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_engine_for,
+)
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
 from reseller_adapters.persistence.sqlalchemy.migrations import migrate
 from reseller_adapters.persistence.sqlalchemy.read_model import (
