@@ -16,7 +16,12 @@ from tests.services import (
     require_redis,
     unique_prefix,
 )
-from tests.throwaway_services import STARTED
+from tests.throwaway_services import STARTED, stop_all
+
+
+def pytest_unconfigure(config: Any) -> None:
+    """Stop the throwaway servers when the session ends (atexit is only a second chance)."""
+    stop_all()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

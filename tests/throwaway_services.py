@@ -54,6 +54,16 @@ def _say(message: str) -> None:
     print(f"tests: {message}", file=sys.stderr)
 
 
+RUNNING: list[_Throwaway] = []
+"""Every throwaway server of this process; ``stop_all`` ends them (the session's end does)."""
+
+
+def stop_all() -> None:
+    """Stop every throwaway server now (also registered with atexit, as a second chance)."""
+    while RUNNING:
+        RUNNING.pop().stop()
+
+
 class _Throwaway:
     """A child server process and its temporary directory, removed at exit."""
 
@@ -64,8 +74,11 @@ class _Throwaway:
         self.process: subprocess.Popen[bytes] | None = None
         self.run_as: str | None = None
         atexit.register(self.stop)
+        RUNNING.append(self)
 
     def stop(self) -> None:
+        if not self.directory.exists():
+            return
         if self.stop_command is not None:
             with contextlib.suppress(Exception):
                 subprocess.run(
