@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import unicodedata
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -187,3 +188,173 @@ async def test_a_huge_page_number_shows_the_last_page(
     assert len(data["products"]) == 1
     everything = await client.get("/api/v1/products?updated_to=9999-12-31", headers=auth)
     assert everything.json()["data"]["pagination"]["total_count"] == 3
+
+
+# --- finding 5: amounts past the decimal context -----------------------------------------------
+
+
+async def test_amounts_past_the_decimal_range_are_validation_errors(
+    fx_served: tuple[Client, Container], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    with no_unhandled_errors(caplog):
+        for amount, message in (
+            ("1e999999999", "must be less than or equal to 9999999999.99"),
+            ("-1e999999999", "must be greater than or equal to 0"),
+            (1e300, "must be less than or equal to 9999999999.99"),
+        ):
+            created = await client.post(
+                "/api/v1/products",
+                json={"product": {"price": amount, "cost": amount}},
+                headers=auth,
+            )
+            fields = error_of(created, 422)["fields"]
+            assert fields == {"price": [message], "cost": [message]}, amount
+    listed = await client.get("/api/v1/products", headers=auth)
+    assert listed.json()["data"]["pagination"]["total_count"] == 0
+
+
+# --- finding 4: integers no column holds -------------------------------------------------------
+
+
+async def test_dimensions_past_every_integer_column_are_validation_errors(
+    fx_served: tuple[Client, Container], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    intent = {"filename": "a.jpg", "content_type": "image/jpeg", "byte_size": 10}
+    with no_unhandled_errors(caplog):
+        for huge in (10**20, 1e300, 2**63, 2**31):
+            created = await client.post(
+                "/api/v1/products",
+                json={"uploads": [{**intent, "width": huge, "height": huge}]},
+                headers=auth,
+            )
+            fields = error_of(created, 422)["fields"]
+            too_big = ["must be less than or equal to 65535"]
+            assert fields == {"uploads": [{"width": too_big, "height": too_big}]}, huge
+        created = await client.post("/api/v1/products", json={"uploads": [intent]}, headers=auth)
+        assert created.status_code == 201, created.text
+        data = created.json()["data"]
+        product_id, image_id = data["product"]["id"], data["upload_instructions"][0]["image_id"]
+        for huge in (10**20, 2**63, 2**31):
+            finalized = await client.post(
+                f"/api/v1/products/{product_id}/finalize_uploads",
+                json={"uploads": [{"id": image_id, "width": huge, "byte_size": huge}]},
+                headers=auth,
+            )
+            fields = error_of(finalized, 422)["fields"]
+            assert fields == {
+                "uploads": [
+                    {
+                        "byte_size": ["must be less than or equal to 25000000"],
+                        "width": ["must be less than or equal to 65535"],
+                    }
+                ]
+            }, huge
+    listed = await client.get("/api/v1/products", headers=auth)
+    assert listed.json()["data"]["pagination"]["total_count"] == 1
+
+
+# --- finding 9: upload metadata of the wrong type ----------------------------------------------
+
+
+async def test_numbers_as_filename_or_content_type_are_invalid_not_blank(
+    fx_served: tuple[Client, Container],
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    created = await client.post(
+        "/api/v1/products",
+        json={"uploads": [{"filename": 5, "content_type": 7, "byte_size": 10}]},
+        headers=auth,
+    )
+    fields = error_of(created, 422)["fields"]
+    assert fields == {"uploads": [{"filename": ["is invalid"], "content_type": ["is invalid"]}]}
+
+
+# --- finding 2: NUL characters ----------------------------------------------------------------------
+
+
+async def test_nul_characters_are_refused_alike_on_both_engines(
+    fx_served: tuple[Client, Container], caplog: pytest.LogCaptureFixture
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    with no_unhandled_errors(caplog):
+        registered = await client.post(
+            "/api/v1/auth/register",
+            json={"email": "nul\x00@example.com", "password": PASSWORD, "device_name": "a\x00b"},
+        )
+        assert error_of(registered, 422)["fields"] == {
+            "email": ["is invalid"],
+            "device_name": ["is invalid"],
+        }
+        for login in (
+            {"email": "nul\x00@example.com", "password": PASSWORD},
+            {"email": "someone@example.com", "password": "correct\x00horse battery"},
+        ):
+            answer = await client.post("/api/v1/auth/login", json=login)
+            assert error_of(answer, 401)["code"] == "unauthorized"
+        confirm = await client.post("/api/v1/auth/confirm", json={"token": "abc\x00def"})
+        assert error_of(confirm, 422)["fields"] == {"token": ["is invalid or expired"]}
+        created = await client.post(
+            "/api/v1/products",
+            json={
+                "product": {"title": "a\x00b", "notes": "\x00", "tags": ["ok", "t\x00g"]},
+                "uploads": [
+                    {
+                        "filename": "a\x00.jpg",
+                        "content_type": "image/jpeg",
+                        "byte_size": 10,
+                        "checksum": "c\x00",
+                    }
+                ],
+            },
+            headers=auth,
+        )
+        assert error_of(created, 422)["fields"] == {
+            "title": ["is invalid"],
+            "notes": ["is invalid"],
+            "tags": ["is invalid"],
+            "uploads": [{"filename": ["is invalid"], "checksum": ["is invalid"]}],
+        }
+    listed = await client.get("/api/v1/products", headers=auth)
+    assert listed.json()["data"]["pagination"]["total_count"] == 0
+
+
+# --- finding 10: one address, one account ------------------------------------------------------------
+
+
+async def test_nfc_and_nfd_forms_of_an_address_are_one_account(
+    fx_served: tuple[Client, Container],
+) -> None:
+    client, _ = fx_served
+    local = f"jos\u00e9-{uuid.uuid4().hex[:8]}"
+    composed = f"{local}@example.com"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    first = await client.post(
+        "/api/v1/auth/register", json={"email": decomposed, "password": PASSWORD}
+    )
+    assert first.status_code == 200, first.text
+    assert first.json()["data"]["user"]["email"] == composed
+    second = await client.post(
+        "/api/v1/auth/register", json={"email": composed.upper(), "password": PASSWORD}
+    )
+    assert error_of(second, 422)["fields"] == {"email": ["has already been taken"]}
+    login = await client.post("/api/v1/auth/login", json={"email": composed, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200d", "\ufeff", "\u00ad", "\u202e"])
+async def test_addresses_with_invisible_characters_are_refused(
+    fx_served: tuple[Client, Container], invisible: str
+) -> None:
+    client, _ = fx_served
+    answer = await client.post(
+        "/api/v1/auth/register",
+        json={"email": f"seller{invisible}@example.com", "password": PASSWORD},
+    )
+    assert error_of(answer, 422)["fields"] == {"email": ["is invalid"]}

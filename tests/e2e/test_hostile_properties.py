@@ -70,7 +70,8 @@ def _nested(depth: int, leaf: Any) -> Any:
 
 
 TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]) | st.sampled_from("\x00\u200b"),
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"])
+    | st.sampled_from("\x00\u200b"),
     max_size=40,
 )
 SPECIAL = st.sampled_from(
@@ -110,8 +111,10 @@ SCALARS = st.one_of(
 )
 VALUES = st.recursive(
     SCALARS | SPECIAL,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(PRODUCT_KEYS + INTENT_KEYS), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(PRODUCT_KEYS + INTENT_KEYS), children, max_size=4)
+    ),
     max_leaves=12,
 )
 DEEP = st.integers(min_value=14, max_value=40).map(lambda depth: _nested(depth, "deep"))

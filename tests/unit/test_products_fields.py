@@ -95,7 +95,11 @@ def test_tags_list_property(value: list[str]) -> None:
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
-@given(st.text(max_size=80))
+@given(
+    st.text(
+        alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=80
+    )
+)
 def test_tags_string_property(value: str) -> None:
     result, _ = tags(value)
     assert all("," not in tag and "\n" not in tag for tag in result)
@@ -104,6 +108,11 @@ def test_tags_string_property(value: str) -> None:
     # Splitting the same text ourselves gives the same tags, in order.
     pieces = [p.strip() for p in value.replace("\n", ",").split(",")]
     assert list(result) == list(dict.fromkeys(p for p in pieces if p))
+
+
+@pytest.mark.parametrize("value", [["ok", "a\x00b"], "ok,\x00", ["\ud800"]])
+def test_tags_with_nul_or_a_lone_surrogate_are_invalid(value: Any) -> None:
+    assert tags(value) == ((), ["is invalid"])
 
 
 # --- text fields -------------------------------------------------------------------------

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reseller_core.domain.validation import MAX_MONEY, Errors, format_money, optional_text
+from reseller_core.domain.validation import (
+    MAX_MONEY,
+    Errors,
+    check_money,
+    format_money,
+    has_unstorable_characters,
+    optional_text,
+)
 from reseller_core.errors import ValidationFailed
 from reseller_entrypoints.http.parsing.products import strict_int
 
@@ -169,7 +176,10 @@ def test_clean_text(value: Any, expected: tuple[str | None, bool]) -> None:
 
 
 @settings(max_examples=100, deadline=None, derandomize=True)
-@given(st.text(max_size=40), st.integers(1, 30))
+@given(
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40),
+    st.integers(1, 30),
+)
 def test_optional_text_property(value: str, limit: int) -> None:
     errors = Errors()
     result = optional_text(errors, "title", value, limit)
@@ -231,3 +241,25 @@ def test_errors_collect_and_raise_once() -> None:
     assert info.value.code == "validation_failed"
     assert info.value.detail == "Validation failed"
     assert info.value.extra() == {"fields": info.value.fields}
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\x00", "x\ud800", "\udfff"])
+def test_text_with_nul_or_a_lone_surrogate_is_invalid(value: str) -> None:
+    errors = Errors()
+    assert optional_text(errors, "title", value, 160) is None
+    assert errors.fields == {"title": ["is invalid"]}
+    assert has_unstorable_characters(value)
+
+
+def test_paired_surrogates_are_one_character_and_fine() -> None:
+    assert not has_unstorable_characters("\U0001f600 emoji")
+
+
+@pytest.mark.parametrize("amount", ["1e999999999", "-1e999999999", "1e400"])
+def test_amounts_past_the_decimal_context_are_out_of_range(amount: str) -> None:
+    errors = Errors()
+    assert check_money(errors, "price", Decimal(amount)) is None
+    assert errors.fields["price"] in (
+        ["must be less than or equal to 9999999999.99"],
+        ["must be greater than or equal to 0"],
+    )

@@ -16,6 +16,7 @@ from reseller_core.domain.validation import (
     IS_INVALID,
     Errors,
     check_money,
+    has_unstorable_characters,
     optional_text,
     too_many_items,
 )
@@ -146,6 +147,9 @@ def clean_tags(errors: Errors, raw: Sequence[str]) -> tuple[str, ...]:
     tags: list[str] = []
     for item in raw:
         tag = item.strip()
+        if has_unstorable_characters(tag):
+            errors.add("tags", IS_INVALID)
+            return ()
         if tag and tag not in tags:
             tags.append(tag)
     if len(tags) > TAGS_MAX:

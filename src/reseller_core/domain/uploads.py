@@ -11,7 +11,10 @@ from msgspec import Meta
 from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.validation import (
     CANT_BE_BLANK,
+    IS_INVALID,
     greater_than,
+    has_unstorable_characters,
+    less_or_equal,
     too_long,
     too_many_items,
 )
@@ -21,11 +24,17 @@ ALLOWED_CONTENT_TYPES: frozenset[str] = frozenset(
     {"image/jpeg", "image/jpg", "image/png", "image/webp", "image/heic", "image/heif"}
 )
 MAX_BYTE_SIZE = 25_000_000
+MAX_SIDE = 65_535
+"""Largest width or height a client may declare: the most a JPEG can have, far beyond any
+camera. Bounding it keeps every declared number inside every engine's integer column."""
 BATCH_MIN = 1
 BATCH_MAX = 10
 FILENAME_MAX = 255
 CHECKSUM_MAX = 255
 DEFAULT_MAX_ORIGINALS = 20
+
+Pixels = Annotated[int, Meta(ge=1, le=MAX_SIDE, description="Pixels, 1 to 65535.")]
+ByteSize = Annotated[int, Meta(ge=1, le=MAX_BYTE_SIZE, description="1 to 25000000 bytes.")]
 
 
 class UploadIntent(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,19 +44,19 @@ class UploadIntent(msgspec.Struct, frozen=True, kw_only=True):
     content_type: Annotated[
         str, Meta(description="image/jpeg, image/png, image/webp, image/heic or image/heif.")
     ]
-    byte_size: Annotated[int, Meta(description="1 to 25000000 bytes.")]
+    byte_size: ByteSize
     checksum: Annotated[str | None, Meta(description="At most 255 characters.")] = None
-    width: Annotated[int | None, Meta(description="Pixels, greater than 0.")] = None
-    height: Annotated[int | None, Meta(description="Pixels, greater than 0.")] = None
+    width: Pixels | None = None
+    height: Pixels | None = None
 
 
 class FinalizeItem(msgspec.Struct, frozen=True, kw_only=True):
     """An uploaded photo, named by the ``image_id`` of its upload instruction."""
 
     id: Annotated[str, Meta(description="The image id from the upload instruction (ULID).")]
-    byte_size: Annotated[int | None, Meta(description="Greater than 0.")] = None
-    width: Annotated[int | None, Meta(description="Pixels, greater than 0.")] = None
-    height: Annotated[int | None, Meta(description="Pixels, greater than 0.")] = None
+    byte_size: ByteSize | None = None
+    width: Pixels | None = None
+    height: Pixels | None = None
     checksum: Annotated[str | None, Meta(description="At most 255 characters.")] = None
 
 
@@ -65,13 +74,17 @@ def _batch_and_items(unread: FieldError | None) -> tuple[list[str], list[ItemErr
     return [], cast(list[ItemErrors], unread)
 
 
-def _positive(errs: ItemErrors, key: str, value: int | None) -> None:
+def _positive(errs: ItemErrors, key: str, value: int | None, maximum: int = MAX_SIDE) -> None:
     if value is not None and value <= 0:
         errs.setdefault(key, []).append(greater_than(0))
+    elif value is not None and value > maximum:
+        errs.setdefault(key, []).append(less_or_equal(maximum))
 
 
 def _checksum(errs: ItemErrors, value: str | None) -> None:
-    if value is not None and len(value) > CHECKSUM_MAX:
+    if value is not None and has_unstorable_characters(value):
+        errs.setdefault("checksum", []).append(IS_INVALID)
+    elif value is not None and len(value) > CHECKSUM_MAX:
         errs.setdefault("checksum", []).append(too_long(CHECKSUM_MAX))
 
 
@@ -83,11 +96,15 @@ def _intent_errors(intent: UploadIntent, unread: ItemErrors) -> ItemErrors:
     filename = intent.filename
     if not filename.strip():
         rules["filename"] = [CANT_BE_BLANK]
+    elif has_unstorable_characters(filename):
+        rules["filename"] = [IS_INVALID]
     elif len(filename) > FILENAME_MAX:
         rules["filename"] = [too_long(FILENAME_MAX)]
     content_type = intent.content_type.strip().lower()
     if not content_type:
         rules["content_type"] = [CANT_BE_BLANK]
+    elif has_unstorable_characters(content_type):
+        rules["content_type"] = [IS_INVALID]
     elif not content_type.startswith("image/"):
         rules["content_type"] = ["must be an image content type"]
     elif content_type not in ALLOWED_CONTENT_TYPES:
@@ -180,7 +197,7 @@ def check_finalize_items(
         rules: ItemErrors = {}
         if not item.id.strip():
             rules["id"] = [CANT_BE_BLANK]
-        _positive(rules, "byte_size", item.byte_size)
+        _positive(rules, "byte_size", item.byte_size, MAX_BYTE_SIZE)
         _positive(rules, "width", item.width)
         _positive(rules, "height", item.height)
         _checksum(rules, item.checksum)

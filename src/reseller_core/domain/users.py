@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -89,7 +90,20 @@ class RegisterInput(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def normalise_email(value: str) -> str:
-    return value.strip().lower()
+    """Trimmed, lower-cased and in Unicode NFC: one address, one account, whatever the
+    keyboard composed (``é`` typed as one character or as ``e`` and a combining accent)."""
+    return unicodedata.normalize("NFC", value.strip().lower())
+
+
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Controls, format characters (zero-width spaces and joiners, bidi marks, soft hyphens),
+surrogates, private-use and unassigned code points, line and paragraph separators."""
+
+
+def has_invisible_characters(email: str) -> bool:
+    """True when ``email`` holds a character that displays as nothing or is not text: two
+    addresses that look identical must not be two accounts."""
+    return any(unicodedata.category(char) in _INVISIBLE_CATEGORIES for char in email)
 
 
 def trial_active(user: User, now: datetime) -> bool:

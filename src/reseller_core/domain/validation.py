@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import cast
 
@@ -10,6 +11,17 @@ from reseller_core.errors import FieldError, FieldErrors, ValidationFailed
 CANT_BE_BLANK = "can't be blank"
 IS_INVALID = "is invalid"
 TAKEN = "has already been taken"
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL and surrogate code points. A Python string holds a surrogate only unpaired (a JSON
+pair decodes to one character), and neither can be stored alike everywhere: PostgreSQL
+refuses NUL in text, and a lone surrogate has no UTF-8 encoding."""
+
+
+def has_unstorable_characters(value: str) -> bool:
+    """True when ``value`` holds a NUL or an unpaired surrogate (refused as ``is invalid``)."""
+    return _UNSTORABLE.search(value) is not None
 
 
 def too_short(n: int) -> str:
@@ -77,6 +89,9 @@ class Errors:
 def optional_text(errors: Errors, field: str, value: str | None, max_len: int) -> str | None:
     """An optional free-text value: trimmed, blank → None, at most ``max_len`` characters."""
     text = value.strip() if value is not None else ""
+    if has_unstorable_characters(text):
+        errors.add(field, IS_INVALID)
+        return None
     if len(text) > max_len:
         errors.add(field, too_long(max_len))
     return text or None
@@ -93,7 +108,8 @@ def check_money(errors: Errors, field: str, amount: Decimal | None) -> Decimal |
     if not amount.is_finite():
         errors.add(field, IS_INVALID)
         return None
-    if abs(amount) <= MAX_MONEY + 1:  # quantize raises when the digits exceed the context
+    # copy_abs, not abs(): abs() rounds to the context and overflows on 1e999999999.
+    if amount.copy_abs() <= MAX_MONEY + 1:  # quantize raises when digits exceed the context
         amount = amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
     if amount < 0:
         errors.add(field, greater_or_equal(0))

@@ -30,10 +30,19 @@ from reseller_core.domain.users import (
     PlanStatus,
     RegisterInput,
     User,
+    has_invisible_characters,
     normalise_email,
     trial_end,
 )
-from reseller_core.domain.validation import CANT_BE_BLANK, TAKEN, Errors, too_long, too_short
+from reseller_core.domain.validation import (
+    CANT_BE_BLANK,
+    IS_INVALID,
+    TAKEN,
+    Errors,
+    has_unstorable_characters,
+    too_long,
+    too_short,
+)
 from reseller_core.errors import (
     Conflict,
     EmailNotConfirmed,
@@ -164,9 +173,14 @@ class AccountService:
         await self._rate_limit("login", client_key)
         problems.raise_invalid_request()
         device = (command.device_name or "").strip()
-        device_name = device[:DEVICE_NAME_MAX] or None
+        # A device name is only a label: one that cannot be stored is dropped, not refused.
+        device_name = None if has_unstorable_characters(device) else device[:DEVICE_NAME_MAX]
+        email = normalise_email(command.email)
+        if has_unstorable_characters(email) or has_unstorable_characters(command.password):
+            await self._hasher.dummy_verify()  # no account can match: the same 401, in time
+            raise Unauthorized(INVALID_CREDENTIALS)
         async with self._reader() as uow:
-            user = await uow.users.get_by_email(normalise_email(command.email))
+            user = await uow.users.get_by_email(email)
         # The slow hash runs with no write transaction open (it would hold the write lock).
         if user is None:
             await self._hasher.dummy_verify()
@@ -289,7 +303,7 @@ class AccountService:
         problems.raise_invalid_request()
         raw = command.token.strip()
         invalid = ValidationFailed({"token": ["is invalid or expired"]})
-        if not raw:
+        if not raw or has_unstorable_characters(raw):
             raise invalid
         now = self._clock.now()
         async with self._uow() as uow:
@@ -391,7 +405,9 @@ def validate_register(
         if not email:
             errors.add("email", CANT_BE_BLANK)
         else:
-            if not EMAIL_PATTERN.match(email):
+            if has_invisible_characters(email):
+                errors.add("email", IS_INVALID)
+            elif not EMAIL_PATTERN.match(email):
                 errors.add("email", "must have the @ sign and no spaces")
             if len(email) > EMAIL_MAX:
                 errors.add("email", too_long(EMAIL_MAX))
@@ -399,6 +415,8 @@ def validate_register(
     if not errors.carry("password", unread):
         if password == "":
             errors.add("password", CANT_BE_BLANK)
+        elif has_unstorable_characters(password):
+            errors.add("password", IS_INVALID)
         elif len(password) < PASSWORD_MIN:
             errors.add("password", too_short(PASSWORD_MIN))
         elif len(password) > PASSWORD_MAX:
@@ -411,7 +429,9 @@ def validate_register(
     ):
         errors.add("password_confirmation", "does not match confirmation")
     device_name = (command.device_name or "").strip() or None
-    if device_name is not None and len(device_name) > DEVICE_NAME_MAX:
+    if device_name is not None and has_unstorable_characters(device_name):
+        errors.add("device_name", IS_INVALID)
+    elif device_name is not None and len(device_name) > DEVICE_NAME_MAX:
         errors.add("device_name", too_long(DEVICE_NAME_MAX))
     selected: tuple[str, ...] = tuple(m for m in defaults if m in supported)
     if not errors.carry("selected_marketplaces", unread) and command.selected_marketplaces:

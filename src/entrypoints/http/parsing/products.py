@@ -180,6 +180,10 @@ def read_upload_intents(value: object, problems: FieldErrors) -> tuple[UploadInt
         position = _count(entry, "position", errs)
         if position is not None and position <= 0:
             errs["position"] = [greater_than(0)]  # validated, not kept: the batch order is
+        for key in ("filename", "content_type"):
+            # Absent or null is blank (the rule's message); another JSON type is invalid.
+            if entry.get(key) is not None and not isinstance(entry.get(key), str):
+                errs[key] = [IS_INVALID]
         intents.append(
             UploadIntent(
                 filename=text_or_empty(entry.get("filename")),
