@@ -10,6 +10,7 @@ temporary directory, or the session's PostgreSQL database) behind the HTTP inter
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import unicodedata
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -28,6 +30,7 @@ from reseller_entrypoints.http import create_app
 from reseller_entrypoints.settings import load_settings
 from tests.e2e.conftest import outbox_token
 from tests.e2e.server import SECRET_KEY
+from tests.images import product_photo
 
 Client = AsyncTestClient[Litestar]
 PASSWORD = "correct horse battery"
@@ -358,3 +361,46 @@ async def test_addresses_with_invisible_characters_are_refused(
         json={"email": f"seller{invisible}@example.com", "password": PASSWORD},
     )
     assert error_of(answer, 422)["fields"] == {"email": ["is invalid"]}
+
+
+# --- finding 12: a double-tapped finalize ---------------------------------------------------------
+
+
+async def test_a_repeated_finalize_returns_the_run_already_started(
+    fx_served: tuple[Client, Container],
+) -> None:
+    client, container = fx_served
+    auth = await seller(client, container)
+    photo = product_photo("JPEG")
+    created = await client.post(
+        "/api/v1/products",
+        json={
+            "uploads": [
+                {"filename": "a.jpg", "content_type": "image/jpeg", "byte_size": len(photo)}
+            ]
+        },
+        headers=auth,
+    )
+    assert created.status_code == 201, created.text
+    data = created.json()["data"]
+    instruction = data["upload_instructions"][0]
+    url = urlsplit(instruction["upload_url"])
+    put = await client.put(f"{url.path}?{url.query}", content=photo, headers=instruction["headers"])
+    assert put.status_code in (200, 201, 204), put.text
+    path = f"/api/v1/products/{data['product']['id']}/finalize_uploads"
+    body = {"uploads": [{"id": instruction["image_id"]}]}
+    first = await client.post(path, json=body, headers=auth)
+    assert first.status_code == 200, first.text
+    again = await client.post(path, json=body, headers=auth)
+    assert again.status_code == 200, again.text
+    run = first.json()["data"]["processing_run"]
+    assert again.json()["data"]["processing_run"]["id"] == run["id"]
+    for _ in range(300):  # the run finishes in the app's own worker
+        product = (
+            await client.get(f"/api/v1/products/{data['product']['id']}", headers=auth)
+        ).json()["data"]["product"]
+        if product["status"] not in ("uploading", "processing"):
+            break
+        await asyncio.sleep(0.1)
+    assert product["status"] == "review", product
+    assert product["latest_processing_run"]["id"] == run["id"]

@@ -14,6 +14,7 @@ import pytest
 
 from reseller_core.domain.images import ImageKind, ImageStatus, ProductImage
 from reseller_core.domain.products import ProductSource, ProductStatus, ProductTab
+from reseller_core.domain.repeated_requests import FINALIZE_REPEAT_WINDOW
 from reseller_core.domain.runs import RunStatus
 from reseller_core.domain.users import User
 from reseller_core.errors import (
@@ -718,6 +719,7 @@ async def test_partial_finalize_from_a_draft_product(
 
 
 async def test_full_finalize_starts_one_queued_run(
+    fx_clock: FixedClock,
     fx_products: JsonProducts,
     fx_accounts: JsonAccounts,
     fx_user: User,
@@ -750,7 +752,13 @@ async def test_full_finalize_starts_one_queued_run(
         (PROCESS_RUN_JOB, {"run_id": run.id})
     ]
     assert image_statuses(fx_db, created.view.product.id) == ["uploaded", "uploaded"]
-    # A second finalize while processing is refused and starts nothing.
+    # The same finalize again at once (a double tap) answers the run it started.
+    repeated = await fx_products.finalize_uploads(
+        fx_user, created.view.product.id, finalize_body(first, second)
+    )
+    assert repeated.run == run
+    # Later, while processing, a finalize is refused; neither starts anything.
+    fx_clock.advance(FINALIZE_REPEAT_WINDOW + timedelta(seconds=1))
     with pytest.raises(InvalidProductState):
         await fx_products.finalize_uploads(
             fx_user, created.view.product.id, finalize_body(first, second)
@@ -1124,8 +1132,9 @@ async def test_list_date_filters(
 async def test_a_finalize_waiting_on_storage_answers_from_the_rows_as_they_are_then(
     fx_deps: Deps, fx_user: User, fx_storage: MemoryObjectStorage, fx_db: MemoryDatabase
 ) -> None:
-    """The write transaction re-reads and re-checks: a finalize that completed while this
-    one waited on storage has made the product ``processing``, so this one answers 422."""
+    """The write transaction re-reads and re-checks: a finalize of the same photos that
+    completed while this one waited on storage started the run, so this one (a concurrent
+    double tap) answers that run and starts none."""
     held = HeldStorage(fx_storage)
     products = JsonProducts(product_service(dataclasses.replace(fx_deps, storage=held)))
     created = await create_uploading(products, fx_user, 1)
@@ -1138,8 +1147,7 @@ async def test_a_finalize_waiting_on_storage_answers_from_the_rows_as_they_are_t
     first = await products.finalize_uploads(fx_user, product_id, body)
     assert first.run is not None
     held.release()
-    with pytest.raises(InvalidProductState):
-        await waiting
+    assert (await waiting).run == first.run
     assert list(fx_db.snapshot().runs) == [first.run.id]
 
 

@@ -262,7 +262,10 @@ class ProductsController(Controller):
         summary="Finalize photo uploads",
         description=(
             "Marks uploaded photos as received; when no photo is still pending, starts AI "
-            "processing and returns the queued run. Requires a confirmed e-mail address."
+            "processing and returns the queued run. Requires a confirmed e-mail address. "
+            "The same finalize repeated within 30 seconds on an unchanged product (a double "
+            "tap, a retry after a lost answer) answers 200 with the run it already started: "
+            "no second run is started or metered."
         ),
         opt=api_doc(
             OperationDoc(
