@@ -15,7 +15,7 @@ import contextlib
 import logging
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +31,7 @@ from reseller_entrypoints.settings import load_settings
 from tests.e2e.conftest import outbox_token
 from tests.e2e.server import SECRET_KEY
 from tests.images import product_photo
+from tests.services import ServiceUnavailable, postgres_database
 
 Client = AsyncTestClient[Litestar]
 PASSWORD = "correct horse battery"
@@ -38,11 +39,22 @@ DEEP = b"[" * 1000 + b"]" * 1000
 """About 2 KB that nests a thousand arrays: past the decoder's recursion limit."""
 
 
+@pytest.fixture(scope="module")
+def fx_module_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this module's own: the runs its finalizes leave queued must
+    not reach the session database that worker tests sweep."""
+    try:
+        with postgres_database() as url:
+            yield url
+    except ServiceUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def fx_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'hostile.db'}"
-    url: str = request.getfixturevalue("fx_postgres_url")
+    url: str = request.getfixturevalue("fx_module_postgres_url")
     return url
 
 

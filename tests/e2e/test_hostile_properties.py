@@ -28,6 +28,7 @@ from reseller_entrypoints.http import create_app
 from reseller_entrypoints.settings import load_settings
 from tests.e2e.conftest import outbox_token
 from tests.e2e.server import SECRET_KEY
+from tests.services import ServiceUnavailable, postgres_database
 
 EXAMPLES = int(os.environ.get("RESELLER_HOSTILE_EXAMPLES", "120"))
 PASSWORD = "correct horse battery"
@@ -155,6 +156,17 @@ ANY_BODY = st.sampled_from(sorted(BODIES)).flatmap(
 )
 
 
+@pytest.fixture(scope="module")
+def fx_module_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this module's own: the runs its finalizes leave queued must
+    not reach the session database that worker tests sweep."""
+    try:
+        with postgres_database() as url:
+            yield url
+    except ServiceUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def fx_hostile_client(
     request: pytest.FixtureRequest, tmp_path: Path
@@ -163,7 +175,7 @@ def fx_hostile_client(
     if request.param == "sqlite":
         database_url = f"sqlite+aiosqlite:///{tmp_path / 'properties.db'}"
     else:
-        database_url = request.getfixturevalue("fx_postgres_url")
+        database_url = request.getfixturevalue("fx_module_postgres_url")
     app_settings = load_settings(
         {},
         data_dir=str(tmp_path / "var"),

@@ -11,7 +11,16 @@ from msgspec import UNSET, Meta, UnsetType
 class Register(msgspec.Struct, frozen=True, kw_only=True):
     """``POST /auth/register``: top-level keys; unknown keys such as ``is_admin`` are ignored."""
 
-    email: Annotated[str, Meta(description="Trimmed and lower-cased; unique.")]
+    email: Annotated[
+        str,
+        Meta(
+            description=(
+                "Trimmed, lower-cased and normalised to Unicode NFC; unique. An address with "
+                "invisible characters (zero-width spaces or joiners, controls, bidi marks) "
+                "is refused."
+            )
+        ),
+    ]
     password: Annotated[str, Meta(description="12 to 72 characters.")]
     password_confirmation: Annotated[
         str | None, Meta(description="When present, must equal `password`.")
@@ -30,7 +39,9 @@ class Register(msgspec.Struct, frozen=True, kw_only=True):
 class Login(msgspec.Struct, frozen=True, kw_only=True):
     """``POST /auth/login``: ``email`` and ``password`` are required (400 when absent)."""
 
-    email: Annotated[str, Meta(description="Trimmed and lower-cased before the lookup.")]
+    email: Annotated[
+        str, Meta(description="Trimmed, lower-cased and normalised to NFC before the lookup.")
+    ]
     password: str
     device_name: Annotated[
         str | None, Meta(description="Stored on the issued token (cut to 120 characters).")
