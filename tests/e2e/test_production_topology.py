@@ -385,13 +385,14 @@ def test_concurrent_finalizes_on_two_servers_start_exactly_one_run(
         for thread in threads:
             thread.join(timeout=30)
         statuses = sorted(response.status_code for response in answers.values())
-        assert statuses == [200, 422], {k: v.text for k, v in answers.items()}
-        winner = next(r for r in answers.values() if r.status_code == 200)
-        loser = next(r for r in answers.values() if r.status_code == 422)
-        assert loser.json()["error"]["code"] == "invalid_product_state"
+        # The same finalize twice at once is a double tap: both answer the one run started.
+        assert statuses == [200, 200], {k: v.text for k, v in answers.items()}
         [queued] = run_rows(fx_deployment, product_id)
         assert queued["status"] == "queued"
-        assert winner.json()["data"]["processing_run"]["id"] == queued["id"]
+        assert [r.json()["data"]["processing_run"]["id"] for r in answers.values()] == [
+            queued["id"],
+            queued["id"],
+        ]
 
         worker = fx_deployment.worker(tmp_path)
         worker.start()
