@@ -39,7 +39,6 @@ from reseller_core.domain.products import (
     check_seller_fields,
     new_product,
 )
-from reseller_core.domain.repeated_requests import repeats_latest_finalize
 from reseller_core.domain.runs import (
     ERROR_MESSAGES,
     ProcessingRun,
@@ -77,6 +76,7 @@ from reseller_core.ports import (
 )
 from reseller_core.ports.storage import ObjectInfo, SignedUpload
 from reseller_core.services.config import CoreConfig
+from reseller_core.services.finalize_repeats import answer_to_repeat
 from reseller_core.services.limits import enforce_limits
 from reseller_core.services.processing.jobs import process_run_job
 from reseller_core.services.results import (
@@ -412,16 +412,22 @@ class ProductService:
                 field_errors=field_errors,
                 now=now,
             )
+
+            async def repeat(uow: UnitOfWork) -> FinalizeResult | None:
+                ids = [] if field_errors or malformed else [item.id for item in items]
+                lookups = (self._owned, self._view)
+                return await answer_to_repeat(
+                    uow, user, command.product_id, ids, now=now, lookups=lookups
+                )
+
             async with self._reader() as uow:
-                repeated = await self._repeated_finalize(uow, user, checked)
-                if repeated is not None:
+                if (repeated := await repeat(uow)) is not None:
                     return repeated, None
                 plan = await self._plan_finalize(uow, user, checked)
             heads = await self._verify_objects([plan.by_id[item.id] for item in items])
             async with self._uow() as uow:
                 # Checked again under the write lock: a concurrent double tap lands here.
-                repeated = await self._repeated_finalize(uow, user, checked)
-                if repeated is not None:
+                if (repeated := await repeat(uow)) is not None:
                     return repeated, None
                 plan = await self._plan_finalize(uow, user, checked)
                 finalized = [
@@ -445,27 +451,6 @@ class ProductService:
         if run is not None:
             await self._enqueue(run)
         return result
-
-    async def _repeated_finalize(
-        self, uow: UnitOfWork, user: User, checks: _FinalizeChecks
-    ) -> FinalizeResult | None:
-        """The answer for a repeat of the finalize that started the latest run, else None.
-
-        Nothing is written and nothing metered: the run already started is the answer.
-        """
-        if checks.field_errors or checks.malformed:
-            return None
-        product = await self._owned(uow, user, checks.product_id)
-        images = await uow.images.for_product(product.id)
-        listed = [item.id for item in checks.items]
-        latest = await uow.runs.latest_for_product(product.id)
-        if latest is None or not repeats_latest_finalize(listed, images, latest, checks.now):
-            return None
-        by_id = {image.id: image for image in images}
-        view = await self._view(uow, user, product.id)
-        return FinalizeResult(
-            view=view, finalized_images=tuple(by_id[image_id] for image_id in listed), run=latest
-        )
 
     async def _plan_finalize(
         self, uow: UnitOfWork, user: User, checks: _FinalizeChecks
