@@ -69,8 +69,9 @@ def test_shaped_copy_respects_every_limit(
 def test_shaper_never_adds_words(rules: MarketplaceRules, title: str, tags: list[str]) -> None:
     shaped = _shape(rules, title, "", tags)
 
+    # eBay's plain-title rule recases shouted words, so words are compared without case.
     for word in shaped.title.split():
-        assert word in title
+        assert word.casefold() in title.casefold()
     source_words = " ".join(tags)
     for tag in shaped.tags:
         for word in tag.split():

@@ -46,8 +46,8 @@ _PHONE = re.compile(
     r"|(?<![\w.])\d{10}(?![\w.])"
 )
 _HASHTAG = re.compile(r"(?<![\w&#])#[^\W\d_][\w]*")
-_LETTER_WORD = re.compile(r"\b[^\W\d_]{3,}(?:'[^\W\d_]+)?\b")
-"""A word of 3+ letters (with an optional 's): one that may be shouted."""
+_LETTER_WORD = re.compile(r"\b[^\W\d_]+(?:'[^\W\d_]+)*\b")
+"""A word of letters, apostrophes inside ("NIKE'S", "ROCK'N'ROLL"): one that may be shouted."""
 LISTING_ACRONYMS = frozenset(
     {
         "NWT",
