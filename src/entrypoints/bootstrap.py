@@ -356,6 +356,7 @@ async def build_container(
     deps = Deps(
         uow=database.unit_of_work,
         read_uow=database.read_unit_of_work,
+        lookup_uow=database.lookup_unit_of_work,
         storage=storage,
         queue=queue,
         ai=ai,

@@ -53,8 +53,14 @@ async def stored_and_fresh(core: ResellerCore, product_id: str) -> tuple[bytes |
     return stored, read_model._renderer.render(view)
 
 
-async def served(core: ResellerCore, user: Any, product_id: str) -> tuple[bytes, list[bytes]]:
-    """What the read path answers for the product and for the first list page."""
+async def served(
+    core: ResellerCore, user: Any, token: str, product_id: str
+) -> tuple[bytes, list[bytes]]:
+    """What the read path answers for the product and for the first list page.
+
+    The product is read as ``GET /products/:id`` reads it (token and document in one
+    lookup); the page as ``GET /products`` does, in the caller's reading unit of work.
+    """
     from reseller_core.services.results import AuthContext
     from reseller_entrypoints.http.documents import PayloadRenderer
 
@@ -65,8 +71,9 @@ async def served(core: ResellerCore, user: Any, product_id: str) -> tuple[bytes,
     def as_bytes(entry: Any) -> bytes:
         return entry if isinstance(entry, bytes) else renderer.render(entry)
 
+    caller, one = await reads.product(f"Bearer {token}", product_id)
+    assert caller.context.user.id == user.id
     async with reads.reader() as uow:
-        one = await reads.document(uow, auth, product_id)
         page = await reads.page(uow, auth, parse_list_query({"page_size": "100"}))
     return as_bytes(one.entry), [as_bytes(entry) for entry in page.entries]
 
@@ -78,7 +85,7 @@ async def _latest_run_id(core: ResellerCore, product_id: str) -> str | None:
 
 
 async def run_actions(core: ResellerCore, actions: list[str]) -> None:
-    user, _ = await seller(core, f"read-model-{secrets.token_hex(4)}@example.test")
+    user, token = await seller(core, f"read-model-{secrets.token_hex(4)}@example.test")
     product_id, image_ids = await upload_product(core, user, {"title": "Denim"}, [photo(1)])
     pending = list(image_ids)
     for action in actions:
@@ -116,7 +123,7 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
         except Exception as error:  # a refused action (wrong state) changes nothing
             if type(error).__module__ != "reseller_core.errors":
                 raise
-    one, page = await served(core, user, product_id)
+    one, page = await served(core, user, token, product_id)
     stored, fresh = await stored_and_fresh(core, product_id)
     # Reads never serve a stale document...
     assert one == fresh
@@ -179,7 +186,7 @@ def test_a_new_public_base_url_makes_documents_stale_and_reads_rebuild_them(
     async def scenario() -> None:
         core = await _open(url, str(tmp_path))
         try:
-            user, _ = await seller(core, "base-url@example.test")
+            user, token = await seller(core, "base-url@example.test")
             product_id, _ = await upload_product(core, user, {"title": "Coat"}, [photo(3)])
             before, _ = await stored_and_fresh(core, product_id)
             assert before is not None and b"http://127.0.0.1:8000" in before
@@ -189,7 +196,7 @@ def test_a_new_public_base_url_makes_documents_stale_and_reads_rebuild_them(
             url, str(tmp_path), run_worker=False, public_base_url="https://cdn.example.test"
         )
         try:
-            one, _ = await served(moved, user, product_id)
+            one, _ = await served(moved, user, token, product_id)
             assert b"https://cdn.example.test" in one
             assert b"http://127.0.0.1:8000" not in one
             assert await moved.container.services.reads.rebuild_all() == 1
@@ -209,7 +216,7 @@ def test_a_document_that_fails_to_build_is_answered_from_the_tables(
     async def scenario() -> None:
         core = await _open(url, str(tmp_path))
         try:
-            user, _ = await seller(core, "broken@example.test")
+            user, token = await seller(core, "broken@example.test")
             renderer = core.container.database.read_model._renderer
             working = renderer.render
 
@@ -223,7 +230,7 @@ def test_a_document_that_fails_to_build_is_answered_from_the_tables(
             renderer.render = working
             stored, _ = await stored_and_fresh(core, product_id)
             assert stored is None  # the write committed, without a document
-            one, _ = await served(core, user, product_id)
+            one, _ = await served(core, user, token, product_id)
             _, fresh = await stored_and_fresh(core, product_id)
             assert one == fresh
         finally:
@@ -263,3 +270,41 @@ def test_rebuild_read_models_command(tmp_path: Path, monkeypatch: pytest.MonkeyP
             await core.close()
 
     asyncio.run(check())
+
+
+def test_the_product_lookup_answers_401_before_404_and_never_a_foreign_document(
+    fx_engine_url: Callable[[str], str],
+) -> None:
+    """Token and document come from one statement: each way it can miss is told apart."""
+    from reseller_core.errors import NotFound, Unauthorized
+
+    async def scenario() -> None:
+        with tempfile.TemporaryDirectory() as data_dir:
+            core = await _open(fx_engine_url(data_dir), data_dir)
+            try:
+                reads = core.container.services.reads
+                owner, owner_token = await seller(core, "owner@example.test")
+                _, other_token = await seller(core, "other@example.test")
+                product_id, _ = await upload_product(core, owner, {"title": "Vest"}, [photo(6)])
+                caller, found = await reads.product(f"Bearer {owner_token}", product_id)
+                assert caller.context.user.id == owner.id
+                stored, fresh = await stored_and_fresh(core, product_id)
+                assert found.entry == stored == fresh and found.stale == ()
+                with pytest.raises(NotFound):
+                    await reads.product(f"Bearer {other_token}", product_id)
+                with pytest.raises(NotFound):
+                    await reads.product(f"Bearer {other_token}", "01" + "0" * 24)
+                with pytest.raises(NotFound):
+                    await reads.product(f"Bearer {other_token}", "not-an-id")
+                for header in (None, "Bearer nope", f"Basic {owner_token}"):
+                    for target in (product_id, "not-an-id"):
+                        with pytest.raises(Unauthorized):
+                            await reads.product(header, target)
+                accounts = core.container.services.accounts
+                await accounts.revoke(caller.context)
+                with pytest.raises(Unauthorized):
+                    await reads.product(f"Bearer {owner_token}", product_id)
+            finally:
+                await core.close()
+
+    asyncio.run(scenario())

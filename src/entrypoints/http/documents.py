@@ -118,6 +118,17 @@ def product_document_response(
     return Response(body, media_type=_JSON, background=_after(session, found.stale))
 
 
+async def product_read_response(
+    request: Request[Any, Any, Any], state: State, product_id: str, public_url: PublicUrl
+) -> Response[Any]:
+    """``GET /products/:id``: the caller and its product read in one reading unit of work."""
+    reads = product_reads(state)
+    auth, found = await reads.product(request.headers.get("authorization"), product_id)
+    return product_document_response(
+        ReadSession(auth=auth, uow=None, reads=reads), found, public_url
+    )
+
+
 def product_page_response(
     session: ReadSession, page: ProductDocumentPage, public_url: PublicUrl
 ) -> Response[Any]:

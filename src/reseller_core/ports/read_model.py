@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 import msgspec
 
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.listing_query import ProductListQuery
+from reseller_core.domain.users import ApiToken, User
 from reseller_core.ports.unit_of_work import UnitOfWork
 
 
@@ -48,6 +50,15 @@ class StoredDocument(msgspec.Struct, frozen=True, kw_only=True):
     """The stored JSON; None when it is missing or stale (then build it from the tables)."""
 
 
+class CallerDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """A bearer token's caller and the product document it asked for, read together."""
+
+    token: ApiToken
+    user: User
+    document: StoredDocument | None
+    """None for unknown and foreign ids alike."""
+
+
 class DocumentPage(msgspec.Struct, frozen=True, kw_only=True):
     """A page of the product list as documents, in list order."""
 
@@ -69,6 +80,16 @@ class ProductReadModel(Protocol):
         self, uow: UnitOfWork, user_id: str, product_id: str
     ) -> StoredDocument | None:
         """The caller's product's document; None for unknown and foreign ids alike."""
+        ...
+
+    async def caller_document(
+        self, uow: UnitOfWork, token_hash: str, now: datetime, product_id: str
+    ) -> CallerDocument | None:
+        """The live token with this hash, its user and that user's product's document.
+
+        One statement: ``GET /products/:id`` authenticates and reads in a single lookup.
+        None when no live (unrevoked, unexpired) token has this hash.
+        """
         ...
 
     async def page(self, uow: UnitOfWork, user_id: str, query: ProductListQuery) -> DocumentPage:

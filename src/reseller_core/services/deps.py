@@ -38,6 +38,9 @@ class Deps:
     config: CoreConfig
     read_uow: UnitOfWorkFactory | None = None
     """Units of work that only read (see ``UnitOfWorkFactory``); ``uow`` when not offered."""
+    lookup_uow: UnitOfWorkFactory | None = None
+    """Units of work for a single reading statement, begun without a transaction around it
+    (``reader`` when not offered)."""
     search: SearchProvider | None = None
     """Visual and shopping search; None runs the pipeline without search evidence."""
 
@@ -45,3 +48,8 @@ class Deps:
     def reader(self) -> UnitOfWorkFactory:
         """The factory for use cases that only read."""
         return self.read_uow or self.uow
+
+    @property
+    def lookup(self) -> UnitOfWorkFactory:
+        """The factory for a use case that reads with one statement."""
+        return self.lookup_uow or self.reader

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Final
 
 import msgspec
@@ -25,6 +26,7 @@ from reseller_core.commands import GetProduct
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.listing_query import ProductListQuery
+from reseller_core.domain.users import ApiToken, User
 from reseller_core.errors import NotFound, Unauthorized
 from reseller_core.ports.read_model import ProductReadModel, StoredDocument
 from reseller_core.ports.unit_of_work import UnitOfWork
@@ -99,9 +101,42 @@ class ProductReadService:
         found = await uow.tokens.authenticate(token_digest(raw), now)
         if found is None:
             raise Unauthorized()
-        token, user = found
-        due = token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL
-        return ReadAuth(context=AuthContext(user=user, token=token), stamp_due=due)
+        return _read_auth(*found, now)
+
+    async def product(
+        self, authorization: str | None, product_id: str
+    ) -> tuple[ReadAuth, ProductDocument]:
+        """``GET /products/:id`` whole: the caller and its product, one statement when fresh.
+
+        The token lookup and the document read are one statement on the read model, run in
+        a ``lookup`` unit of work (no transaction around it). The tables are read, in a
+        reading unit of work of their own, only for a document that is missing or stale.
+        401 comes before 404.
+        """
+        canonical = parse_ulid(product_id)
+        if self._read_model is None or canonical is None:
+            async with self.reader() as uow:
+                auth = await self.authenticate(uow, authorization)
+            # Without a read model ``document`` reads through ProductService's own unit of work.
+            return auth, await self.document(None, auth.context, product_id)
+        raw = parse_bearer(authorization)
+        if raw is None:
+            raise Unauthorized()
+        now = self._deps.clock.now()
+        async with self._deps.lookup() as uow:
+            found = await self._read_model.caller_document(uow, token_digest(raw), now, canonical)
+        if found is None:
+            raise Unauthorized()
+        auth = _read_auth(found.token, found.user, now)
+        if found.document is None:
+            raise NotFound(PRODUCT_NOT_FOUND)
+        if found.document.body is not None:
+            return auth, ProductDocument(entry=found.document.body, stale=())
+        async with self.reader() as uow:
+            view = await uow.products.view(found.user.id, canonical)
+        if view is None:
+            raise NotFound(PRODUCT_NOT_FOUND)
+        return auth, ProductDocument(entry=view, stale=(canonical,))
 
     async def document(
         self, uow: UnitOfWork | None, auth: AuthContext, product_id: str
@@ -110,10 +145,9 @@ class ProductReadService:
         canonical = parse_ulid(product_id)
         if canonical is None:
             raise NotFound(PRODUCT_NOT_FOUND)
-        if self._read_model is None:
+        if self._read_model is None or uow is None:
             found = await self._products.get(auth.user, GetProduct(product_id=canonical))
             return ProductDocument(entry=found, stale=())
-        assert uow is not None, "reads from the read model need the request's unit of work"
         user_id = auth.user.id
         stored = await self._read_model.document(uow, user_id, canonical)
         if stored is None:
@@ -192,6 +226,11 @@ class ProductReadService:
                 written += await self._read_model.refresh(uow, ids)
                 await uow.commit()
             after = ids[-1]
+
+
+def _read_auth(token: ApiToken, user: User, now: datetime) -> ReadAuth:
+    due = token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_INTERVAL
+    return ReadAuth(context=AuthContext(user=user, token=token), stamp_due=due)
 
 
 def _entries(

@@ -33,6 +33,8 @@ SQLITE_PRAGMAS: tuple[str, ...] = (
 )
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 """Execution option naming the BEGIN mode of a connection's transactions (default IMMEDIATE)."""
+SQLITE_NO_BEGIN = "NONE"
+"""The BEGIN mode of single-statement lookups: no BEGIN, the statement is its own transaction."""
 
 _DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -70,7 +72,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_sqlite_begin(connection: Connection) -> None:
     mode = connection.get_execution_options().get(SQLITE_BEGIN_OPTION, "IMMEDIATE")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+    if mode != SQLITE_NO_BEGIN:
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine_for(url: str | URL, **options: Any) -> AsyncEngine:

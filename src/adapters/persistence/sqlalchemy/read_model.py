@@ -30,8 +30,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from reseller_adapters.persistence.sqlalchemy import mappers as m
 from reseller_adapters.persistence.sqlalchemy.repositories import (
+    _AUTHENTICATE,
     _IMAGES_OF_MANY,
     _VIEW_SELECT,
+    TOKEN_COLUMNS,
     SqlImageRepository,
     SqlProductRepository,
     SqlRunRepository,
@@ -39,6 +41,7 @@ from reseller_adapters.persistence.sqlalchemy.repositories import (
     _view_from_row,
 )
 from reseller_adapters.persistence.sqlalchemy.tables import (
+    api_tokens,
     product_documents,
     product_images,
     products,
@@ -49,7 +52,13 @@ from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import ProductListQuery, total_pages
 from reseller_core.domain.products import Product, ProductStatus
 from reseller_core.domain.runs import ProcessingRun
-from reseller_core.ports.read_model import DocumentPage, DocumentRenderer, StoredDocument
+from reseller_core.domain.users import ApiToken, User
+from reseller_core.ports.read_model import (
+    CallerDocument,
+    DocumentPage,
+    DocumentRenderer,
+    StoredDocument,
+)
 from reseller_core.ports.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -73,6 +82,15 @@ _DOCUMENT = (
         products.c.id == sa.bindparam("product_id"), products.c.user_id == sa.bindparam("user_id")
     )
 )
+_CALLER_PRODUCT = sa.and_(
+    products.c.id == sa.bindparam("product_id"), products.c.user_id == api_tokens.c.user_id
+)
+_CALLER_DOCUMENT = _AUTHENTICATE.add_columns(products.c.id.label("product_id"), _BODY).outerjoin(
+    _DOCUMENTS_FROM, _CALLER_PRODUCT
+)
+"""The token joined with its user (as ``_AUTHENTICATE``) and, when the caller owns it, the
+product's row and fresh document: a row means the token is live, a NULL product id means
+the product is unknown or foreign."""
 _VIEWS_OF = _VIEW_SELECT.where(products.c.id.in_(sa.bindparam("product_ids", expanding=True)))
 _LOCK_PRODUCTS = (
     sa.select(products.c.id)
@@ -111,6 +129,26 @@ class SqlProductReadModel:
         if row is None:
             return None
         return StoredDocument(product_id=row[0], body=row[1])
+
+    async def caller_document(
+        self, uow: UnitOfWork, token_hash: str, now: datetime, product_id: str
+    ) -> CallerDocument | None:
+        params = {
+            "token_hash": token_hash,
+            "now": now,
+            "product_id": product_id,
+            "fingerprint": self.fingerprint,
+        }
+        row = (await _sql(uow).execute(_CALLER_DOCUMENT, params)).first()
+        if row is None:
+            return None
+        split = len(TOKEN_COLUMNS)
+        users_end = split + len(m.USER_FIELDS)
+        token = m.from_values(ApiToken, m.TOKEN_FIELDS, row[:split])
+        user = m.from_values(User, m.USER_FIELDS, row[split:users_end])
+        found_id, body = row[users_end], row[users_end + 1]
+        document = None if found_id is None else StoredDocument(product_id=found_id, body=body)
+        return CallerDocument(token=token, user=user, document=document)
 
     async def page(self, uow: UnitOfWork, user_id: str, query: ProductListQuery) -> DocumentPage:
         sql = _sql(uow)

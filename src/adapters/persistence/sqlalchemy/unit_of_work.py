@@ -22,6 +22,7 @@ from sqlalchemy.sql.expression import Executable
 from reseller_adapters.persistence.sqlalchemy.engine import (
     SQLITE_BEGIN_OPTION,
     SQLITE_BUSY_TIMEOUT_MS,
+    SQLITE_NO_BEGIN,
     create_engine_for,
 )
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
@@ -94,6 +95,16 @@ class SqlAlchemyDatabase:
         """
         return SqlAlchemyUnitOfWork(self, begin="DEFERRED")
 
+    def lookup_unit_of_work(self) -> SqlAlchemyUnitOfWork:
+        """A unit of work for one reading statement: no transaction is begun around it.
+
+        A single statement is atomic on its own (it reads one snapshot), so the ``BEGIN``
+        round trip of ``read_unit_of_work`` buys nothing for it. The product read
+        (``ProductReadService.product``) authenticates and reads in one statement and uses
+        this; anything that reads twice and needs one snapshot uses ``read_unit_of_work``.
+        """
+        return SqlAlchemyUnitOfWork(self, begin=SQLITE_NO_BEGIN)
+
     async def migrate(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` on this database."""
         await migrate(self.engine, revision)
@@ -118,7 +129,11 @@ class SqlAlchemyUnitOfWork:
         self._writing = False
         self._database = database
         self.dialect = database.dialect
-        self._connection_options = {SQLITE_BEGIN_OPTION: begin} if begin != "IMMEDIATE" else {}
+        self._connection_options: dict[str, str] = {}
+        if begin == SQLITE_NO_BEGIN and self.dialect != "sqlite":
+            self._connection_options = {"isolation_level": "AUTOCOMMIT"}
+        elif begin != "IMMEDIATE":
+            self._connection_options = {SQLITE_BEGIN_OPTION: begin}
         self._session: AsyncSession | None = None
         self._changed: set[str] = set()
         self.users: UserRepository = SqlUserRepository(self)

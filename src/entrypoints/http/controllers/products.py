@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -30,8 +31,8 @@ from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
 from reseller_entrypoints.http.documents import (
     READ_SESSION_DEPENDENCY,
     ReadSession,
-    product_document_response,
     product_page_response,
+    product_read_response,
 )
 from reseller_entrypoints.http.parsing.products import (
     parse_create_product,
@@ -216,11 +217,11 @@ class ProductsController(Controller):
     async def get_product(
         self,
         id: FromPath[str],
-        read: NamedDependency[ReadSession],
+        request: Request[Any, Any, Any],
+        state: State,
         public_url: NamedDependency[PublicUrl],
     ) -> Response[ProductResponse]:
-        found = await read.reads.document(read.uow, read.auth.context, id)
-        return product_document_response(read, found, public_url)
+        return await product_read_response(request, state, id, public_url)
 
     @post(
         "/{id:str}/prepare_uploads",
