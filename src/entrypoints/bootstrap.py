@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from reseller_adapters.archives import StreamingZipArchiveWriter
 from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules, humanise
 from reseller_core.ports import MarketplaceAdapter
 from reseller_core.services.accounts import AccountService
@@ -22,6 +23,8 @@ from reseller_core.services.deps import Deps
 from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
+from reseller_core.services.transfers.exports import ExportService
+from reseller_core.services.transfers.jobs import transfer_job_handlers
 from reseller_entrypoints.builtin_adapters import register_builtins
 from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
 from reseller_entrypoints.settings import Settings
@@ -43,6 +46,7 @@ class Services:
     products: ProductService
     pipeline: PipelineService
     sweeper: RunSweeper
+    exports: ExportService
     reads: ProductReadService | None = None
     """Product reads from the read model (None: the HTTP layer answers from the tables)."""
 
@@ -315,6 +319,17 @@ def build_services(deps: Deps) -> Services:
             search=deps.search,
         ),
         sweeper=RunSweeper(uow=deps.uow, queue=deps.queue, clock=deps.clock, config=deps.config),
+        exports=ExportService(
+            uow=deps.uow,
+            reader=deps.reader,
+            storage=deps.storage,
+            queue=deps.queue,
+            mailer=deps.mailer,
+            archives=StreamingZipArchiveWriter(),
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
     )
 
 
@@ -380,6 +395,7 @@ async def build_container(
         reads=ProductReadService(deps, database.read_model, services.products),
     )
     context.job_handlers.update(job_handlers(runs=services.pipeline))
+    context.job_handlers.update(transfer_job_handlers(exports=services.exports))
     from reseller_adapters.storage.local import LocalObjectStorage
 
     return Container(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import msgspec
 
-from reseller_core.services.config import CoreConfig
+from reseller_core.services.config import CoreConfig, TransferLimits
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -189,8 +189,15 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             )
     if "allowed_origins" not in top and "API_ALLOWED_ORIGINS" in env:
         top["allowed_origins"] = _split(env["API_ALLOWED_ORIGINS"])
+    transfers = {
+        field.name: raw
+        for field in msgspec.structs.fields(TransferLimits)
+        if (raw := env.get(f"RESELLER_{field.name.upper()}")) is not None
+    }
+    if transfers:
+        core["transfers"] = transfers
     for name in _CORE_FIELDS:
-        if name == "daily_ceilings":
+        if name in ("daily_ceilings", "transfers"):
             continue
         raw = env.get(f"RESELLER_{name.upper()}")
         if raw is not None:

@@ -175,3 +175,24 @@ class Conflict(DomainError):
 
     code = "conflict"
     default_detail = "The resource was changed concurrently; try again"
+
+
+class ExportFailed(DomainError):
+    """An export could not be started (spec 50 §3.4)."""
+
+    code = "export_failed"
+    default_detail = "Could not start export"
+
+
+class ImportFailed(DomainError):
+    """An import could not be started (spec 50 §9): no payload, a bad archive, storage."""
+
+    code = "import_failed"
+    default_detail = "Could not start import"
+
+
+class TooManyActiveJobs(DomainError):
+    """Decision Q6: the user already has two exports (or imports) queued or running."""
+
+    code = "too_many_active_jobs"
+    default_detail = "You already have 2 active jobs of this kind; wait for one to finish"

@@ -8,20 +8,21 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from reseller_core.services.config import CoreConfig
+from reseller_core.services.config import CoreConfig, TransferLimits
 from reseller_entrypoints.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
-SET_IN_CODE = {"core", "daily_ceilings"}
+SET_IN_CODE = {"core", "daily_ceilings", "transfers"}
 """Fields that are structs, not variables (documented as such)."""
 
 
 def _fields() -> list[str]:
     names = [f.name for f in msgspec.structs.fields(Settings)]
     names += [f.name for f in msgspec.structs.fields(CoreConfig)]
+    names += [f.name for f in msgspec.structs.fields(TransferLimits)]
     return [name for name in names if name not in SET_IN_CODE]
 
 

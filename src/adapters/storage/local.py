@@ -36,7 +36,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -380,6 +380,28 @@ class LocalObjectStorage:
             await asyncio.to_thread(write)
         except OSError as error:
             raise StorageError(f"cannot write object {key}: {error.strerror}") from error
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> int:
+        """Write chunk by chunk into a temporary file, then move it into place."""
+        path = self._path(key)
+        try:
+            handle, temp = await asyncio.to_thread(self._open_temp)
+        except OSError as error:
+            raise StorageError(f"cannot write object {key}: {error.strerror}") from error
+        size = 0
+        try:
+            with handle:
+                async for chunk in chunks:
+                    await asyncio.to_thread(handle.write, chunk)
+                    size += len(chunk)
+            await asyncio.to_thread(self._commit, temp, path, content_type)
+        except OSError as error:
+            temp.unlink(missing_ok=True)
+            raise StorageError(f"cannot write object {key}: {error.strerror}") from error
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return size
 
     async def delete(self, key: str) -> None:
         """Remove the object and its metadata; a missing object is fine.

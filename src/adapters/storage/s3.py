@@ -30,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 from urllib.parse import parse_qs, urlsplit
@@ -48,6 +48,9 @@ from reseller_core.errors import DependencyUnavailable, StorageUnavailable, Uplo
 from reseller_core.ports.storage import ObjectInfo, SignedUpload, StorageError
 
 log = logging.getLogger(__name__)
+
+MULTIPART_PART_BYTES = 8 * 1024 * 1024
+"""Part size of streamed writes: above S3's 5 MiB minimum, and the most one write buffers."""
 
 MAX_KEY_BYTES: Final = 1024
 """S3's limit on the UTF-8 length of an object key."""
@@ -513,6 +516,68 @@ class S3ObjectStorage:
             await client.put_object(
                 Bucket=bucket, Key=key, Body=bytes(data), ContentType=content_type
             )
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> int:
+        """A multipart upload of parts of ``MULTIPART_PART_BYTES``; aborted on any failure.
+
+        At most one part is buffered, so memory stays flat whatever the object's size. A
+        stream shorter than one part is written with a single ``PutObject``.
+        """
+        bucket = self._require_configured()
+        validate_key(key)
+        client = await self._s3()
+        buffer = bytearray()
+        size = 0
+        upload_id: str | None = None
+        parts: list[dict[str, Any]] = []
+
+        async def flush() -> None:
+            nonlocal upload_id
+            if upload_id is None:
+                with self._failures("create_multipart_upload"):
+                    created = await client.create_multipart_upload(
+                        Bucket=bucket, Key=key, ContentType=content_type
+                    )
+                upload_id = str(created["UploadId"])
+            number = len(parts) + 1
+            with self._failures("upload_part"):
+                answer = await client.upload_part(
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    PartNumber=number,
+                    Body=bytes(buffer),
+                )
+            parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+            buffer.clear()
+
+        try:
+            async for chunk in chunks:
+                buffer += chunk
+                size += len(chunk)
+                if len(buffer) >= MULTIPART_PART_BYTES:
+                    await flush()
+            if upload_id is None:
+                with self._failures("put_object"):
+                    await client.put_object(
+                        Bucket=bucket, Key=key, Body=bytes(buffer), ContentType=content_type
+                    )
+                return size
+            if buffer:
+                await flush()
+            with self._failures("complete_multipart_upload"):
+                await client.complete_multipart_upload(
+                    Bucket=bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                )
+        except BaseException:
+            if upload_id is not None:
+                with contextlib.suppress(Exception):
+                    await client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+        return size
 
     async def delete(self, key: str) -> None:
         """Delete an object; S3 answers success for a missing one too."""

@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from reseller_entrypoints.bootstrap import Container, build_container
 from reseller_entrypoints.http.app_state import API_OWNERS, CONTAINER, OPENAPI_DOCUMENT
 from reseller_entrypoints.http.controllers.auth import AuthController, ConfirmPageController
+from reseller_entrypoints.http.controllers.exports import ExportsController
 from reseller_entrypoints.http.controllers.me import MeController
 from reseller_entrypoints.http.controllers.products import ProductsController
 from reseller_entrypoints.http.controllers.system import DocsController, SystemController
@@ -35,7 +36,13 @@ from reseller_entrypoints.http.security_headers import SecurityHeadersMiddleware
 from reseller_entrypoints.settings import Settings, load_settings
 from reseller_entrypoints.startup_report import report_startup
 
-API_CONTROLLERS: Final = (SystemController, AuthController, MeController, ProductsController)
+API_CONTROLLERS: Final = (
+    SystemController,
+    AuthController,
+    MeController,
+    ProductsController,
+    ExportsController,
+)
 """The API controllers in declaration order: discovery lists their endpoints in this order."""
 
 JSON_BODY_LIMIT: Final = 1024 * 1024

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime
 from typing import Protocol
 
@@ -51,6 +51,14 @@ class ObjectStorage(Protocol):
     def stream(self, key: str, chunk_size: int = 65536) -> AsyncIterator[bytes]: ...
 
     async def put(self, key: str, data: bytes, *, content_type: str) -> None: ...
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> int:
+        """Write an object from a stream of chunks without holding it whole; its size.
+
+        The object becomes visible only once complete (a temporary file moved into place,
+        an S3 multipart upload completed); a failure part-way leaves no object behind.
+        """
+        ...
 
     async def delete(self, key: str) -> None:
         """Delete an object; deleting a missing object is not an error."""

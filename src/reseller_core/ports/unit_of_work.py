@@ -23,6 +23,7 @@ from reseller_core.domain.plans import DailyUsage
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
+from reseller_core.ports.transfers import ExportRepository, ImportRepository
 
 
 class UsageEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -213,6 +214,8 @@ class UnitOfWork(Protocol):
     images: ImageRepository
     runs: RunRepository
     usage: UsageRepository
+    exports: ExportRepository
+    imports: ImportRepository
 
     async def __aenter__(self) -> Self: ...
 

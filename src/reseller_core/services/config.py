@@ -9,6 +9,24 @@ from reseller_core.domain.plans import DailyCeilings
 from reseller_core.domain.uploads import DEFAULT_MAX_ORIGINALS, MAX_BYTE_SIZE
 
 
+class TransferLimits(msgspec.Struct, frozen=True, kw_only=True):
+    """Exports and imports (spec 50): archive lifetimes and the import safety limits."""
+
+    export_ttl_days: int = 7
+    export_stale_after_s: int = 600
+    download_url_ttl_s: int = 900
+    public_url_fallback: bool = False
+    """Spec 50 §5.2: the public-URL fallback for download links is opt-in."""
+    job_heartbeat_timeout_s: int = 120
+    """A running job whose heartbeat is older was abandoned by its worker: redone."""
+    max_archive_bytes: int = 25_000_000
+    max_entry_count: int = 500
+    max_entry_bytes: int = 15_000_000
+    max_total_uncompressed_bytes: int = 75_000_000
+    max_compression_ratio: int = 100
+    max_manifest_products: int = 5_000
+
+
 class CoreConfig(msgspec.Struct, frozen=True, kw_only=True):
     supported_marketplaces: tuple[str, ...] = CATALOG_IDS
     default_marketplaces: tuple[str, ...] = DEFAULT_MARKETPLACES
@@ -29,3 +47,4 @@ class CoreConfig(msgspec.Struct, frozen=True, kw_only=True):
     processing_run_stale_after_s: int = 900
     run_heartbeat_timeout_s: int = 60
     recognition_confidence_threshold: float = 0.75
+    transfers: TransferLimits = msgspec.field(default_factory=TransferLimits)

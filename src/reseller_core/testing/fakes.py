@@ -13,7 +13,7 @@ import secrets
 import threading
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote, urlencode
 
@@ -266,6 +266,13 @@ class MemoryObjectStorage:
     async def put(self, key: str, data: bytes, *, content_type: str) -> None:
         self._maybe_fail("put")
         self.put_object_directly(key, data, content_type)
+
+    async def put_stream(self, key: str, chunks: AsyncIterable[bytes], *, content_type: str) -> int:
+        self._maybe_fail("put")
+        parts = [chunk async for chunk in chunks]
+        data = b"".join(parts)
+        self.put_object_directly(key, data, content_type)
+        return len(data)
 
     async def delete(self, key: str) -> None:
         self._maybe_fail("delete")

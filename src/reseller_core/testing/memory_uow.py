@@ -42,8 +42,10 @@ from reseller_core.domain.listing_query import (
 from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, DailyUsage
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunStatus
+from reseller_core.domain.transfers import Export, Import
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
 from reseller_core.errors import Conflict
+from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
     ImageRepository,
     ProductRepository,
@@ -56,6 +58,7 @@ from reseller_core.ports.unit_of_work import (
     UsageRepository,
     UserRepository,
 )
+from reseller_core.testing.memory_transfers import MemoryExportRepository, MemoryImportRepository
 
 __all__ = ["MemoryDatabase", "MemoryUnitOfWork", "memory_uow_factory", "product_document"]
 
@@ -94,6 +97,8 @@ class _Tables:
     runs: dict[str, ProcessingRun] = field(default_factory=dict)
     usage_events: dict[str, UsageEvent] = field(default_factory=dict)
     provider_calls: dict[str, ProviderCall] = field(default_factory=dict)
+    exports: dict[str, Export] = field(default_factory=dict)
+    imports: dict[str, Import] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -106,6 +111,8 @@ class _Tables:
             runs=dict(self.runs),
             usage_events=dict(self.usage_events),
             provider_calls=dict(self.provider_calls),
+            exports=dict(self.exports),
+            imports=dict(self.imports),
         )
 
 
@@ -518,6 +525,8 @@ class MemoryUnitOfWork:
         self.images: ImageRepository = MemoryImageRepository(self)
         self.runs: RunRepository = MemoryRunRepository(self)
         self.usage: UsageRepository = MemoryUsageRepository(self)
+        self.exports: ExportRepository = MemoryExportRepository(lambda: self.staged().exports)
+        self.imports: ImportRepository = MemoryImportRepository(lambda: self.staged().imports)
 
     def staged(self) -> _Tables:
         if self._staged is None:

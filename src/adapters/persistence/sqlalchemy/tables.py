@@ -257,3 +257,52 @@ product_documents = sa.Table(
 A document is fresh while ``product_version`` equals its product's ``version`` and
 ``fingerprint`` equals the renderer's; ``body`` is bytes (BLOB, bytea) so it reaches the
 response without being decoded."""
+
+exports = sa.Table(
+    "exports",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("name", sa.String(160), nullable=False),
+    sa.Column("file_name", sa.String(255), nullable=False),
+    sa.Column("filter_params", json_column_type(), nullable=False),
+    sa.Column("product_count", sa.Integer(), nullable=False),
+    sa.Column("status", SHORT_TEXT, nullable=False),
+    sa.Column("storage_key", sa.String(512)),
+    sa.Column("expires_at", UtcDateTime()),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("completed_at", UtcDateTime()),
+    sa.Column("error_message", sa.Text()),
+    sa.Column("error_code", SHORT_TEXT),
+    sa.Column("heartbeat_at", UtcDateTime()),
+    *_timestamps(),
+    sa.Index(None, "user_id", "requested_at"),
+    sa.Index(None, "status"),
+)
+"""Export jobs (spec 50 §2): the record clients poll and the archive's storage key."""
+
+imports = sa.Table(
+    "imports",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("status", SHORT_TEXT, nullable=False),
+    sa.Column("source_filename", sa.String(255), nullable=False),
+    sa.Column("source_storage_key", sa.String(512), nullable=False),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("started_at", UtcDateTime()),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("total_products", sa.Integer(), nullable=False),
+    sa.Column("imported_products", sa.Integer(), nullable=False),
+    sa.Column("failed_products", sa.Integer(), nullable=False),
+    sa.Column("error_message", sa.Text()),
+    sa.Column("error_code", SHORT_TEXT),
+    sa.Column("failures", json_column_type(), nullable=False),
+    sa.Column("created_product_ids", json_column_type(), nullable=False),
+    sa.Column("next_index", sa.Integer(), nullable=False),
+    sa.Column("heartbeat_at", UtcDateTime()),
+    *_timestamps(),
+    sa.Index(None, "user_id", "requested_at"),
+    sa.Index(None, "status"),
+)
+"""Import jobs (spec 50 §8); ``next_index`` is the resume point of a redelivered job."""

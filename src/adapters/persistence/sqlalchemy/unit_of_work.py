@@ -39,6 +39,11 @@ from reseller_adapters.persistence.sqlalchemy.repositories import (
     SqlUsageRepository,
     SqlUserRepository,
 )
+from reseller_adapters.persistence.sqlalchemy.transfer_repositories import (
+    SqlExportRepository,
+    SqlImportRepository,
+)
+from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
     ImageRepository,
     ProductRepository,
@@ -143,6 +148,8 @@ class SqlAlchemyUnitOfWork:
         self.images: ImageRepository = TrackedImageRepository(self)
         self.runs: RunRepository = TrackedRunRepository(self)
         self.usage: UsageRepository = SqlUsageRepository(self)
+        self.exports: ExportRepository = SqlExportRepository(self)
+        self.imports: ImportRepository = SqlImportRepository(self)
 
     @property
     def session(self) -> AsyncSession:

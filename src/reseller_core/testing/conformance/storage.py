@@ -8,6 +8,7 @@ calling the adapter's own verification). Capability flags turn off what an adapt
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -196,6 +197,47 @@ class ObjectStorageConformance:
         with pytest.raises(StorageError):
             async for _chunk in storage.stream(self.new_key()):
                 pass
+
+    # streamed writes
+
+    async def test_put_stream_writes_the_chunks_in_order(self, storage: ObjectStorage) -> None:
+        key = self.new_key("archive.zip")
+        # Over two S3 parts (8 MiB each) so a multipart upload really runs.
+        block = bytes(index % 253 for index in range(1 << 20))
+        chunks = [block[: 1 << 19], *(block for _ in range(17)), b"tail"]
+
+        async def produce() -> AsyncIterator[bytes]:
+            for chunk in chunks:
+                yield chunk
+
+        size = await storage.put_stream(key, produce(), content_type="application/zip")
+        expected = b"".join(chunks)
+        assert size == len(expected)
+        info = await storage.head(key)
+        assert info is not None
+        assert (info.size, info.content_type) == (len(expected), "application/zip")
+        assert await storage.get(key) == expected
+
+    async def test_put_stream_of_a_small_object(self, storage: ObjectStorage) -> None:
+        key = self.new_key("small.zip")
+
+        async def produce() -> AsyncIterator[bytes]:
+            yield b"PK"
+            yield b"\x05\x06"
+
+        assert await storage.put_stream(key, produce(), content_type="application/zip") == 4
+        assert await storage.get(key) == b"PK\x05\x06"
+
+    async def test_put_stream_that_fails_leaves_no_object(self, storage: ObjectStorage) -> None:
+        key = self.new_key("broken.zip")
+
+        async def produce() -> AsyncIterator[bytes]:
+            yield b"x" * (9 << 20)
+            raise RuntimeError("producer failed")
+
+        with pytest.raises(RuntimeError, match="producer failed"):
+            await storage.put_stream(key, produce(), content_type="application/zip")
+        assert await storage.head(key) is None
 
     # URLs and health
 

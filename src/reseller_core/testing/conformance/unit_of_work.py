@@ -47,6 +47,7 @@ from reseller_core.testing.conformance.uow_product_list import ProductListConfor
 from reseller_core.testing.conformance.uow_products import ProductConformance
 from reseller_core.testing.conformance.uow_runs import RunConformance
 from reseller_core.testing.conformance.uow_transactions import TransactionConformance
+from reseller_core.testing.conformance.uow_transfers import TransferConformance
 from reseller_core.testing.conformance.uow_usage import UsageConformance
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "ProductListConformance",
     "RunConformance",
     "TransactionConformance",
+    "TransferConformance",
     "UnitOfWorkConformance",
     "UnitOfWorkSuiteBase",
     "UsageConformance",
@@ -84,5 +86,6 @@ class UnitOfWorkConformance(
     ProductListConformance,
     RunConformance,
     UsageConformance,
+    TransferConformance,
 ):
     """What every ``UnitOfWork`` implementation owes the use cases."""
