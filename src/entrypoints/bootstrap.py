@@ -24,6 +24,7 @@ from reseller_core.services.processing import PipelineService, RunSweeper, job_h
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
 from reseller_core.services.transfers.exports import ExportService
+from reseller_core.services.transfers.imports import ImportService
 from reseller_core.services.transfers.jobs import transfer_job_handlers
 from reseller_entrypoints.builtin_adapters import register_builtins
 from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
@@ -47,6 +48,7 @@ class Services:
     pipeline: PipelineService
     sweeper: RunSweeper
     exports: ExportService
+    imports: ImportService
     reads: ProductReadService | None = None
     """Product reads from the read model (None: the HTTP layer answers from the tables)."""
 
@@ -330,6 +332,15 @@ def build_services(deps: Deps) -> Services:
             ids=deps.ids,
             config=deps.config,
         ),
+        imports=ImportService(
+            uow=deps.uow,
+            reader=deps.reader,
+            storage=deps.storage,
+            queue=deps.queue,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
     )
 
 
@@ -395,7 +406,9 @@ async def build_container(
         reads=ProductReadService(deps, database.read_model, services.products),
     )
     context.job_handlers.update(job_handlers(runs=services.pipeline))
-    context.job_handlers.update(transfer_job_handlers(exports=services.exports))
+    context.job_handlers.update(
+        transfer_job_handlers(exports=services.exports, imports=services.imports)
+    )
     from reseller_adapters.storage.local import LocalObjectStorage
 
     return Container(

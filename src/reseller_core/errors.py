@@ -190,6 +190,14 @@ class ImportFailed(DomainError):
     code = "import_failed"
     default_detail = "Could not start import"
 
+    def __init__(self, detail: str | None = None, *, error_code: str | None = None) -> None:
+        self.error_code = error_code
+        super().__init__(detail)
+
+    def extra(self) -> Mapping[str, Any]:
+        """The archive rule that failed (decision Q17), e.g. ``invalid_archive_entry_path``."""
+        return {"error_code": self.error_code} if self.error_code else {}
+
 
 class TooManyActiveJobs(DomainError):
     """Decision Q6: the user already has two exports (or imports) queued or running."""

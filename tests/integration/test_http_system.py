@@ -37,6 +37,9 @@ PROTECTED = {
     ("POST", "/api/v1/exports"),
     ("GET", "/api/v1/exports"),
     ("GET", "/api/v1/exports/{id}"),
+    ("POST", "/api/v1/imports"),
+    ("GET", "/api/v1/imports"),
+    ("GET", "/api/v1/imports/{id}"),
 }
 PRODUCT_FIELDS = (
     "id",
@@ -78,6 +81,7 @@ WRITE_GATED = {
     ("POST", "/api/v1/products/{id}/prepare_uploads"),
     ("POST", "/api/v1/products/{id}/finalize_uploads"),
     ("POST", "/api/v1/products/{id}/reprocess"),
+    ("POST", "/api/v1/imports"),
 }
 
 
@@ -406,6 +410,7 @@ async def test_request_bodies_are_documented_objects_with_examples(fx_client: Cl
         ("post", "/api/v1/products/{id}/prepare_uploads"),
         ("post", "/api/v1/products/{id}/finalize_uploads"),
         ("post", "/api/v1/exports"),
+        ("post", "/api/v1/imports"),
     }
     for method, path in with_body:
         body = document["paths"][path][method]["requestBody"]
@@ -421,7 +426,7 @@ async def test_tags_are_sorted_and_components_hold_the_envelopes(fx_client: Clie
     document = await fetch_document(fx_client)
     tags = [tag["name"] for tag in document["tags"]]
     assert tags == sorted(tags)
-    assert set(tags) == {"Authentication", "Exports", "Products", "System", "User"}
+    assert set(tags) == {"Authentication", "Exports", "Imports", "Products", "System", "User"}
     schemas = document["components"]["schemas"]
     for name in (
         "SuccessEnvelope",

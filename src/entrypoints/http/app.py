@@ -22,6 +22,7 @@ from reseller_entrypoints.bootstrap import Container, build_container
 from reseller_entrypoints.http.app_state import API_OWNERS, CONTAINER, OPENAPI_DOCUMENT
 from reseller_entrypoints.http.controllers.auth import AuthController, ConfirmPageController
 from reseller_entrypoints.http.controllers.exports import ExportsController
+from reseller_entrypoints.http.controllers.imports import ImportsController
 from reseller_entrypoints.http.controllers.me import MeController
 from reseller_entrypoints.http.controllers.products import ProductsController
 from reseller_entrypoints.http.controllers.system import DocsController, SystemController
@@ -42,6 +43,7 @@ API_CONTROLLERS: Final = (
     MeController,
     ProductsController,
     ExportsController,
+    ImportsController,
 )
 """The API controllers in declaration order: discovery lists their endpoints in this order."""
 

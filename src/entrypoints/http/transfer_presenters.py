@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from reseller_core.domain.transfers import Import, ImportStatus
 from reseller_core.services.transfers.exports import ExportPage, ExportView
+from reseller_core.services.transfers.imports import ImportPage
 from reseller_entrypoints.http.presenters import iso, iso_or_none
 from reseller_entrypoints.http.schemas import PaginationBody
 from reseller_entrypoints.http.transfer_schemas import (
@@ -11,6 +13,14 @@ from reseller_entrypoints.http.transfer_schemas import (
     ExportListData,
     ExportListResponse,
     ExportResponse,
+    ImportBody,
+    ImportData,
+    ImportFailureBody,
+    ImportFailureDetails,
+    ImportListData,
+    ImportListResponse,
+    ImportPayloadBody,
+    ImportResponse,
 )
 
 
@@ -52,6 +62,53 @@ def export_list_response(page: ExportPage) -> ExportListResponse:
     return ExportListResponse(
         data=ExportListData(
             exports=[export_body(view) for view in page.exports],
+            pagination=pagination(page.page, page.page_size, page.total_count),
+        )
+    )
+
+
+def import_body(record: Import) -> ImportBody:
+    """``failure_details`` and ``payload`` are ``{}`` until the import completes (§8.1)."""
+    done = record.status is ImportStatus.COMPLETED
+    return ImportBody(
+        id=record.id,
+        status=record.status,
+        source_filename=record.source_filename,
+        source_storage_key=record.source_storage_key,
+        requested_at=iso(record.requested_at),
+        started_at=iso_or_none(record.started_at),
+        finished_at=iso_or_none(record.finished_at),
+        total_products=record.total_products,
+        imported_products=record.imported_products,
+        failed_products=record.failed_products,
+        error_message=record.error_message,
+        error_code=record.error_code,
+        failure_details=ImportFailureDetails(
+            items=[
+                ImportFailureBody(
+                    index=failure.index, title=failure.title, sku=failure.sku, reason=failure.reason
+                )
+                for failure in record.failures
+            ]
+        )
+        if done
+        else ImportFailureDetails(),
+        payload=ImportPayloadBody(created_product_ids=list(record.created_product_ids))
+        if done
+        else ImportPayloadBody(),
+        inserted_at=iso(record.created_at),
+        updated_at=iso(record.updated_at),
+    )
+
+
+def import_response(record: Import) -> ImportResponse:
+    return ImportResponse(data=ImportData(import_=import_body(record)))
+
+
+def import_list_response(page: ImportPage) -> ImportListResponse:
+    return ImportListResponse(
+        data=ImportListData(
+            imports=[import_body(record) for record in page.imports],
             pagination=pagination(page.page, page.page_size, page.total_count),
         )
     )

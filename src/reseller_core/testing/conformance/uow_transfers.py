@@ -109,8 +109,10 @@ class TransferConformance(UnitOfWorkSuiteBase):
                 (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.COMPLETED)
             )
         ]
-        for record in records:
-            await self.in_uow(uow_factory, lambda uow, r=record: uow.imports.add(r))
+        async with uow_factory() as uow:
+            for record in records:
+                await uow.imports.add(record)
+            await uow.commit()
         assert await self.in_uow(uow_factory, lambda uow: uow.imports.count_active(owner.id)) == 2
         listed = await self.read(
             uow_factory, lambda uow: uow.imports.list(owner.id, offset=0, limit=2)
