@@ -26,6 +26,7 @@ from reseller_core.services.products import ProductService
 from reseller_core.services.transfers.exports import ExportService
 from reseller_core.services.transfers.imports import ImportService
 from reseller_core.services.transfers.jobs import transfer_job_handlers
+from reseller_core.services.transfers.sweeper import TransferSweeper
 from reseller_entrypoints.builtin_adapters import register_builtins
 from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
 from reseller_entrypoints.settings import Settings
@@ -49,6 +50,7 @@ class Services:
     sweeper: RunSweeper
     exports: ExportService
     imports: ImportService
+    transfer_sweeper: TransferSweeper
     reads: ProductReadService | None = None
     """Product reads from the read model (None: the HTTP layer answers from the tables)."""
 
@@ -107,6 +109,9 @@ class Container:
                 count = await self.services.sweeper.sweep(stale_before=cutoff)
                 if count:
                     log.info("re-enqueued %d unfinished processing run(s) at start-up", count)
+                count = await self.services.transfer_sweeper.sweep(stale_before=cutoff)
+                if count:
+                    log.info("re-enqueued %d unfinished export/import job(s) at start-up", count)
             except Exception:
                 log.exception("start-up sweep failed; the periodic sweeper will retry")
             self._tasks.append(asyncio.create_task(self._sweep_forever()))
@@ -132,6 +137,7 @@ class Container:
                 if lease is not None and not await lease(interval * 0.8):
                     continue
                 await self.services.sweeper.sweep()
+                await self.services.transfer_sweeper.sweep()
             except Exception:
                 log.exception("sweeper pass failed; retrying in %.0f s", interval)
 
@@ -331,6 +337,9 @@ def build_services(deps: Deps) -> Services:
             clock=deps.clock,
             ids=deps.ids,
             config=deps.config,
+        ),
+        transfer_sweeper=TransferSweeper(
+            uow=deps.uow, queue=deps.queue, clock=deps.clock, config=deps.config
         ),
         imports=ImportService(
             uow=deps.uow,

@@ -11,7 +11,8 @@ are the :mod:`reseller_core.errors` hierarchy, each carrying its API ``code``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import base64
+from collections.abc import AsyncIterator, Mapping, Sequence
 from difflib import get_close_matches
 from types import TracebackType
 from typing import Any, Final, Self
@@ -30,12 +31,14 @@ from reseller_core.commands import (
     SellerFields,
     UpdateMe,
 )
+from reseller_core.commands.transfers import ExportFilters, RequestExport, RequestImport
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import parse_list_query
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import ProcessingRun
+from reseller_core.domain.transfers import Import
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import IssuedToken, User
 from reseller_core.errors import (
@@ -61,6 +64,8 @@ from reseller_core.services.results import (
     ResendResult,
     UploadInstruction,
 )
+from reseller_core.services.transfers.exports import ExportPage, ExportView
+from reseller_core.services.transfers.imports import ImportPage
 from reseller_entrypoints.bootstrap import Container, build_container
 from reseller_entrypoints.plugins import AdapterRegistry
 from reseller_entrypoints.settings import Settings, load_settings
@@ -301,6 +306,41 @@ class ResellerCore:
 
     async def read_image(self, image: ProductImage) -> bytes:
         return await self._container.deps.storage.get(image.storage_key)
+
+    # -- exports and imports (spec 50) ---------------------------------------------------
+
+    async def request_export(
+        self, user: User, *, name: str | None = None, **filters: str
+    ) -> ExportView:
+        """Queue an export; ``filters`` are those of ``POST /exports`` (bad values dropped)."""
+        _reject_unknown("filter", filters, frozenset(ExportFilters.__struct_fields__))
+        command = RequestExport(name=name, filters=ExportFilters(**filters))
+        return await self._container.services.exports.request(user, command)
+
+    async def export(self, user: User, export_id: str) -> ExportView:
+        return await self._container.services.exports.get(user, export_id)
+
+    async def exports(self, user: User, *, page: int = 1, page_size: int = 20) -> ExportPage:
+        return await self._container.services.exports.list(user, page=page, page_size=page_size)
+
+    def read_export(self, view: ExportView) -> AsyncIterator[bytes]:
+        """The completed export's archive, streamed from storage."""
+        if view.export.storage_key is None:
+            raise NotFound("Export archive not available")
+        return self._container.deps.storage.stream(view.export.storage_key)
+
+    async def request_import(self, user: User, filename: str, archive: bytes) -> Import:
+        """Queue an import of ``archive`` (the ZIP's bytes); the same checks as the API."""
+        command = RequestImport(
+            filename=filename, archive_base64=base64.b64encode(archive).decode("ascii")
+        )
+        return await self._container.services.imports.request(await self._fresh(user), command)
+
+    async def import_record(self, user: User, import_id: str) -> Import:
+        return await self._container.services.imports.get(user, import_id)
+
+    async def imports(self, user: User, *, page: int = 1, page_size: int = 20) -> ImportPage:
+        return await self._container.services.imports.list(user, page=page, page_size=page_size)
 
     async def _fresh(self, user: User) -> User:
         """Use cases check the write gate on the current user row, not a stale copy."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import tempfile
-import tracemalloc
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,19 +19,8 @@ from pathlib import Path
 import pytest
 
 from reseller_core.commands.transfers import RequestImport
-from reseller_core.domain.transfers import Import, ImportStatus
-from reseller_core.domain.users import User
+from reseller_core.domain.transfers import ImportStatus
 from reseller_core.errors import ImportFailed
-from reseller_core.services.config import CoreConfig, TransferLimits
-from reseller_core.services.transfers.imports import ImportService
-from reseller_core.testing import (
-    FixedClock,
-    MemoryDatabase,
-    MemoryObjectStorage,
-    RecordingTaskQueue,
-    SequentialIds,
-    memory_uow_factory,
-)
 from tests.transfers.hostile_zips import (
     RawEntry,
     huge_shared_strings_xlsx,
@@ -40,14 +28,8 @@ from tests.transfers.hostile_zips import (
     raw_zip,
 )
 from tests.transfers.seeding import image_bytes
+from tests.transfers.world import LIMITS, World
 
-LIMITS = TransferLimits(
-    max_archive_bytes=5_000_000,
-    max_entry_count=500,
-    max_entry_bytes=2_000_000,
-    max_total_uncompressed_bytes=6_000_000,
-    max_compression_ratio=100,
-)
 PEAK_BUDGET = 3 * LIMITS.max_entry_bytes
 """Python allocations of a whole job: one entry's budget plus headroom, never the bomb."""
 
@@ -158,65 +140,6 @@ def fx_tmp_as_tempdir(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path
     finally:
         tempfile.tempdir = previous
-
-
-class World:
-    def __init__(self) -> None:
-        self.clock = FixedClock()
-        self.ids = SequentialIds()
-        self.db = MemoryDatabase()
-        self.storage = MemoryObjectStorage()
-        self.queue = RecordingTaskQueue()
-        self.service = ImportService(
-            uow=memory_uow_factory(self.db),
-            reader=memory_uow_factory(self.db),
-            storage=self.storage,
-            queue=self.queue,
-            clock=self.clock,
-            ids=self.ids,
-            config=CoreConfig(transfers=LIMITS),
-        )
-        now = self.clock.now()
-        self.user = User(
-            id=self.ids.new_id(),
-            email="s@example.com",
-            password_hash="x",
-            confirmed_at=now,
-            selected_marketplaces=("ebay",),
-            created_at=now,
-            updated_at=now,
-        )
-
-    async def run_job(self, archive: bytes) -> tuple[Import, int]:
-        """Store ``archive`` as an import's source (bypassing the request check), run it."""
-        now = self.clock.now()
-        import_id = self.ids.new_id()
-        key = f"users/{self.user.id}/imports/{import_id}/source.zip"
-        record = Import(
-            id=import_id,
-            user_id=self.user.id,
-            status=ImportStatus.QUEUED,
-            source_filename="x.zip",
-            source_storage_key=key,
-            requested_at=now,
-            created_at=now,
-            updated_at=now,
-        )
-        async with self.db.unit_of_work() as uow:
-            await uow.users.add(self.user)
-            await uow.imports.add(record)
-            await uow.commit()
-        await self.storage.put(key, archive, content_type="application/zip")
-        tracemalloc.start()
-        try:
-            await self.service.run(import_id)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        async with self.db.unit_of_work() as uow:
-            done = await uow.imports.get_by_id(import_id)
-        assert done is not None
-        return done, peak
 
 
 @pytest.mark.parametrize("case", sorted(WHOLE_ARCHIVE_CASES))

@@ -38,6 +38,10 @@ class ExportRepository(Protocol):
 
     async def heartbeat(self, export_id: str, now: datetime) -> None: ...
 
+    async def stale(self, stale_before: datetime, limit: int = 100) -> builtins.list[Export]:
+        """Active exports whose heartbeat (or last update) predates the cutoff."""
+        ...
+
 
 class ImportRepository(Protocol):
     async def add(self, record: Import) -> None: ...
