@@ -247,8 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=ops.check)
     from reseller_entrypoints.doctor import add_command as add_doctor
+    from reseller_entrypoints.transfer_commands import add_commands as add_transfers
 
     add_doctor(commands, command)
+    add_transfers(command)
     return parser
 
 
