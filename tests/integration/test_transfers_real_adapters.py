@@ -14,6 +14,7 @@ import pytest
 
 from reseller_core.domain.images import ImageKind
 from reseller_core.domain.users import User
+from reseller_core.errors import TooManyActiveJobs
 from reseller_entrypoints.embedded import ResellerCore
 from reseller_entrypoints.settings import load_settings
 from tests.services import MotoServer
@@ -93,3 +94,47 @@ async def test_round_trip_on_postgres_and_s3(
     )
     async with await ResellerCore.open(settings=settings) as core:
         await _round_trip(core)
+
+
+async def _race(core: ResellerCore) -> None:
+    """Six concurrent export and import requests of one user: two of each kind win."""
+    suffix = uuid.uuid4().hex[:8]
+    user = await _user(core, f"racer-{suffix}@example.com")
+    container = core.container
+    await seed_product(
+        container.deps.uow,
+        container.deps.storage,
+        container.deps.ids,
+        container.deps.clock.now(),
+        user.id,
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("manifest.json", '{"products": []}')
+    exports = await asyncio.gather(
+        *(core.request_export(user) for _ in range(6)), return_exceptions=True
+    )
+    imports = await asyncio.gather(
+        *(core.request_import(user, "a.zip", archive.getvalue()) for _ in range(6)),
+        return_exceptions=True,
+    )
+    for results in (exports, imports):
+        refused = [r for r in results if isinstance(r, TooManyActiveJobs)]
+        accepted = [r for r in results if not isinstance(r, BaseException)]
+        assert (len(accepted), len(refused)) == (2, 4), results
+
+
+@pytest.mark.postgres
+async def test_at_most_two_active_jobs_under_concurrency_on_postgres(
+    tmp_path: Path, fx_postgres_url: str
+) -> None:
+    # The worker is not started: the accepted jobs stay queued, i.e. active.
+    async with await ResellerCore.open(fx_postgres_url, str(tmp_path), run_worker=False) as core:
+        await _race(core)
+
+
+async def test_at_most_two_active_jobs_under_concurrency_on_sqlite(tmp_path: Path) -> None:
+    async with await ResellerCore.open(
+        f"sqlite+aiosqlite:///{tmp_path / 'app.db'}", str(tmp_path), run_worker=False
+    ) as core:
+        await _race(core)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from PIL import Image
 
@@ -51,6 +52,7 @@ async def seed_product(
     notes: str | None = None,
     brand: str | None = None,
     with_artifacts: bool = False,
+    extra: Mapping[str, Any] | None = None,
 ) -> Product:
     product = Product(
         id=ids.new_id(),
@@ -64,6 +66,7 @@ async def seed_product(
         brand=brand,
         created_at=now,
         updated_at=now,
+        **(extra or {}),
     )
     rows = []
     for seed in images:
