@@ -37,7 +37,7 @@ from benchmarks.server_process import REPO_ROOT
 from benchmarks.sql_statements import count_statements
 from benchmarks.wrk import WrkMissing, wrk_path
 
-PARTS = ("statements", "reads", "ingest", "taskiq")
+PARTS = ("statements", "reads", "ingest", "taskiq", "transfers")
 ENGINES = ("sqlite", "postgres")
 REDIS_URL = os.environ.get(
     "RESELLER_BENCH_REDIS", os.environ.get("RESELLER_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--connections", type=int, default=32, help="keep-alive connections of wrk")
     parser.add_argument("--ingest-products", type=int, help="products per ingest measurement")
     parser.add_argument("--catalogue", type=int, default=CATALOGUE_SIZE, help="products listed")
+    parser.add_argument(
+        "--transfer-products",
+        help="comma-separated catalogue sizes exported and imported (default 100,1000; quick 20)",
+    )
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     return parser
 
@@ -352,9 +356,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()
     started = time.monotonic()
     reports: list[EngineReport] = []
+    measured_parts = [part for part in parts if part != "transfers"]
     with tempfile.TemporaryDirectory(prefix="reseller-bench-") as workdir:
         for engine in engines:
-            reports.append(_measure_engine(engine, parts, args, Path(workdir)))
+            if measured_parts:
+                reports.append(_measure_engine(engine, measured_parts, args, Path(workdir)))
+    transfers_text = ""
+    if "transfers" in parts:
+        from benchmarks import transfers
+
+        sizes = [int(s) for s in (args.transfer_products or "").split(",") if s.strip()]
+        transfers_text = transfers.render(
+            transfers.measure(engines, sizes or ([20] if args.quick else [100, 1000]))
+        )
     header = [
         f"- machine: {os.cpu_count()} cores ({_cpu_model()}), Python {platform.python_version()}",
         f"- servers (ours and the floor app) pinned to core {server_cpu}; wrk on core "
@@ -369,6 +383,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     text = render(reports, header)
     print(text)
+    if transfers_text:
+        print()
+        print(transfers_text)
     if args.json is not None:
         args.json.write_text(json.dumps(_as_json(reports, header), indent=2))
     return 0

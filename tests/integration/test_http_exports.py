@@ -95,6 +95,9 @@ async def test_export_builds_the_archive_and_mails_the_link(
     hostile = rows[2]
     assert hostile[1] == '=HYPERLINK("http://evil.example","click")'  # text, not a formula
     assert hostile[29] == 1  # marketplace count, a number
+    styled = openpyxl.load_workbook(io.BytesIO(archive.read("Products.xlsx")))["Products"]
+    assert styled["B3"].data_type == "s" and styled["B3"].quotePrefix is True  # neutralised
+    assert styled["B2"].quotePrefix is False
     export_rows = list(book["Export"].iter_rows(values_only=True))
     assert export_rows[0] == EXPORT_COLUMNS
     assert export_rows[1][0] == export["id"] and export_rows[1][4] == 2
