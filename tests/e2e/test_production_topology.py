@@ -435,3 +435,83 @@ def test_the_auth_rate_limit_is_shared_by_every_server_process(
     assert fx_deployment.fetch("SELECT id FROM users WHERE email = $1", "burst10@example.com") == []
     # Login counts in its own bucket.
     assert login.status_code == 200, login.text
+
+
+def _import_archive(count: int) -> bytes:
+    """``count`` products with one JPEG each, in the export format's manifest."""
+    import io
+    import zipfile
+
+    photo = product_photo("JPEG")
+    products = [
+        {"title": f"Imported {n}", "sku": f"IMP-{n}", "images": [{"path": f"images/{n}.jpg"}]}
+        for n in range(count)
+    ]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("manifest.json", json.dumps({"products": products}))
+        for n in range(count):
+            archive.writestr(f"images/{n}.jpg", photo)
+    return out.getvalue()
+
+
+def test_a_killed_worker_s_import_is_finished_by_the_next_worker_without_duplicates(
+    fx_deployment: Deployment, tmp_path: Path
+) -> None:
+    import base64
+
+    total = 120
+    first = fx_deployment.worker(tmp_path, "import-killed", job_heartbeat_timeout_s="2")
+    first.start()
+    try:
+        with client(fx_deployment.primary, "203.0.113.21") as http:
+            auth = confirmed_seller(fx_deployment, http, "importer@example.com")
+            archive = base64.b64encode(_import_archive(total)).decode()
+            answer = http.post(
+                "/api/v1/imports",
+                json={"import": {"filename": "catalog.zip", "archive_base64": archive}},
+                headers=auth,
+                timeout=60,
+            )
+            assert answer.status_code == 202, answer.text
+            import_id = answer.json()["data"]["import"]["id"]
+            deadline = time.monotonic() + 60
+            while True:
+                [row] = fx_deployment.fetch(
+                    "SELECT status, next_index FROM imports WHERE id = $1", import_id
+                )
+                if row["status"] == "running" and row["next_index"] >= 5:
+                    break
+                assert time.monotonic() < deadline, f"{dict(row)}\n{first.tail()}"
+                time.sleep(0.02)
+    finally:
+        first.kill()
+    [orphan] = fx_deployment.fetch(
+        "SELECT status, next_index FROM imports WHERE id = $1", import_id
+    )
+    assert orphan["status"] == "running" and 5 <= orphan["next_index"] < total, dict(orphan)
+
+    second = fx_deployment.worker(tmp_path, "import-successor", job_heartbeat_timeout_s="2")
+    second.start()
+    try:
+        with client(fx_deployment.secondary, "203.0.113.21") as http:
+            deadline = time.monotonic() + 120
+            while True:
+                record = http.get(f"/api/v1/imports/{import_id}", headers=auth).json()["data"]
+                if record["import"]["status"] not in ("queued", "running"):
+                    break
+                assert time.monotonic() < deadline, fx_deployment.logs(first, second)
+                time.sleep(0.2)
+    finally:
+        second.terminate()
+    done = record["import"]
+    assert done["status"] == "completed", done
+    assert (done["imported_products"], done["failed_products"]) == (total, 0)
+    rows = fx_deployment.fetch(
+        "SELECT p.sku FROM products p JOIN users u ON u.id = p.user_id "
+        "WHERE u.email = $1 AND p.source = 'import'",
+        "importer@example.com",
+    )
+    skus = [row["sku"] for row in rows]
+    assert len(skus) == total and len(set(skus)) == total  # every product exactly once
+    assert len(done["payload"]["created_product_ids"]) == total
