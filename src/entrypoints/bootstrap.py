@@ -1,23 +1,40 @@
 """The composition root: settings → adapters → use cases. No module-level state.
 
 The HTTP app, the worker and the embedding API all build their object graph here, through
-an :class:`~reseller_entrypoints.plugins.AdapterRegistry` so a deployment picks each adapter by name.
+an :class:`~reseller_entrypoints.plugins.AdapterRegistry` so a deployment picks each adapter
+by name. Every adapter built from the registry is checked against its port at wiring time
+(:meth:`~reseller_entrypoints.plugins.AdapterRegistry.build`). ``build_container`` takes
+keyword overrides for any port (``uow=``, ``storage=``, ``queue=``, ``ai=``, ...), so tests
+and embedders replace an adapter without wiring the graph by hand.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from reseller_adapters.archives import StreamingZipArchiveWriter
+from reseller_adapters.storage.local import LocalObjectStorage
 from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules, humanise
-from reseller_core.ports import MarketplaceAdapter
+from reseller_core.ports import (
+    AIProvider,
+    Clock,
+    IdFactory,
+    ImageEditor,
+    Mailer,
+    MarketplaceAdapter,
+    ObjectStorage,
+    PasswordHasher,
+    RateLimiter,
+    SearchProvider,
+    TaskQueue,
+    UnitOfWorkFactory,
+)
+from reseller_core.ports.read_model import ProductReadModel
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
 from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
@@ -28,176 +45,45 @@ from reseller_core.services.transfers.imports import ImportService
 from reseller_core.services.transfers.jobs import transfer_job_handlers
 from reseller_core.services.transfers.sweeper import TransferSweeper
 from reseller_entrypoints.builtin_adapters import register_builtins
-from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
+from reseller_entrypoints.container import (
+    READINESS_TIMEOUT_S,
+    TEMP_UPLOAD_SWEEP_INTERVAL_S,
+    TEMP_UPLOAD_SWEEPER,
+    Container,
+    Database,
+    Services,
+)
+from reseller_entrypoints.plugins import (
+    AI_PROVIDER,
+    IMAGE_EDITOR,
+    KINDS,
+    MAILER,
+    MARKETPLACE,
+    QUEUE,
+    RATE_LIMITER,
+    SEARCH_PROVIDER,
+    STORAGE,
+    AdapterRegistry,
+    BuildContext,
+    PluginError,
+)
 from reseller_entrypoints.settings import Settings
 
+__all__ = [
+    "ADAPTER_KINDS",
+    "READINESS_TIMEOUT_S",
+    "TEMP_UPLOAD_SWEEPER",
+    "TEMP_UPLOAD_SWEEP_INTERVAL_S",
+    "Container",
+    "Database",
+    "Services",
+    "build_container",
+    "build_services",
+    "check_adapter_names",
+    "default_registry",
+]
+
 log = logging.getLogger(__name__)
-
-READINESS_TIMEOUT_S = 3.0
-"""How long one readiness probe may take before its dependency counts as unavailable."""
-
-TEMP_UPLOAD_SWEEP_INTERVAL_S = 600.0
-"""How often a process serving local uploads deletes abandoned temporary upload files."""
-TEMP_UPLOAD_SWEEPER = "temporary-upload-sweeper"
-"""Name of the task that does it (every process with local storage runs one)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    accounts: AccountService
-    products: ProductService
-    pipeline: PipelineService
-    sweeper: RunSweeper
-    exports: ExportService
-    imports: ImportService
-    transfer_sweeper: TransferSweeper
-    reads: ProductReadService | None = None
-    """Product reads from the read model (None: the HTTP layer answers from the tables)."""
-
-
-@dataclass(slots=True)
-class Container:
-    """Everything one process needs, built once and closed once."""
-
-    settings: Settings
-    deps: Deps
-    services: Services
-    database: Any
-    """The persistence adapter's database object (``check``, ``dispose``, ``migrate``)."""
-    queue: Any
-    local_storage: Any = None
-    """The LocalObjectStorage when storage is local (the HTTP app serves its URLs)."""
-    resources: dict[str, Any] = field(default_factory=dict)
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _started: bool = False
-    _worker_running: bool = False
-
-    async def start(self, *, run_worker: bool | None = None, migrate: bool | None = None) -> None:
-        """Apply migrations; where this process runs jobs, start them and the sweeper.
-
-        Idempotent. ``migrate`` defaults to ``settings.auto_migrate``. ``run_worker``
-        defaults to whether the queue lives in this process: with the in-process queue the
-        server runs jobs itself; with a shared queue (taskiq) it only enqueues, and
-        ``reseller worker`` processes (``run_worker=True``) consume. With an in-process
-        queue this process is the only worker, so every run still queued or running at
-        start-up was orphaned by the previous process and is enqueued again at once; a
-        shared-queue worker takes over only runs whose heartbeat has timed out, since other
-        live workers may be running the rest.
-        """
-        if self._started:
-            return
-        self._started = True
-        if self.settings.auto_migrate if migrate is None else migrate:
-            await self.database.migrate()
-        if self.local_storage is not None:
-            # Uploads stream into the storage's temporary folder: a process killed mid-upload
-            # leaves its file there, so every process that serves uploads sweeps them.
-            await self._sweep_temporary_uploads()
-            self._tasks.append(
-                asyncio.create_task(
-                    self._sweep_temporary_uploads_forever(), name=TEMP_UPLOAD_SWEEPER
-                )
-            )
-        in_process = self.settings.queue == "inprocess"
-        if run_worker is None:
-            run_worker = in_process
-        if run_worker and hasattr(self.queue, "start"):
-            await self.queue.start()
-            self._worker_running = True
-            cutoff = self.deps.clock.now() if in_process else None
-            try:
-                count = await self.services.sweeper.sweep(stale_before=cutoff)
-                if count:
-                    log.info("re-enqueued %d unfinished processing run(s) at start-up", count)
-                count = await self.services.transfer_sweeper.sweep(stale_before=cutoff)
-                if count:
-                    log.info("re-enqueued %d unfinished export/import job(s) at start-up", count)
-            except Exception:
-                log.exception("start-up sweep failed; the periodic sweeper will retry")
-            self._tasks.append(asyncio.create_task(self._sweep_forever()))
-
-    async def _sweep_temporary_uploads(self) -> None:
-        try:
-            await asyncio.to_thread(self.local_storage.sweep_temporary)
-        except OSError:
-            log.exception("sweeping abandoned temporary upload files failed; will retry")
-
-    async def _sweep_temporary_uploads_forever(self) -> None:
-        while True:
-            await asyncio.sleep(TEMP_UPLOAD_SWEEP_INTERVAL_S)
-            await self._sweep_temporary_uploads()
-
-    async def _sweep_forever(self) -> None:
-        interval = max(0.05, self.settings.sweep_interval_s)
-        # A shared queue may offer a deployment-wide lease: one worker sweeps per interval.
-        lease = getattr(self.queue, "sweep_lease", None)
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                if lease is not None and not await lease(interval * 0.8):
-                    continue
-                await self.services.sweeper.sweep()
-                await self.services.transfer_sweeper.sweep()
-            except Exception:
-                log.exception("sweeper pass failed; retrying in %.0f s", interval)
-
-    async def drain(self) -> None:
-        """Wait until the in-process queue has no job left (tests, embedding, CLI)."""
-        join = getattr(self.queue, "join", None)
-        if join is not None:
-            await join()
-
-    async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
-        if self._worker_running and hasattr(self.queue, "stop"):
-            await self.queue.stop()
-            self._worker_running = False
-        queue_closer = getattr(self.queue, "aclose", None)
-        if queue_closer is not None:
-            with contextlib.suppress(Exception):
-                await queue_closer()
-        storage_closer = getattr(self.deps.storage, "aclose", None)
-        if storage_closer is not None:
-            with contextlib.suppress(Exception):
-                await storage_closer()
-        for resource in self.resources.values():
-            closer = getattr(resource, "aclose", None) or getattr(resource, "close", None)
-            if closer is not None:
-                with contextlib.suppress(Exception):
-                    result = closer()
-                    if asyncio.iscoroutine(result):
-                        await result
-        await self.database.dispose()
-        self._started = False
-
-    async def readiness(self) -> dict[str, str]:
-        """Dependency name → ``"ok"`` or a short error, for ``/health/ready``."""
-        checks: dict[str, Any] = {
-            "database": self.database.check,
-            "storage": self.deps.storage.check,
-        }
-        queue_check = getattr(self.queue, "check", None)
-        if queue_check is not None:
-            checks["queue"] = queue_check
-        limiter_check = getattr(self.deps.rate_limiter, "check", None)
-        if limiter_check is not None:
-            checks["rate_limiter"] = limiter_check
-
-        async def probe(check: Any) -> str:
-            try:
-                await asyncio.wait_for(check(), timeout=READINESS_TIMEOUT_S)
-            except Exception as exc:
-                return f"unavailable: {type(exc).__name__}"
-            return "ok"
-
-        # Probed concurrently: a dependency that hangs costs one timeout, not one each.
-        results = await asyncio.gather(*(probe(check) for check in checks.values()))
-        return dict(zip(checks, results, strict=True))
 
 
 def _secret_key(settings: Settings) -> bytes:
@@ -248,15 +134,15 @@ def _marketplaces(
     adapters: dict[str, MarketplaceAdapter] = dict(
         builtin_marketplaces(settings.core.supported_marketplaces)
     )
-    for name in registry.names("marketplace"):
+    for name in registry.names(MARKETPLACE):
         if name in settings.core.supported_marketplaces:
-            adapter = registry.factory("marketplace", name)(settings, context)
-            if getattr(adapter, "id", None) != name:
+            adapter = registry.build(MARKETPLACE, name, settings, context)
+            if adapter.id != name:
                 # Listings are stored under the name; an adapter answering to another id
                 # would file them under the wrong marketplace.
                 raise PluginError(
                     f"marketplace plugin {name!r} built an adapter with id "
-                    f"{getattr(adapter, 'id', None)!r}; the id must equal the plugin name"
+                    f"{adapter.id!r}; the id must equal the plugin name"
                 )
             adapters[name] = adapter
     for name in settings.core.supported_marketplaces:
@@ -272,15 +158,7 @@ def _marketplaces(
     return adapters
 
 
-ADAPTER_KINDS = (
-    "storage",
-    "queue",
-    "ai_provider",
-    "image_editor",
-    "search_provider",
-    "rate_limiter",
-    "mailer",
-)
+ADAPTER_KINDS = tuple(kind.name for kind in KINDS if kind is not MARKETPLACE)
 """Adapter kinds a deployment picks by name, each with the setting of the same name."""
 
 
@@ -356,70 +234,115 @@ def build_services(deps: Deps) -> Services:
 def check_adapter_names(settings: Settings, registry: AdapterRegistry) -> None:
     """Raise ``PluginError`` when a setting names an adapter nobody registered."""
     for kind in ADAPTER_KINDS:
-        registry.factory(kind, getattr(settings, kind))
+        registry.factory(kind, str(getattr(settings, kind)))
 
 
 async def build_container(
-    settings: Settings, *, registry: AdapterRegistry | None = None
+    settings: Settings,
+    *,
+    registry: AdapterRegistry | None = None,
+    database: Database | None = None,
+    uow: UnitOfWorkFactory | None = None,
+    read_model: ProductReadModel | None = None,
+    storage: ObjectStorage | None = None,
+    queue: TaskQueue | None = None,
+    ai: AIProvider | None = None,
+    image_editor: ImageEditor | None = None,
+    search: SearchProvider | None = None,
+    rate_limiter: RateLimiter | None = None,
+    mailer: Mailer | None = None,
+    hasher: PasswordHasher | None = None,
+    clock: Clock | None = None,
+    ids: IdFactory | None = None,
+    marketplaces: Mapping[str, MarketplaceAdapter] | None = None,
 ) -> Container:
-    """Wire the adapters named in ``settings`` to the use cases."""
+    """Wire the adapters named in ``settings`` to the use cases.
+
+    Each keyword override replaces one port and is used exactly as given: an overridden
+    mailer is not routed through the queue, an overridden AI provider gets no simulated
+    latency, and nothing is built from the registry for it. ``database`` and ``uow`` go
+    together (a database handle for migrate/check/dispose and the units of work over it);
+    with them the product reads answer from the tables unless ``read_model`` is given.
+    """
     from reseller_adapters.system import SystemClock, UlidIdFactory
 
+    if (database is None) != (uow is None):
+        raise TypeError("build_container: override database and uow together, or neither")
     if registry is None:
         registry = default_registry()
     check_adapter_names(settings, registry)  # before anything is built or opened
     data_dir: Path = settings.data_path
     data_dir.mkdir(parents=True, exist_ok=True)
-    context = BuildContext(clock=SystemClock(), ids=UlidIdFactory(), data_dir=data_dir)
-    context.resources["secret_key"] = _secret_key(settings)
+    context = BuildContext(
+        clock=clock or SystemClock(),
+        ids=ids or UlidIdFactory(),
+        data_dir=data_dir,
+        secret_key=_secret_key(settings),
+    )
+    if storage is None:
+        storage = registry.build(STORAGE, settings.storage, settings, context)
+    read_uow: UnitOfWorkFactory | None = None
+    lookup_uow: UnitOfWorkFactory | None = None
+    if database is None or uow is None:
+        from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
+        from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadModel
+        from reseller_entrypoints.http.documents import PayloadRenderer
 
-    from reseller_adapters.mail.queued import route_through_queue
-    from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
+        sql = SqlAlchemyDatabase(settings.resolved_database_url)
+        sql.read_model = SqlProductReadModel(PayloadRenderer(storage.public_url))
+        database, uow = sql, sql.unit_of_work
+        read_uow, lookup_uow = sql.read_unit_of_work, sql.lookup_unit_of_work
+        read_model = read_model or sql.read_model
+    if queue is None:
+        queue = registry.build(QUEUE, settings.queue, settings, context)
+    if ai is None:
+        ai = registry.build(AI_PROVIDER, settings.ai_provider, settings, context)
+        if settings.ai_latency_s > 0:
+            from reseller_adapters.ai.latency import LatencyAIProvider
 
-    database = SqlAlchemyDatabase(settings.resolved_database_url)
-    storage = registry.factory("storage", settings.storage)(settings, context)
-    from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadModel
-    from reseller_entrypoints.http.documents import PayloadRenderer
+            ai = LatencyAIProvider(ai, settings.ai_latency_s)
+    if mailer is None:
+        from reseller_adapters.mail.queued import route_through_queue
 
-    database.read_model = SqlProductReadModel(PayloadRenderer(storage.public_url))
-    queue = registry.factory("queue", settings.queue)(settings, context)
-    ai = registry.factory("ai_provider", settings.ai_provider)(settings, context)
-    if settings.ai_latency_s > 0:
-        from reseller_adapters.ai.latency import LatencyAIProvider
-
-        ai = LatencyAIProvider(ai, settings.ai_latency_s)
+        built_mailer = registry.build(MAILER, settings.mailer, settings, context)
+        mailer = route_through_queue(built_mailer, queue, context.job_handlers)
     deps = Deps(
-        uow=database.unit_of_work,
-        read_uow=database.read_unit_of_work,
-        lookup_uow=database.lookup_unit_of_work,
+        uow=uow,
+        read_uow=read_uow,
+        lookup_uow=lookup_uow,
         storage=storage,
         queue=queue,
         ai=ai,
-        image_editor=registry.factory("image_editor", settings.image_editor)(settings, context),
-        search=registry.factory("search_provider", settings.search_provider)(settings, context),
-        rate_limiter=registry.factory("rate_limiter", settings.rate_limiter)(settings, context),
-        mailer=route_through_queue(
-            registry.factory("mailer", settings.mailer)(settings, context),
-            queue,
-            context.job_handlers,
-        ),
-        hasher=context.resources.get("password_hasher") or _hasher(),
+        image_editor=image_editor
+        or registry.build(IMAGE_EDITOR, settings.image_editor, settings, context),
+        search=search or registry.build(SEARCH_PROVIDER, settings.search_provider, settings, context),
+        rate_limiter=rate_limiter
+        or registry.build(RATE_LIMITER, settings.rate_limiter, settings, context),
+        mailer=mailer,
+        hasher=hasher or _hasher(context),
         clock=context.clock,
         ids=context.ids,
-        marketplaces=_marketplaces(settings, registry, context),
+        marketplaces=marketplaces
+        if marketplaces is not None
+        else _marketplaces(settings, registry, context),
         config=settings.core,
     )
     services = build_services(deps)
     services = replace(
         services,
-        reads=ProductReadService(deps, database.read_model, services.products),
+        reads=ProductReadService(
+            uow=deps.uow,
+            reader=deps.reader,
+            lookup=deps.lookup,
+            clock=deps.clock,
+            read_model=read_model,
+            products=services.products,
+        ),
     )
     context.job_handlers.update(job_handlers(runs=services.pipeline))
     context.job_handlers.update(
         transfer_job_handlers(exports=services.exports, imports=services.imports)
     )
-    from reseller_adapters.storage.local import LocalObjectStorage
-
     return Container(
         settings=settings,
         deps=deps,
@@ -427,11 +350,15 @@ async def build_container(
         database=database,
         queue=queue,
         local_storage=storage if isinstance(storage, LocalObjectStorage) else None,
-        resources={k: v for k, v in context.resources.items() if k != "secret_key"},
+        resources=dict(context.resources),
     )
 
 
-def _hasher() -> Any:
+def _hasher(context: BuildContext) -> PasswordHasher:
+    """The hasher a plugin shared in ``context.resources``, else Argon2id."""
+    shared = context.resources.get("password_hasher")
+    if isinstance(shared, PasswordHasher):
+        return shared
     from reseller_adapters.security.argon2 import Argon2PasswordHasher
 
     return Argon2PasswordHasher()

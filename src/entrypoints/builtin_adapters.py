@@ -2,34 +2,59 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from reseller_entrypoints.plugins import AdapterRegistry, BuildContext, PluginError
+from reseller_core.ports import (
+    AIProvider,
+    ImageEditor,
+    Mailer,
+    ObjectStorage,
+    RateLimiter,
+    SearchProvider,
+    TaskQueue,
+)
+from reseller_entrypoints.plugins import (
+    AI_PROVIDER,
+    IMAGE_EDITOR,
+    MAILER,
+    QUEUE,
+    RATE_LIMITER,
+    SEARCH_PROVIDER,
+    STORAGE,
+    AdapterRegistry,
+    BuildContext,
+    PluginError,
+)
+
+if TYPE_CHECKING:
+    from reseller_entrypoints.settings import Settings
 
 
-def _local_storage(settings: Any, context: BuildContext) -> Any:
+def _local_storage(settings: Settings, context: BuildContext) -> ObjectStorage:
     from reseller_adapters.storage.local import LocalObjectStorage
 
+    if context.secret_key is None:
+        raise PluginError("RESELLER_STORAGE=local needs the signing key in the build context")
     return LocalObjectStorage(
         root=context.data_dir / "storage",
         public_base_url=settings.public_base_url,
-        secret=context.resources["secret_key"],
+        secret=context.secret_key,
     )
 
 
-def _inprocess_queue(settings: Any, context: BuildContext) -> Any:
+def _inprocess_queue(settings: Settings, context: BuildContext) -> TaskQueue:
     from reseller_adapters.queues.inprocess import InProcessTaskQueue
 
     return InProcessTaskQueue(context.job_handlers, concurrency=settings.worker_concurrency)
 
 
-def _offline_ai(settings: Any, context: BuildContext) -> Any:
+def _offline_ai(settings: Settings, context: BuildContext) -> AIProvider:
     from reseller_adapters.ai.offline import OfflineAIProvider
 
     return OfflineAIProvider(max_image_pixels=settings.max_image_pixels)
 
 
-def _llm_ai(settings: Any, context: BuildContext) -> Any:
+def _llm_ai(settings: Settings, context: BuildContext) -> AIProvider:
     try:
         from reseller_adapters.ai.llm.provider import OPERATIONS, LLMConfig, PydanticAIProvider
     except ImportError as exc:
@@ -62,19 +87,19 @@ def _llm_ai(settings: Any, context: BuildContext) -> Any:
     return provider
 
 
-def _offline_image_editor(settings: Any, context: BuildContext) -> Any:
+def _offline_image_editor(settings: Settings, context: BuildContext) -> ImageEditor:
     from reseller_adapters.images.offline import OfflineImageEditor
 
     return OfflineImageEditor(max_image_pixels=settings.max_image_pixels)
 
 
-def _offline_search(settings: Any, context: BuildContext) -> Any:
+def _offline_search(settings: Settings, context: BuildContext) -> SearchProvider:
     from reseller_adapters.search.offline import OfflineSearchProvider
 
     return OfflineSearchProvider()
 
 
-def _serpapi_search(settings: Any, context: BuildContext) -> Any:
+def _serpapi_search(settings: Settings, context: BuildContext) -> SearchProvider:
     from reseller_adapters.search.serpapi import SerpApiSearchProvider
 
     try:
@@ -91,7 +116,7 @@ def _serpapi_search(settings: Any, context: BuildContext) -> Any:
     return provider
 
 
-def _photoroom_editor(settings: Any, context: BuildContext) -> Any:
+def _photoroom_editor(settings: Settings, context: BuildContext) -> ImageEditor:
     from reseller_adapters.images.photoroom import PhotoroomImageEditor
 
     try:
@@ -108,37 +133,37 @@ def _photoroom_editor(settings: Any, context: BuildContext) -> Any:
     return editor
 
 
-def _memory_rate_limiter(settings: Any, context: BuildContext) -> Any:
+def _memory_rate_limiter(settings: Settings, context: BuildContext) -> RateLimiter:
     from reseller_adapters.ratelimit.memory import MemoryRateLimiter
 
     return MemoryRateLimiter(context.clock)
 
 
-def _outbox_mailer(settings: Any, context: BuildContext) -> Any:
+def _outbox_mailer(settings: Settings, context: BuildContext) -> Mailer:
     from reseller_adapters.mail.outbox import OutboxMailer
 
     return OutboxMailer(context.data_dir / "outbox")
 
 
-def _s3_storage(settings: Any, context: BuildContext) -> Any:
+def _s3_storage(settings: Settings, context: BuildContext) -> ObjectStorage:
     from reseller_adapters.storage.s3 import S3ObjectStorage
 
     return S3ObjectStorage.from_settings(settings, context)
 
 
-def _taskiq_queue(settings: Any, context: BuildContext) -> Any:
+def _taskiq_queue(settings: Settings, context: BuildContext) -> TaskQueue:
     from reseller_adapters.queues.taskiq_redis import TaskiqRedisQueue
 
     return TaskiqRedisQueue.from_settings(settings, context)
 
 
-def _redis_rate_limiter(settings: Any, context: BuildContext) -> Any:
+def _redis_rate_limiter(settings: Settings, context: BuildContext) -> RateLimiter:
     from reseller_adapters.ratelimit.redis import RedisRateLimiter
 
     return RedisRateLimiter.from_settings(settings, context)
 
 
-def _smtp_mailer(settings: Any, context: BuildContext) -> Any:
+def _smtp_mailer(settings: Settings, context: BuildContext) -> Mailer:
     from reseller_adapters.mail.smtp import SmtpMailer
 
     return SmtpMailer.from_settings(settings)
@@ -150,17 +175,17 @@ def register_builtins(registry: AdapterRegistry) -> None:
     Production adapters import their optional dependencies only when chosen, so the
     embedded install needs none of them.
     """
-    registry.register("storage", "local", _local_storage)
-    registry.register("queue", "inprocess", _inprocess_queue)
-    registry.register("ai_provider", "offline", _offline_ai)
-    registry.register("image_editor", "offline", _offline_image_editor)
-    registry.register("search_provider", "offline", _offline_search)
-    registry.register("rate_limiter", "memory", _memory_rate_limiter)
-    registry.register("mailer", "outbox", _outbox_mailer)
-    registry.register("ai_provider", "llm", _llm_ai)
-    registry.register("search_provider", "serpapi", _serpapi_search)
-    registry.register("image_editor", "photoroom", _photoroom_editor)
-    registry.register("storage", "s3", _s3_storage)
-    registry.register("queue", "taskiq", _taskiq_queue)
-    registry.register("rate_limiter", "redis", _redis_rate_limiter)
-    registry.register("mailer", "smtp", _smtp_mailer)
+    registry.register_builtin(STORAGE, "local", _local_storage)
+    registry.register_builtin(QUEUE, "inprocess", _inprocess_queue)
+    registry.register_builtin(AI_PROVIDER, "offline", _offline_ai)
+    registry.register_builtin(IMAGE_EDITOR, "offline", _offline_image_editor)
+    registry.register_builtin(SEARCH_PROVIDER, "offline", _offline_search)
+    registry.register_builtin(RATE_LIMITER, "memory", _memory_rate_limiter)
+    registry.register_builtin(MAILER, "outbox", _outbox_mailer)
+    registry.register_builtin(AI_PROVIDER, "llm", _llm_ai)
+    registry.register_builtin(SEARCH_PROVIDER, "serpapi", _serpapi_search)
+    registry.register_builtin(IMAGE_EDITOR, "photoroom", _photoroom_editor)
+    registry.register_builtin(STORAGE, "s3", _s3_storage)
+    registry.register_builtin(QUEUE, "taskiq", _taskiq_queue)
+    registry.register_builtin(RATE_LIMITER, "redis", _redis_rate_limiter)
+    registry.register_builtin(MAILER, "smtp", _smtp_mailer)

@@ -1,4 +1,4 @@
-"""The HTTP app over in-memory fakes: a hand-built Container, no database, no network.
+"""The HTTP app over in-memory fakes: ``build_container`` with every port overridden.
 
 Tests drive the real Litestar app (routing, DI, error handlers, middleware) and the real use
 cases; only the ports are fakes, so a test can move the clock, inspect sent mail or make
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from litestar import Litestar
@@ -18,7 +19,6 @@ from reseller_adapters.ai.offline import OfflineAIProvider
 from reseller_adapters.images.offline import OfflineImageEditor
 from reseller_adapters.marketplaces.builtin import builtin_marketplaces
 from reseller_core.services.config import CoreConfig
-from reseller_core.services.deps import Deps
 from reseller_core.testing import (
     FixedClock,
     MemoryDatabase,
@@ -30,7 +30,7 @@ from reseller_core.testing import (
     SequentialIds,
     memory_uow_factory,
 )
-from reseller_entrypoints.bootstrap import Container, build_services
+from reseller_entrypoints.bootstrap import Container, build_container
 from reseller_entrypoints.http import create_app
 from reseller_entrypoints.settings import Settings
 
@@ -70,8 +70,9 @@ class Fakes:
 
 
 @pytest.fixture
-def fx_settings() -> Settings:
+def fx_settings(tmp_path: Path) -> Settings:
     return Settings(
+        data_dir=str(tmp_path / "data"),
         allowed_origins=(ALLOWED_ORIGIN,),
         trusted_proxies=(TRUSTED_PROXY,),
         core=CoreConfig(pricing_url="https://reseller.test/pricing"),
@@ -93,8 +94,10 @@ def fx_fakes() -> Fakes:
 
 
 @pytest.fixture
-def fx_container(fx_settings: Settings, fx_fakes: Fakes) -> Container:
-    deps = Deps(
+async def fx_container(fx_settings: Settings, fx_fakes: Fakes) -> Container:
+    return await build_container(
+        fx_settings,
+        database=fx_fakes.database,
         uow=memory_uow_factory(fx_fakes.database.db),
         storage=fx_fakes.storage,
         queue=fx_fakes.queue,
@@ -106,15 +109,6 @@ def fx_container(fx_settings: Settings, fx_fakes: Fakes) -> Container:
         clock=fx_fakes.clock,
         ids=fx_fakes.ids,
         marketplaces=builtin_marketplaces(fx_settings.core.supported_marketplaces),
-        config=fx_settings.core,
-    )
-    services = build_services(deps)
-    return Container(
-        settings=fx_settings,
-        deps=deps,
-        services=services,
-        database=fx_fakes.database,
-        queue=fx_fakes.queue,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,7 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from reseller_adapters.storage.local import LocalObjectStorage
-from reseller_entrypoints.bootstrap import Container, build_services
+from reseller_entrypoints.bootstrap import Container, build_container
 from reseller_entrypoints.http import create_app
 from tests.images import product_photo
 from tests.integration.conftest import register
@@ -25,13 +24,23 @@ PHOTO = product_photo("JPEG")
 @pytest.fixture
 async def fx_local_client(fx_container: Container, tmp_path: Path) -> AsyncIterator[Client]:
     storage = LocalObjectStorage(tmp_path / "objects", BASE_URL, b"local-test-secret-0123456789")
-    deps = dataclasses.replace(fx_container.deps, storage=storage)
-    container = dataclasses.replace(
-        fx_container,
-        deps=deps,
-        services=build_services(deps),
-        local_storage=storage,
+    deps = fx_container.deps
+    container = await build_container(
+        fx_container.settings,
+        database=fx_container.database,
+        uow=deps.uow,
+        storage=storage,
+        queue=deps.queue,
+        ai=deps.ai,
+        image_editor=deps.image_editor,
+        rate_limiter=deps.rate_limiter,
+        mailer=deps.mailer,
+        hasher=deps.hasher,
+        clock=deps.clock,
+        ids=deps.ids,
+        marketplaces=deps.marketplaces,
     )
+    assert container.local_storage is storage
     async with AsyncTestClient(app=create_app(container=container), base_url=BASE_URL) as client:
         yield client
 

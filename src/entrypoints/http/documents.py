@@ -70,7 +70,15 @@ def product_reads(state: State) -> ProductReadService:
     container = container_from(state)
     reads = container.services.reads
     if reads is None:
-        reads = ProductReadService(container.deps, None, container.services.products)
+        deps = container.deps
+        reads = ProductReadService(
+            uow=deps.uow,
+            reader=deps.reader,
+            lookup=deps.lookup,
+            clock=deps.clock,
+            read_model=None,
+            products=container.services.products,
+        )
         container.services = replace(container.services, reads=reads)
     return reads
 

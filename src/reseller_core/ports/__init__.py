@@ -19,9 +19,10 @@ from reseller_core.ports.ai import (
 )
 from reseller_core.ports.clock import Clock, IdFactory
 from reseller_core.ports.images import EditedImage, ImageEditor, ImageEditorError
+from reseller_core.ports.lifecycle import Closable, Drainable, ReadinessProbe, Startable, SweepLease
 from reseller_core.ports.mailer import EmailMessage, Mailer
 from reseller_core.ports.marketplace import MarketplaceAdapter, ShapedListing
-from reseller_core.ports.queue import Job, TaskQueue
+from reseller_core.ports.queue import Job, JobHandler, TaskQueue
 from reseller_core.ports.rate_limit import RateDecision, RateLimiter
 from reseller_core.ports.search import SearchMatch, SearchProvider, SearchProviderError
 from reseller_core.ports.security import PasswordHasher
@@ -44,7 +45,9 @@ __all__ = [
     "AIProvider",
     "AIProviderError",
     "Clock",
+    "Closable",
     "DescriptionResult",
+    "Drainable",
     "EditedImage",
     "EmailMessage",
     "IdFactory",
@@ -53,6 +56,7 @@ __all__ = [
     "ImageInput",
     "ImageRepository",
     "Job",
+    "JobHandler",
     "ListingRequest",
     "ListingResult",
     "Mailer",
@@ -67,6 +71,7 @@ __all__ = [
     "ProviderCall",
     "RateDecision",
     "RateLimiter",
+    "ReadinessProbe",
     "Recognition",
     "Reconciliation",
     "RunRepository",
@@ -75,7 +80,9 @@ __all__ = [
     "SearchProviderError",
     "ShapedListing",
     "SignedUpload",
+    "Startable",
     "StorageError",
+    "SweepLease",
     "TabRepository",
     "TaskQueue",
     "TokenRepository",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -133,6 +133,7 @@ class AIProviderError(Exception):
         super().__init__(message)
 
 
+@runtime_checkable
 class AIProvider(Protocol):
     name: str
     model: str

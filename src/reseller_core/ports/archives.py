@@ -7,7 +7,7 @@ ZIP stream without holding the archive, the images or the workbook in memory.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 JsonObject = dict[str, Any]
 """A JSON object of the manifest (values: str, int, float, bool, None, lists, objects)."""
@@ -29,6 +29,7 @@ ImageReader = Callable[[JsonObject], AsyncIterator[bytes]]
 """The bytes of one manifest image entry; raises ``ArchiveImageFailed``."""
 
 
+@runtime_checkable
 class ArchiveWriter(Protocol):
     def write(
         self,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
+@runtime_checkable
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
         ...
 
 
+@runtime_checkable
 class IdFactory(Protocol):
     def new_id(self) -> str:
         """A new ULID string (upper-case)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -18,6 +18,7 @@ class ImageEditorError(Exception):
     """The editor could not process this image."""
 
 
+@runtime_checkable
 class ImageEditor(Protocol):
     name: str
 

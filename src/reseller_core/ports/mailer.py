@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -15,5 +15,6 @@ class EmailMessage(msgspec.Struct, frozen=True, kw_only=True):
     tag: str = "general"
 
 
+@runtime_checkable
 class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from reseller_core.domain.listing_rules import ShapedListing
 from reseller_core.domain.marketplaces import MarketplaceRules
@@ -11,6 +11,7 @@ from reseller_core.ports.ai import ListingResult
 __all__ = ["MarketplaceAdapter", "ShapedListing"]
 
 
+@runtime_checkable
 class MarketplaceAdapter(Protocol):
     id: str
     label: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -13,6 +13,7 @@ class RateDecision(msgspec.Struct, frozen=True):
     remaining: int = 0
 
 
+@runtime_checkable
 class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window_s: int) -> RateDecision:
         """Count one request for ``key`` unless that would exceed ``limit`` per ``window_s``.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -69,6 +69,7 @@ class DocumentPage(msgspec.Struct, frozen=True, kw_only=True):
     total_pages: int
 
 
+@runtime_checkable
 class ProductReadModel(Protocol):
     """Reads and rebuilds documents inside a unit of work the caller opened.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final, Protocol
+from typing import Final, Protocol, runtime_checkable
 
 import msgspec
 
@@ -41,6 +41,7 @@ class SearchProviderError(Exception):
         super().__init__(message)
 
 
+@runtime_checkable
 class SearchProvider(Protocol):
     """Finds the item on the web: by photo (Lens) and by words (Shopping)."""
 

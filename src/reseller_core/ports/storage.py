@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
@@ -26,6 +26,7 @@ class StorageError(Exception):
     """An object could not be read or written (transient or not)."""
 
 
+@runtime_checkable
 class ObjectStorage(Protocol):
     async def sign_upload(
         self, key: str, *, content_type: str, max_bytes: int, expires_at: datetime

@@ -28,11 +28,11 @@ from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.listing_query import ProductListQuery
 from reseller_core.domain.users import ApiToken, User
 from reseller_core.errors import NotFound, Unauthorized
+from reseller_core.ports.clock import Clock
 from reseller_core.ports.read_model import ProductReadModel, StoredDocument
-from reseller_core.ports.unit_of_work import UnitOfWork
+from reseller_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from reseller_core.services._tokens import parse_bearer, token_digest
 from reseller_core.services.accounts import TOKEN_TOUCH_INTERVAL
-from reseller_core.services.deps import Deps
 from reseller_core.services.products import ProductService
 from reseller_core.services.results import AuthContext
 
@@ -77,9 +77,19 @@ class ProductReadService:
     """
 
     def __init__(
-        self, deps: Deps, read_model: ProductReadModel | None, products: ProductService
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        reader: UnitOfWorkFactory,
+        lookup: UnitOfWorkFactory,
+        clock: Clock,
+        read_model: ProductReadModel | None,
+        products: ProductService,
     ) -> None:
-        self._deps = deps
+        self._uow = uow
+        self._reader = reader
+        self._lookup = lookup
+        self._clock = clock
         self._read_model = read_model
         self._products = products
 
@@ -90,14 +100,14 @@ class ProductReadService:
 
     def reader(self) -> UnitOfWork:
         """The reading unit of work a request authenticates and reads in."""
-        return self._deps.reader()
+        return self._reader()
 
     async def authenticate(self, uow: UnitOfWork, authorization: str | None) -> ReadAuth:
         """The bearer token's caller (one indexed lookup in ``uow``), or Unauthorized."""
         raw = parse_bearer(authorization)
         if raw is None:
             raise Unauthorized()
-        now = self._deps.clock.now()
+        now = self._clock.now()
         found = await uow.tokens.authenticate(token_digest(raw), now)
         if found is None:
             raise Unauthorized()
@@ -122,8 +132,8 @@ class ProductReadService:
         raw = parse_bearer(authorization)
         if raw is None:
             raise Unauthorized()
-        now = self._deps.clock.now()
-        async with self._deps.lookup() as uow:
+        now = self._clock.now()
+        async with self._lookup() as uow:
             found = await self._read_model.caller_document(uow, token_digest(raw), now, canonical)
         if found is None:
             raise Unauthorized()
@@ -197,7 +207,7 @@ class ProductReadService:
         if self._read_model is None or not product_ids:
             return
         try:
-            async with self._deps.uow() as uow:
+            async with self._uow() as uow:
                 await self._read_model.refresh(uow, product_ids)
                 await uow.commit()
         except Exception:
@@ -206,8 +216,8 @@ class ProductReadService:
     async def stamp(self, auth: AuthContext) -> None:
         """Write the token's ``last_used_at`` (after the answer); a failure is only logged."""
         try:
-            async with self._deps.uow() as uow:
-                await uow.tokens.touch(auth.token.id, self._deps.clock.now())
+            async with self._uow() as uow:
+                await uow.tokens.touch(auth.token.id, self._clock.now())
                 await uow.commit()
         except Exception:
             log.warning("stamping a token's last use failed", exc_info=True)
@@ -219,7 +229,7 @@ class ProductReadService:
         written = 0
         after: str | None = None
         while True:
-            async with self._deps.uow() as uow:
+            async with self._uow() as uow:
                 ids = await self._read_model.product_ids(uow, after, batch)
                 if not ids:
                     return written
