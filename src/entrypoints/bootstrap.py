@@ -315,7 +315,8 @@ async def build_container(
         ai=ai,
         image_editor=image_editor
         or registry.build(IMAGE_EDITOR, settings.image_editor, settings, context),
-        search=search or registry.build(SEARCH_PROVIDER, settings.search_provider, settings, context),
+        search=search
+        or registry.build(SEARCH_PROVIDER, settings.search_provider, settings, context),
         rate_limiter=rate_limiter
         or registry.build(RATE_LIMITER, settings.rate_limiter, settings, context),
         mailer=mailer,

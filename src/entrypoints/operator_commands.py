@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from reseller_core.domain.users import User
+from reseller_core.ports import ReadinessProbe
 from reseller_entrypoints.cli_failures import (
     OperatorError,
     explain,
@@ -314,11 +315,10 @@ def check(args: argparse.Namespace) -> int:
         ]
         try:
             for kind, name, adapter in adapters:
-                probe_call = getattr(adapter, "check", None)
-                if probe_call is None:
-                    results.append((f"{kind} ({name})", None))
+                if isinstance(adapter, ReadinessProbe):
+                    await probe(f"{kind} ({name})", adapter.check)
                 else:
-                    await probe(f"{kind} ({name})", probe_call)
+                    results.append((f"{kind} ({name})", None))
         finally:
             await container.close()
 

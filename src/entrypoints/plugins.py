@@ -86,12 +86,16 @@ QUEUE = AdapterKind("queue", "reseller.queues", TaskQueue)  # type: ignore[type-
 AI_PROVIDER = AdapterKind("ai_provider", "reseller.ai_providers", AIProvider)  # type: ignore[type-abstract]
 IMAGE_EDITOR = AdapterKind("image_editor", "reseller.image_editors", ImageEditor)  # type: ignore[type-abstract]
 SEARCH_PROVIDER = AdapterKind(
-    "search_provider", "reseller.search_providers", SearchProvider  # type: ignore[type-abstract]
+    "search_provider",
+    "reseller.search_providers",
+    SearchProvider,  # type: ignore[type-abstract]
 )
 RATE_LIMITER = AdapterKind("rate_limiter", "reseller.rate_limiters", RateLimiter)  # type: ignore[type-abstract]
 MAILER = AdapterKind("mailer", "reseller.mailers", Mailer)  # type: ignore[type-abstract]
 MARKETPLACE = AdapterKind(
-    "marketplace", "reseller.marketplaces", MarketplaceAdapter  # type: ignore[type-abstract]
+    "marketplace",
+    "reseller.marketplaces",
+    MarketplaceAdapter,  # type: ignore[type-abstract]
 )
 
 KINDS: tuple[AdapterKind[object], ...] = (

@@ -15,6 +15,7 @@ import signal
 import sys
 
 from reseller_entrypoints.bootstrap import build_container
+from reseller_entrypoints.plugins import PluginError
 from reseller_entrypoints.settings import Settings
 from reseller_entrypoints.startup_report import report_startup
 
@@ -26,6 +27,9 @@ STARTED_MESSAGE = "worker started"
 
 def run_worker(settings: Settings) -> int:
     """Run until SIGINT/SIGTERM; the exit code (0 after a clean stop, 1 when start-up failed).
+
+    A ``PluginError`` (an adapter nobody registered, or a plugin that built the wrong kind
+    of object) propagates, so the ``reseller`` command reports it and exits with 2.
 
     Needs a queue that other processes can feed.
     """
@@ -48,6 +52,8 @@ async def _serve_jobs(settings: Settings) -> int:
             loop.add_signal_handler(sig, stop.set)
     try:
         container = await build_container(settings)
+    except PluginError:
+        raise  # a configuration error: the CLI prints it as one line and exits with 2
     except Exception as error:
         log.error("worker could not be configured: %s", error)
         return 1

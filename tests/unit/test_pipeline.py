@@ -60,7 +60,6 @@ from reseller_core.testing import (
     SequentialIds,
 )
 from reseller_core.testing.memory_uow import MemoryDatabase, memory_uow_factory
-from reseller_entrypoints.bootstrap import build_services
 
 
 def product_photo(
@@ -188,7 +187,12 @@ class Env:
 
     @property
     def sweeper(self) -> RunSweeper:
-        return build_services(self.deps).sweeper
+        return RunSweeper(
+            uow=self.uow_factory or memory_uow_factory(self.db),
+            queue=self.queue,
+            clock=self.clock,
+            config=self.config,
+        )
 
     async def seed(
         self,
