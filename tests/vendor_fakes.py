@@ -13,7 +13,9 @@ Tests script faults with ``push`` (served first, one per request) and read ``req
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import io
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -436,6 +438,61 @@ class AnthropicFake(VendorFake):
         return self.json_reply(
             status, {"type": "error", "error": {"type": kind_, "message": message}}, headers
         )
+
+
+class GeminiImageFake(VendorFake):
+    """Gemini's image model: ``generateContent`` with ``responseModalities: ["IMAGE"]``.
+
+    The answer is a real PNG as an ``inlineData`` part of the first candidate, sized to the
+    requested ``imageConfig.aspectRatio`` (as the model does), after a short text part.
+    """
+
+    vendor = "gemini"
+
+    def answer(self, path: str, body: dict[str, Any]) -> Reply:
+        assert path.endswith(":generateContent"), path
+        config = body["generationConfig"]
+        assert config["responseModalities"] == ["IMAGE"], config
+        width_part, height_part = (int(p) for p in config["imageConfig"]["aspectRatio"].split(":"))
+        return self.image_reply(self.scene_png(64 * width_part, 64 * height_part))
+
+    @staticmethod
+    def scene_png(width: int, height: int) -> bytes:
+        from PIL import Image, ImageDraw
+
+        image = Image.new("RGB", (width, height), (220, 210, 196))
+        ImageDraw.Draw(image).rectangle(
+            (width // 4, height // 3, 3 * width // 4, height - 8), fill=(150, 60, 40)
+        )
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    def image_reply(self, *images: bytes, mime: str = "image/png") -> Reply:
+        parts: list[dict[str, Any]] = [{"text": "Here is the scene."}]
+        parts += [
+            {"inlineData": {"mimeType": mime, "data": base64.b64encode(data).decode()}}
+            for data in images
+        ]
+        prompt, _output = self.usage
+        return self.json_reply(
+            200,
+            {
+                "candidates": [
+                    {
+                        "content": {"parts": parts, "role": "model"},
+                        "finishReason": "STOP",
+                        "index": 0,
+                    }
+                ],
+                "usageMetadata": {"promptTokenCount": prompt, "candidatesTokenCount": 1290},
+                "modelVersion": "gemini-2.5-flash-image",
+                "responseId": "fake-image-1",
+            },
+        )
+
+    def fault(self, kind: str, retry_after: str | None = None) -> Reply:
+        return GeminiFake.fault(self, kind, retry_after)  # type: ignore[arg-type]
 
 
 FAKES: dict[str, Callable[[], VendorFake]] = {

@@ -57,12 +57,14 @@ from reseller_entrypoints.plugins import (
     AI_PROVIDER,
     IMAGE_EDITOR,
     KINDS,
+    LIFESTYLE_GENERATOR,
     MAILER,
     MARKETPLACE,
     QUEUE,
     RATE_LIMITER,
     SEARCH_PROVIDER,
     STORAGE,
+    VIDEO_RENDERER,
     AdapterRegistry,
     BuildContext,
     PluginError,
@@ -315,6 +317,10 @@ async def build_container(
         ai=ai,
         image_editor=image_editor
         or registry.build(IMAGE_EDITOR, settings.image_editor, settings, context),
+        lifestyle_generator=registry.build(
+            LIFESTYLE_GENERATOR, settings.lifestyle_generator, settings, context
+        ),
+        video_renderer=registry.build(VIDEO_RENDERER, settings.video_renderer, settings, context),
         search=search
         or registry.build(SEARCH_PROVIDER, settings.search_provider, settings, context),
         rate_limiter=rate_limiter

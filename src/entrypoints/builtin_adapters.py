@@ -13,14 +13,17 @@ from reseller_core.ports import (
     SearchProvider,
     TaskQueue,
 )
+from reseller_core.ports.media import LifestyleImageGenerator, VideoRenderer
 from reseller_entrypoints.plugins import (
     AI_PROVIDER,
     IMAGE_EDITOR,
+    LIFESTYLE_GENERATOR,
     MAILER,
     QUEUE,
     RATE_LIMITER,
     SEARCH_PROVIDER,
     STORAGE,
+    VIDEO_RENDERER,
     AdapterRegistry,
     BuildContext,
     PluginError,
@@ -91,6 +94,41 @@ def _offline_image_editor(settings: Settings, context: BuildContext) -> ImageEdi
     from reseller_adapters.images.offline import OfflineImageEditor
 
     return OfflineImageEditor(max_image_pixels=settings.max_image_pixels)
+
+
+def _offline_lifestyle(settings: Settings, context: BuildContext) -> LifestyleImageGenerator:
+    from reseller_adapters.media.offline_lifestyle import OfflineLifestyleGenerator
+
+    return OfflineLifestyleGenerator(max_image_pixels=settings.max_image_pixels)
+
+
+def _gemini_lifestyle(settings: Settings, context: BuildContext) -> LifestyleImageGenerator:
+    import os
+
+    from reseller_adapters.media.gemini_image import GeminiImageGenerator
+
+    key = (
+        settings.ai_api_key or os.environ.get("GEMINI_API_KEY") or os.environ.get("GOOGLE_API_KEY")
+    )
+    try:
+        generator = GeminiImageGenerator(
+            key or "",
+            model=settings.lifestyle_model,
+            base_url=settings.lifestyle_base_url,
+            timeout_s=settings.ai_timeout_ms / 1000,
+            max_retries=settings.ai_max_retries,
+            retry_backoff_s=settings.ai_retry_backoff_ms / 1000,
+        )
+    except ValueError as exc:
+        raise PluginError(f"RESELLER_LIFESTYLE_GENERATOR=gemini: {exc}") from exc
+    context.resources["gemini_image_client"] = generator
+    return generator
+
+
+def _ffmpeg_video(settings: Settings, context: BuildContext) -> VideoRenderer:
+    from reseller_adapters.media.ffmpeg_video import FfmpegVideoRenderer
+
+    return FfmpegVideoRenderer(max_image_pixels=settings.max_image_pixels)
 
 
 def _offline_search(settings: Settings, context: BuildContext) -> SearchProvider:
@@ -179,6 +217,9 @@ def register_builtins(registry: AdapterRegistry) -> None:
     registry.register_builtin(QUEUE, "inprocess", _inprocess_queue)
     registry.register_builtin(AI_PROVIDER, "offline", _offline_ai)
     registry.register_builtin(IMAGE_EDITOR, "offline", _offline_image_editor)
+    registry.register_builtin(LIFESTYLE_GENERATOR, "offline", _offline_lifestyle)
+    registry.register_builtin(LIFESTYLE_GENERATOR, "gemini", _gemini_lifestyle)
+    registry.register_builtin(VIDEO_RENDERER, "ffmpeg", _ffmpeg_video)
     registry.register_builtin(SEARCH_PROVIDER, "offline", _offline_search)
     registry.register_builtin(RATE_LIMITER, "memory", _memory_rate_limiter)
     registry.register_builtin(MAILER, "outbox", _outbox_mailer)

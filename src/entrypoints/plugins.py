@@ -36,6 +36,7 @@ from reseller_core.ports import (
     SearchProvider,
     TaskQueue,
 )
+from reseller_core.ports.media import LifestyleImageGenerator, VideoRenderer
 
 if TYPE_CHECKING:
     from reseller_entrypoints.settings import Settings
@@ -85,6 +86,16 @@ STORAGE = AdapterKind("storage", "reseller.storage", ObjectStorage)  # type: ign
 QUEUE = AdapterKind("queue", "reseller.queues", TaskQueue)  # type: ignore[type-abstract]
 AI_PROVIDER = AdapterKind("ai_provider", "reseller.ai_providers", AIProvider)  # type: ignore[type-abstract]
 IMAGE_EDITOR = AdapterKind("image_editor", "reseller.image_editors", ImageEditor)  # type: ignore[type-abstract]
+LIFESTYLE_GENERATOR = AdapterKind(
+    "lifestyle_generator",
+    "reseller.lifestyle_generators",
+    LifestyleImageGenerator,  # type: ignore[type-abstract]
+)
+VIDEO_RENDERER = AdapterKind(
+    "video_renderer",
+    "reseller.video_renderers",
+    VideoRenderer,  # type: ignore[type-abstract]
+)
 SEARCH_PROVIDER = AdapterKind(
     "search_provider",
     "reseller.search_providers",
@@ -103,6 +114,8 @@ KINDS: tuple[AdapterKind[object], ...] = (
     QUEUE,
     AI_PROVIDER,
     IMAGE_EDITOR,
+    LIFESTYLE_GENERATOR,
+    VIDEO_RENDERER,
     SEARCH_PROVIDER,
     RATE_LIMITER,
     MAILER,

@@ -47,6 +47,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ai_max_response_bytes: int = 4_000_000
     ai_web_search: bool = True
     image_editor: str = "offline"
+    lifestyle_generator: str = "offline"
+    """Lifestyle scene images: ``offline`` (staged with Pillow) or ``gemini`` (image model)."""
+    lifestyle_model: str = "gemini-2.5-flash-image"
+    """The image model ``gemini`` asks; key, timeout and retries are the ``ai_*`` settings."""
+    lifestyle_base_url: str = "https://generativelanguage.googleapis.com"
+    video_renderer: str = "ffmpeg"
+    """Marketplace videos: ``ffmpeg`` (a slideshow, with the binary of ``imageio-ffmpeg``)."""
     max_image_pixels: int = 50_000_000
     """Largest image (width x height, read from its header) the image adapters decode; larger
     uploads are refused as invalid images before decoding. Sized for phone photos (48 Mpx)."""

@@ -19,6 +19,7 @@ from reseller_core.ports import (
     TaskQueue,
     UnitOfWorkFactory,
 )
+from reseller_core.ports.media import LifestyleImageGenerator, VideoRenderer
 from reseller_core.services.config import CoreConfig
 
 
@@ -42,6 +43,10 @@ class Deps:
     """Units of work for a single reading statement, begun without a transaction around it
     (``reader`` when not offered)."""
     search: SearchProvider | None = None
+    lifestyle_generator: LifestyleImageGenerator | None = None
+    """Lifestyle scene images; None answers lifestyle requests with a clear error."""
+    video_renderer: VideoRenderer | None = None
+    """Marketplace videos; None answers video requests with a clear error."""
     """Visual and shopping search; None runs the pipeline without search evidence."""
 
     @property

@@ -1,0 +1,1 @@
+"""Generated media adapters: lifestyle scene images and marketplace videos."""
