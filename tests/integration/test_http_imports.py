@@ -231,3 +231,27 @@ async def test_manifest_problems_fail_the_whole_import(
         assert record["error_code"] == code
         assert record["error_message"].startswith(f"Import failed: {code}")
         assert record["payload"] == {}
+
+
+async def test_an_import_nobody_runs_reads_failed_after_the_stale_window(
+    fx_client: Client, fx_fakes: Fakes, fx_account: Account
+) -> None:
+    from datetime import timedelta
+
+    archive = _zip({"manifest.json": b'{"products": []}'})
+    response = await fx_client.post(
+        "/api/v1/imports", json=_body(archive), headers=fx_account.headers
+    )
+    import_id = response.json()["data"]["import"]["id"]
+    fx_fakes.clock.advance(timedelta(minutes=9))
+    still = await fx_client.get(f"/api/v1/imports/{import_id}", headers=fx_account.headers)
+    assert still.json()["data"]["import"]["status"] == "queued"
+    fx_fakes.clock.advance(timedelta(minutes=2))
+    record = (
+        await fx_client.get(f"/api/v1/imports/{import_id}", headers=fx_account.headers)
+    ).json()
+    body = record["data"]["import"]
+    assert (body["status"], body["error_code"]) == ("failed", "stalled")
+    assert body["error_message"] == (
+        "Import has been queued for more than 10 minutes without starting. It was marked as failed."
+    )

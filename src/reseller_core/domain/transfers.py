@@ -185,6 +185,27 @@ def is_stale(export: Export, now: datetime, stale_after_s: int) -> bool:
     )
 
 
+def import_is_stale(record: Import, now: datetime, stale_after_s: int) -> bool:
+    """Decision Q10: the export stale rule applied to imports."""
+    last = record.heartbeat_at or record.updated_at
+    return record.status in ACTIVE_IMPORT_STATUSES and now - last >= timedelta(
+        seconds=stale_after_s
+    )
+
+
+def import_stalled_message(status: ImportStatus, stale_after_s: int) -> str:
+    minutes = max(stale_after_s // 60, 1)
+    if status is ImportStatus.QUEUED:
+        return (
+            f"Import has been queued for more than {minutes} minutes without starting. "
+            "It was marked as failed."
+        )
+    return (
+        f"Import has been running for more than {minutes} minutes without progress. "
+        "It was marked as failed."
+    )
+
+
 def is_expired(export: Export, now: datetime) -> bool:
     """Decision Q1: a completed export past ``expires_at`` reads as ``expired``."""
     return (

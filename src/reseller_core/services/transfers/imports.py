@@ -23,6 +23,8 @@ from reseller_core.domain.transfers import (
     MAX_ACTIVE_JOBS_PER_USER,
     Import,
     ImportStatus,
+    import_is_stale,
+    import_stalled_message,
     import_storage_key,
 )
 from reseller_core.domain.users import User
@@ -186,13 +188,36 @@ class ImportService:
             record = await uow.imports.get(user.id, canonical)
         if record is None:
             raise NotFound(IMPORT_NOT_FOUND)
-        return record
+        return await self._settle(record)
+
+    async def _settle(self, record: Import) -> Import:
+        """Decision Q10: an import quiet past the stale window reads (and stays) ``failed``."""
+        now = self._clock.now()
+        window = self._config.transfers.export_stale_after_s
+        if not import_is_stale(record, now, window):
+            return record
+        stalled = msgspec.structs.replace(
+            record,
+            status=ImportStatus.FAILED,
+            finished_at=now,
+            error_message=import_stalled_message(record.status, window),
+            error_code="stalled",
+            updated_at=now,
+        )
+        async with self._uow() as uow:
+            current = await uow.imports.get_by_id(record.id)
+            if current is None or current.updated_at != record.updated_at:
+                return current or record  # the job moved it meanwhile: its state wins
+            await uow.imports.update(stalled)
+            await uow.commit()
+        return stalled
 
     async def list(self, user: User, *, page: int, page_size: int) -> ImportPage:
         async with self._reader() as uow:
             total = await uow.imports.count(user.id)
             found = await uow.imports.list(user.id, offset=(page - 1) * page_size, limit=page_size)
-        return ImportPage(imports=found, page=page, page_size=page_size, total_count=total)
+        settled = [await self._settle(record) for record in found]
+        return ImportPage(imports=settled, page=page, page_size=page_size, total_count=total)
 
     async def run(self, import_id: str) -> None:
         """The job: see ``import_job.ImportJob``."""
