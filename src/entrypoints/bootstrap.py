@@ -219,7 +219,11 @@ def build_services(deps: Deps) -> Services:
             config=deps.config,
         ),
         transfer_sweeper=TransferSweeper(
-            uow=deps.uow, queue=deps.queue, clock=deps.clock, config=deps.config
+            uow=deps.uow,
+            queue=deps.queue,
+            storage=deps.storage,
+            clock=deps.clock,
+            config=deps.config,
         ),
         imports=ImportService(
             uow=deps.uow,

@@ -82,7 +82,11 @@ async def test_restart_sweep_requeues_the_interrupted_import() -> None:
     world.storage.put = real_put  # type: ignore[method-assign]
 
     sweeper = TransferSweeper(
-        uow=memory_uow_factory(world.db), queue=world.queue, clock=world.clock, config=world.config
+        uow=memory_uow_factory(world.db),
+        queue=world.queue,
+        storage=world.storage,
+        clock=world.clock,
+        config=world.config,
     )
     # An in-process queue restarting says "no worker owns anything": cutoff = now.
     world.clock.advance(seconds=1)
@@ -91,3 +95,41 @@ async def test_restart_sweep_requeues_the_interrupted_import() -> None:
     await world.queue.run_all(raise_errors=True)
     done = await world.record(import_id)
     assert done.status is ImportStatus.COMPLETED and done.imported_products == 3
+
+
+async def test_sweep_expires_completed_exports_and_deletes_their_archives() -> None:
+    from reseller_core.domain.transfers import ExportStatus
+    from reseller_core.testing.conformance.uow_transfers import build_export
+
+    world = World()
+    async with world.db.unit_of_work() as uow:
+        await uow.users.add(world.user)
+        await uow.commit()
+    key = f"users/{world.user.id}/exports/x/a.zip"
+    await world.storage.put(key, b"PK", content_type="application/zip")
+    now = world.clock.now()
+    export = build_export(
+        world.user,
+        status=ExportStatus.COMPLETED,
+        storage_key=key,
+        completed_at=now,
+        expires_at=now + timedelta(days=7),
+    )
+    async with world.db.unit_of_work() as uow:
+        await uow.exports.add(export)
+        await uow.commit()
+    sweeper = TransferSweeper(
+        uow=memory_uow_factory(world.db),
+        queue=world.queue,
+        storage=world.storage,
+        clock=world.clock,
+        config=world.config,
+    )
+    await sweeper.sweep()
+    assert await world.storage.head(key) is not None  # not yet
+    world.clock.advance(timedelta(days=7, seconds=1))
+    await sweeper.sweep()
+    async with world.db.unit_of_work() as uow:
+        swept = await uow.exports.get_by_id(export.id)
+    assert swept is not None and swept.status is ExportStatus.EXPIRED
+    assert await world.storage.head(key) is None

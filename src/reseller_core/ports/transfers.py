@@ -42,6 +42,10 @@ class ExportRepository(Protocol):
         """Active exports whose heartbeat (or last update) predates the cutoff."""
         ...
 
+    async def expired(self, now: datetime, limit: int = 100) -> builtins.list[Export]:
+        """``completed`` exports whose ``expires_at`` is at or before ``now``."""
+        ...
+
 
 class ImportRepository(Protocol):
     async def add(self, record: Import) -> None: ...

@@ -84,7 +84,15 @@ class _MemoryTransfers(Generic[R]):
 
 
 class MemoryExportRepository(_MemoryTransfers[Export]):
-    pass
+    async def expired(self, now: datetime, limit: int = 100) -> builtins.list[Export]:
+        found = [
+            export
+            for export in self._table().values()
+            if export.status == "completed"
+            and export.expires_at is not None
+            and export.expires_at <= now
+        ]
+        return sorted(found, key=lambda e: (e.expires_at or now, e.id))[:limit]
 
 
 class MemoryImportRepository(_MemoryTransfers[Import]):

@@ -151,6 +151,15 @@ class SqlExportRepository(_TransferRepository[Export]):
     def __init__(self, uow: StatementExecutor) -> None:
         super().__init__(uow, exports, Export)
 
+    async def expired(self, now: datetime, limit: int = 100) -> builtins.list[Export]:
+        statement = (
+            sa.select(*self._columns)
+            .where(exports.c.status == "completed", exports.c.expires_at <= _timestamp(now))
+            .order_by(exports.c.expires_at, exports.c.id)
+            .limit(limit)
+        )
+        return self._records(await self._uow.execute(statement))
+
 
 class SqlImportRepository(_TransferRepository[Import]):
     def __init__(self, uow: StatementExecutor) -> None:

@@ -122,3 +122,20 @@ class TransferConformance(UnitOfWorkSuiteBase):
         stale = await self.read(uow_factory, lambda uow: uow.imports.stale(T0 + timedelta(hours=1)))
         assert {r.id for r in stale} >= {records[0].id, records[1].id}
         assert records[2].id not in {r.id for r in stale}
+
+    async def test_expired_lists_completed_exports_past_their_expiry(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        owner = await self.given_user(uow_factory)
+        past = build_export(
+            owner, status=ExportStatus.COMPLETED, expires_at=T0 - timedelta(seconds=1)
+        )
+        future = build_export(
+            owner, status=ExportStatus.COMPLETED, expires_at=T0 + timedelta(days=1)
+        )
+        async with uow_factory() as uow:
+            await uow.exports.add(past)
+            await uow.exports.add(future)
+            await uow.commit()
+        found = await self.read(uow_factory, lambda uow: uow.exports.expired(T0))
+        assert past.id in {e.id for e in found} and future.id not in {e.id for e in found}
