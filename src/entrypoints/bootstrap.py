@@ -40,6 +40,8 @@ from reseller_core.services.deps import Deps
 from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
+from reseller_core.services.storefront_public import PublicStorefrontService
+from reseller_core.services.storefronts import StorefrontService
 from reseller_core.services.transfers.exports import ExportService
 from reseller_core.services.transfers.imports import ImportService
 from reseller_core.services.transfers.jobs import transfer_job_handlers
@@ -230,6 +232,23 @@ def build_services(deps: Deps) -> Services:
             reader=deps.reader,
             storage=deps.storage,
             queue=deps.queue,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
+        storefronts=StorefrontService(
+            uow=deps.uow,
+            reader=deps.reader,
+            storage=deps.storage,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
+        public_store=PublicStorefrontService(
+            uow=deps.uow,
+            reader=deps.reader,
+            rate_limiter=deps.rate_limiter,
+            mailer=deps.mailer,
             clock=deps.clock,
             ids=deps.ids,
             config=deps.config,

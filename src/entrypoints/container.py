@@ -29,6 +29,8 @@ from reseller_core.services.deps import Deps
 from reseller_core.services.processing import PipelineService, RunSweeper
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
+from reseller_core.services.storefront_public import PublicStorefrontService
+from reseller_core.services.storefronts import StorefrontService
 from reseller_core.services.transfers.exports import ExportService
 from reseller_core.services.transfers.imports import ImportService
 from reseller_core.services.transfers.sweeper import TransferSweeper
@@ -66,6 +68,8 @@ class Services:
     exports: ExportService
     imports: ImportService
     transfer_sweeper: TransferSweeper
+    storefronts: StorefrontService
+    public_store: PublicStorefrontService
     reads: ProductReadService | None = None
     """Product reads from the read model (None: the HTTP layer answers from the tables)."""
 

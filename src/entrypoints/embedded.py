@@ -64,6 +64,8 @@ from reseller_core.services.results import (
     ResendResult,
     UploadInstruction,
 )
+from reseller_core.services.storefront_public import PublicStorefrontService
+from reseller_core.services.storefronts import StorefrontService
 from reseller_core.services.transfers.exports import ExportPage, ExportView
 from reseller_core.services.transfers.imports import ImportPage
 from reseller_entrypoints.bootstrap import Container, build_container
@@ -289,6 +291,17 @@ class ResellerCore:
         _reject_unknown("filter", filters, LIST_FILTERS)
         params = {key: str(value) for key, value in filters.items()}
         return await self._container.services.products.list(user, parse_list_query(params))
+
+    @property
+    def storefronts(self) -> StorefrontService:
+        """The seller's storefront, pages, branding assets and inquiries (spec 40 §5, §8):
+        the operations behind ``/api/v1/storefront*`` and ``/api/v1/inquiries*``."""
+        return self._container.services.storefronts
+
+    @property
+    def public_storefront(self) -> PublicStorefrontService:
+        """What a buyer sees and sends (spec 40 §6, §7): catalogue, product, page, inquiry."""
+        return self._container.services.public_store
 
     async def wait_until_settled(
         self, user: User, product_id: str, *, timeout: float = 60.0, poll: float = 0.05

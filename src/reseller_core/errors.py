@@ -204,3 +204,17 @@ class TooManyActiveJobs(DomainError):
 
     code = "too_many_active_jobs"
     default_detail = "You already have 2 active jobs of this kind; wait for one to finish"
+
+
+class StorefrontNotFound(DomainError):
+    """Pages and branding assets need a saved storefront first (spec 40 §5.5, §5.9)."""
+
+    code = "storefront_not_found"
+    default_detail = "Save storefront details before creating pages"
+
+
+class ReorderFailed(DomainError):
+    """``PUT /storefront/pages/order`` named a page twice (spec 40 §5.8)."""
+
+    code = "reorder_failed"
+    default_detail = "page_ids contains duplicate values"

@@ -40,6 +40,17 @@ PROTECTED = {
     ("POST", "/api/v1/imports"),
     ("GET", "/api/v1/imports"),
     ("GET", "/api/v1/imports/{id}"),
+    ("GET", "/api/v1/storefront"),
+    ("PUT", "/api/v1/storefront"),
+    ("GET", "/api/v1/storefront/pages"),
+    ("POST", "/api/v1/storefront/pages"),
+    ("PUT", "/api/v1/storefront/pages/order"),
+    ("PATCH", "/api/v1/storefront/pages/{page_id}"),
+    ("DELETE", "/api/v1/storefront/pages/{page_id}"),
+    ("POST", "/api/v1/storefront/assets/{kind}/prepare_upload"),
+    ("DELETE", "/api/v1/storefront/assets/{kind}"),
+    ("GET", "/api/v1/inquiries"),
+    ("DELETE", "/api/v1/inquiries/{id}"),
 }
 PRODUCT_FIELDS = (
     "id",
@@ -82,6 +93,7 @@ WRITE_GATED = {
     ("POST", "/api/v1/products/{id}/finalize_uploads"),
     ("POST", "/api/v1/products/{id}/reprocess"),
     ("POST", "/api/v1/imports"),
+    ("POST", "/api/v1/storefront/assets/{kind}/prepare_upload"),
 }
 
 
@@ -411,6 +423,11 @@ async def test_request_bodies_are_documented_objects_with_examples(fx_client: Cl
         ("post", "/api/v1/products/{id}/finalize_uploads"),
         ("post", "/api/v1/exports"),
         ("post", "/api/v1/imports"),
+        ("put", "/api/v1/storefront"),
+        ("post", "/api/v1/storefront/pages"),
+        ("patch", "/api/v1/storefront/pages/{page_id}"),
+        ("put", "/api/v1/storefront/pages/order"),
+        ("post", "/api/v1/storefront/assets/{kind}/prepare_upload"),
     }
     for method, path in with_body:
         body = document["paths"][path][method]["requestBody"]
@@ -426,7 +443,16 @@ async def test_tags_are_sorted_and_components_hold_the_envelopes(fx_client: Clie
     document = await fetch_document(fx_client)
     tags = [tag["name"] for tag in document["tags"]]
     assert tags == sorted(tags)
-    assert set(tags) == {"Authentication", "Exports", "Imports", "Products", "System", "User"}
+    assert set(tags) == {
+        "Authentication",
+        "Exports",
+        "Imports",
+        "Inquiries",
+        "Products",
+        "Storefront",
+        "System",
+        "User",
+    }
     schemas = document["components"]["schemas"]
     for name in (
         "SuccessEnvelope",

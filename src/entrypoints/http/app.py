@@ -25,6 +25,10 @@ from reseller_entrypoints.http.controllers.exports import ExportsController
 from reseller_entrypoints.http.controllers.imports import ImportsController
 from reseller_entrypoints.http.controllers.me import MeController
 from reseller_entrypoints.http.controllers.products import ProductsController
+from reseller_entrypoints.http.controllers.storefront import (
+    InquiriesController,
+    StorefrontController,
+)
 from reseller_entrypoints.http.controllers.system import DocsController, SystemController
 from reseller_entrypoints.http.controllers.uploads_local import LocalStorageController
 from reseller_entrypoints.http.cors import CorsMiddleware
@@ -44,6 +48,8 @@ API_CONTROLLERS: Final = (
     ProductsController,
     ExportsController,
     ImportsController,
+    StorefrontController,
+    InquiriesController,
 )
 """The API controllers in declaration order: discovery lists their endpoints in this order."""
 

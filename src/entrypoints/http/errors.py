@@ -41,6 +41,8 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "export_failed": 422,
     "import_failed": 422,
     "too_many_active_jobs": 422,
+    "storefront_not_found": 422,
+    "reorder_failed": 422,
     "rate_limited": 429,
     "internal_server_error": 500,
     "storage_unavailable": 502,

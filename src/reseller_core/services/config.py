@@ -48,3 +48,6 @@ class CoreConfig(msgspec.Struct, frozen=True, kw_only=True):
     run_heartbeat_timeout_s: int = 60
     recognition_confidence_threshold: float = 0.75
     transfers: TransferLimits = msgspec.field(default_factory=TransferLimits)
+    inquiry_storefront_limit: int = 50
+    inquiry_ip_limit: int = 5
+    inquiry_window_minutes: int = 60

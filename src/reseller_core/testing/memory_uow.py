@@ -45,6 +45,7 @@ from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunSta
 from reseller_core.domain.transfers import Export, Import
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
 from reseller_core.errors import Conflict
+from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
     ImageRepository,
@@ -58,6 +59,7 @@ from reseller_core.ports.unit_of_work import (
     UsageRepository,
     UserRepository,
 )
+from reseller_core.testing.memory_storefronts import MemoryStorefrontRepository, StorefrontTables
 from reseller_core.testing.memory_transfers import MemoryExportRepository, MemoryImportRepository
 
 __all__ = ["MemoryDatabase", "MemoryUnitOfWork", "memory_uow_factory", "product_document"]
@@ -99,6 +101,7 @@ class _Tables:
     provider_calls: dict[str, ProviderCall] = field(default_factory=dict)
     exports: dict[str, Export] = field(default_factory=dict)
     imports: dict[str, Import] = field(default_factory=dict)
+    storefronts: StorefrontTables = field(default_factory=StorefrontTables)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -113,6 +116,7 @@ class _Tables:
             provider_calls=dict(self.provider_calls),
             exports=dict(self.exports),
             imports=dict(self.imports),
+            storefronts=self.storefronts.copy(),
         )
 
 
@@ -527,6 +531,7 @@ class MemoryUnitOfWork:
         self.usage: UsageRepository = MemoryUsageRepository(self)
         self.exports: ExportRepository = MemoryExportRepository(lambda: self.staged().exports)
         self.imports: ImportRepository = MemoryImportRepository(lambda: self.staged().imports)
+        self.storefronts: StorefrontRepository = MemoryStorefrontRepository(self.staged)
 
     def staged(self) -> _Tables:
         if self._staged is None:

@@ -306,3 +306,71 @@ imports = sa.Table(
     sa.Index(None, "status"),
 )
 """Import jobs (spec 50 §8); ``next_index`` is the resume point of a redelivered job."""
+
+storefronts = sa.Table(
+    "storefronts",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False, unique=True),
+    sa.Column("slug", sa.Text(), nullable=False, unique=True),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("tagline", sa.Text()),
+    sa.Column("description", sa.Text()),
+    sa.Column("theme_id", SHORT_TEXT, nullable=False),
+    sa.Column("currency", SHORT_TEXT, nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("inserted_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+storefront_assets = sa.Table(
+    "storefront_assets",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("storefront_id", ULID, _fk("storefronts.id", "CASCADE"), nullable=False),
+    sa.Column("kind", SHORT_TEXT, nullable=False),
+    sa.Column("storage_key", sa.Text(), nullable=False),
+    sa.Column("content_type", sa.Text(), nullable=False),
+    sa.Column("original_filename", sa.Text(), nullable=False),
+    sa.Column("width", sa.Integer()),
+    sa.Column("height", sa.Integer()),
+    sa.Column("byte_size", sa.BigInteger()),
+    sa.Column("checksum", sa.Text()),
+    sa.Column("inserted_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("storefront_id", "kind"),
+)
+
+storefront_pages = sa.Table(
+    "storefront_pages",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("storefront_id", ULID, _fk("storefronts.id", "CASCADE"), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("slug", sa.Text(), nullable=False),
+    sa.Column("menu_label", sa.Text(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("published", sa.Boolean(), nullable=False),
+    sa.Column("inserted_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("storefront_id", "slug"),
+    sa.Index(None, "storefront_id", "position"),
+)
+
+storefront_inquiries = sa.Table(
+    "storefront_inquiries",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("storefront_id", ULID, _fk("storefronts.id", "CASCADE"), nullable=False),
+    sa.Column("product_id", ULID, _fk("products.id", "SET NULL"), nullable=True),
+    sa.Column("full_name", sa.Text(), nullable=False),
+    sa.Column("contact", sa.Text(), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("source_path", sa.Text(), nullable=False),
+    sa.Column("requester_ip", sa.Text()),
+    sa.Column("user_agent", sa.Text()),
+    sa.Column("inserted_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "storefront_id", "inserted_at"),
+    sa.Index(None, "product_id", "inserted_at"),
+)

@@ -39,10 +39,14 @@ from reseller_adapters.persistence.sqlalchemy.repositories import (
     SqlUsageRepository,
     SqlUserRepository,
 )
+from reseller_adapters.persistence.sqlalchemy.storefront_repositories import (
+    SqlStorefrontRepository,
+)
 from reseller_adapters.persistence.sqlalchemy.transfer_repositories import (
     SqlExportRepository,
     SqlImportRepository,
 )
+from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
     ImageRepository,
@@ -150,6 +154,7 @@ class SqlAlchemyUnitOfWork:
         self.usage: UsageRepository = SqlUsageRepository(self)
         self.exports: ExportRepository = SqlExportRepository(self)
         self.imports: ImportRepository = SqlImportRepository(self)
+        self.storefronts: StorefrontRepository = SqlStorefrontRepository(self)
 
     @property
     def session(self) -> AsyncSession:
