@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from reseller_adapters.ai.offline import OfflineAIProvider
+from reseller_adapters.images.offline import OfflineImageEditor
+from reseller_adapters.marketplaces.builtin import builtin_marketplaces
 from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase, upgrade
 from reseller_core.domain.themes import THEMES
-from reseller_entrypoints.bootstrap import Container, build_services
+from reseller_core.testing import PlainPasswordHasher, memory_uow_factory
+from reseller_entrypoints.bootstrap import Container, build_container
 from reseller_entrypoints.settings import Settings
 from tests.integration.conftest import Account, Fakes
-from tests.integration.conftest import fx_container as memory_container_fixture
-
-memory_container = memory_container_fixture.__wrapped__  # type: ignore[attr-defined]
 
 Client = AsyncTestClient[Litestar]
 
@@ -28,23 +29,30 @@ async def fx_container(
     request: pytest.FixtureRequest, fx_settings: Settings, fx_fakes: Fakes, tmp_path: Path
 ) -> AsyncIterator[Container]:
     """Every test here runs on the in-memory unit of work and on SQLite's migrated schema."""
+    ports: dict[str, Any] = {
+        "storage": fx_fakes.storage,
+        "queue": fx_fakes.queue,
+        "ai": OfflineAIProvider(),
+        "image_editor": OfflineImageEditor(),
+        "rate_limiter": fx_fakes.limiter,
+        "mailer": fx_fakes.mailer,
+        "hasher": PlainPasswordHasher(),
+        "clock": fx_fakes.clock,
+        "ids": fx_fakes.ids,
+        "marketplaces": builtin_marketplaces(fx_settings.core.supported_marketplaces),
+    }
     if request.param == "memory":
-        yield memory_container(fx_settings, fx_fakes)
+        yield await build_container(
+            fx_settings,
+            database=fx_fakes.database,
+            uow=memory_uow_factory(fx_fakes.database.db),
+            **ports,
+        )
         return
     url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
     await asyncio.to_thread(upgrade, url)
     database = SqlAlchemyDatabase(url)
-    base = memory_container(fx_settings, fx_fakes)
-    deps = dataclasses.replace(
-        base.deps, uow=database.unit_of_work, read_uow=database.read_unit_of_work
-    )
-    yield Container(
-        settings=fx_settings,
-        deps=deps,
-        services=build_services(deps),
-        database=database,
-        queue=fx_fakes.queue,
-    )
+    yield await build_container(fx_settings, database=database, uow=database.unit_of_work, **ports)
     await database.dispose()
 
 
