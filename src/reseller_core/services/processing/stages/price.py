@@ -41,14 +41,19 @@ _CENTS = Decimal("0.01")
 
 
 def money(value: object) -> Decimal | None:
-    """A provider amount as a non-negative Decimal with 2 places, or None when unusable."""
+    """A provider amount as a non-negative Decimal with 2 places, or None when unusable.
+
+    A negative zero ("-0", or "-0.001" once rounded) is plain zero: its sign would
+    otherwise reach the stored text as "-0.00". An amount too large to hold cents within
+    the decimal context is unusable.
+    """
     try:
         amount = Decimal(str(value)) if value is not None else None
+        if amount is None or not amount.is_finite() or amount < 0:
+            return None
+        return amount.quantize(_CENTS).copy_abs()
     except InvalidOperation:
         return None
-    if amount is None or not amount.is_finite() or amount < 0:
-        return None
-    return amount.quantize(_CENTS)
 
 
 def money_text(value: Decimal | None) -> str | None:
