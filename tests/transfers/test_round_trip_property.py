@@ -5,6 +5,7 @@ their bounds, every status, images of several kinds and formats."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from decimal import Decimal
 from typing import Any
 
@@ -13,12 +14,10 @@ from hypothesis import strategies as st
 
 from reseller_adapters.ai.offline import OfflineAIProvider
 from reseller_adapters.images.offline import OfflineImageEditor
-from reseller_adapters.marketplaces.builtin import builtin_marketplaces
 from reseller_core.domain.images import ImageKind
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.transfers import ImportStatus
 from reseller_core.domain.users import User
-from reseller_core.services.config import CoreConfig
 from reseller_core.services.deps import Deps
 from reseller_core.services.transfers.jobs import transfer_job_handlers
 from reseller_core.testing import (
@@ -32,7 +31,9 @@ from reseller_core.testing import (
     SequentialIds,
     memory_uow_factory,
 )
-from reseller_entrypoints.bootstrap import build_services
+from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.settings import Settings
+from tests.integration.conftest import MemoryDatabaseHandle
 from tests.transfers.seeding import SeedImage, seed_product
 
 TEXT = (
@@ -77,12 +78,15 @@ PRODUCT = st.fixed_dictionaries(
 COPIED = ("title", "brand", "notes", "sku", "price", "cost", "tags", "ai_summary", "ai_confidence")
 
 
-def _world() -> tuple[Any, MemoryObjectStorage, RecordingTaskQueue, SequentialIds, FixedClock]:
-    clock, ids = FixedClock(), SequentialIds()
-    storage, queue, db = MemoryObjectStorage(), RecordingTaskQueue(), MemoryDatabase()
-    config = CoreConfig()
-    deps = Deps(
-        uow=memory_uow_factory(db),
+async def _world(data_dir: str) -> tuple[Container, MemoryObjectStorage, RecordingTaskQueue]:
+    """The composition root over in-memory fakes; the queue runs the transfer jobs."""
+    clock = FixedClock()
+    storage, queue = MemoryObjectStorage(), RecordingTaskQueue()
+    database = MemoryDatabaseHandle(MemoryDatabase())
+    container = await build_container(
+        Settings(data_dir=data_dir, secret_key="round-trip-secret"),
+        database=database,
+        uow=memory_uow_factory(database.db),
         storage=storage,
         queue=queue,
         ai=OfflineAIProvider(),
@@ -91,16 +95,14 @@ def _world() -> tuple[Any, MemoryObjectStorage, RecordingTaskQueue, SequentialId
         mailer=MemoryMailer(),
         hasher=PlainPasswordHasher(),
         clock=clock,
-        ids=ids,
-        marketplaces=builtin_marketplaces(config.supported_marketplaces),
-        config=config,
+        ids=SequentialIds(),
     )
-    services = build_services(deps)
+    services = container.services
     for name, handler in transfer_job_handlers(
         exports=services.exports, imports=services.imports
     ).items():
         queue.register(name, handler)
-    return (services, deps), storage, queue, ids, clock
+    return container, storage, queue
 
 
 async def _user(deps: Deps, ids: SequentialIds, clock: FixedClock) -> User:
@@ -120,7 +122,23 @@ async def _user(deps: Deps, ids: SequentialIds, clock: FixedClock) -> User:
 
 
 async def _round_trip(products: list[dict[str, Any]]) -> None:
-    (services, deps), storage, queue, ids, clock = _world()
+    with tempfile.TemporaryDirectory() as data_dir:
+        container, storage, queue = await _world(data_dir)
+        try:
+            await _export_and_import(products, container, storage, queue)
+        finally:
+            await container.close()
+
+
+async def _export_and_import(
+    products: list[dict[str, Any]],
+    container: Container,
+    storage: MemoryObjectStorage,
+    queue: RecordingTaskQueue,
+) -> None:
+    services, deps = container.services, container.deps
+    ids, clock = deps.ids, deps.clock
+    assert isinstance(ids, SequentialIds) and isinstance(clock, FixedClock)
     owner, other = await _user(deps, ids, clock), await _user(deps, ids, clock)
     originals = []
     for spec in products:
