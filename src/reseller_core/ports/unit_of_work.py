@@ -23,6 +23,7 @@ from reseller_core.domain.plans import DailyUsage
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
+from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 
@@ -218,6 +219,7 @@ class UnitOfWork(Protocol):
     exports: ExportRepository
     imports: ImportRepository
     storefronts: StorefrontRepository
+    lifestyle_runs: LifestyleRunRepository
 
     async def __aenter__(self) -> Self: ...
 

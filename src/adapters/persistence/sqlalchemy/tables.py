@@ -374,3 +374,35 @@ storefront_inquiries = sa.Table(
     sa.Index(None, "storefront_id", "inserted_at"),
     sa.Index(None, "product_id", "inserted_at"),
 )
+lifestyle_generation_runs = sa.Table(
+    "lifestyle_generation_runs",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("product_id", ULID, _fk("products.id", "CASCADE"), nullable=False),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("status", SHORT_TEXT, nullable=False),
+    sa.Column("step", SHORT_TEXT, nullable=False),
+    sa.Column("scene_family", sa.String(120), nullable=False),
+    sa.Column("model", sa.String(120)),
+    sa.Column("prompt_version", sa.String(80), nullable=False),
+    sa.Column("requested_count", sa.Integer(), nullable=False),
+    sa.Column("completed_count", sa.Integer(), nullable=False),
+    sa.Column("error_code", SHORT_TEXT),
+    sa.Column("error_message", sa.Text()),
+    sa.Column("payload", json_column_type(), nullable=False),
+    sa.Column("started_at", UtcDateTime()),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("heartbeat_at", UtcDateTime()),
+    *_timestamps(),
+    sa.Index(None, "product_id", "created_at"),
+    sa.Index(None, "status"),
+    sa.Index(
+        "uq_lifestyle_generation_runs_active_product",
+        "product_id",
+        unique=True,
+        postgresql_where=sa.text("status IN ('queued', 'running')"),
+        sqlite_where=sa.text("status IN ('queued', 'running')"),
+    ),
+)
+"""Lifestyle generation runs (spec 30 §8.3). The partial unique index admits one active run
+per product, so concurrent requests cannot both queue one (decision Q-M14)."""

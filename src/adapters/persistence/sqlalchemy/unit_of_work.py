@@ -26,6 +26,9 @@ from reseller_adapters.persistence.sqlalchemy.engine import (
     create_engine_for,
 )
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
+from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
+    SqlLifestyleRunRepository,
+)
 from reseller_adapters.persistence.sqlalchemy.migrations import migrate
 from reseller_adapters.persistence.sqlalchemy.read_model import (
     SqlProductReadModel,
@@ -46,6 +49,7 @@ from reseller_adapters.persistence.sqlalchemy.transfer_repositories import (
     SqlExportRepository,
     SqlImportRepository,
 )
+from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
@@ -155,6 +159,7 @@ class SqlAlchemyUnitOfWork:
         self.exports: ExportRepository = SqlExportRepository(self)
         self.imports: ImportRepository = SqlImportRepository(self)
         self.storefronts: StorefrontRepository = SqlStorefrontRepository(self)
+        self.lifestyle_runs: LifestyleRunRepository = SqlLifestyleRunRepository(self)
 
     @property
     def session(self) -> AsyncSession:

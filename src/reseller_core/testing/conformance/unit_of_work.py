@@ -43,6 +43,7 @@ from reseller_core.testing.conformance.uow_builders import (
     day,
     new_id,
 )
+from reseller_core.testing.conformance.uow_media_runs import LifestyleRunConformance
 from reseller_core.testing.conformance.uow_product_list import ProductListConformance
 from reseller_core.testing.conformance.uow_products import ProductConformance
 from reseller_core.testing.conformance.uow_runs import RunConformance
@@ -53,6 +54,7 @@ from reseller_core.testing.conformance.uow_usage import UsageConformance
 __all__ = [
     "T0",
     "AccountConformance",
+    "LifestyleRunConformance",
     "ProductConformance",
     "ProductListConformance",
     "RunConformance",
@@ -87,5 +89,6 @@ class UnitOfWorkConformance(
     RunConformance,
     UsageConformance,
     TransferConformance,
+    LifestyleRunConformance,
 ):
     """What every ``UnitOfWork`` implementation owes the use cases."""
