@@ -34,6 +34,7 @@ from reseller_core.ports import (
     TaskQueue,
     UnitOfWorkFactory,
 )
+from reseller_core.ports.media import LifestyleImageGenerator, VideoRenderer
 from reseller_core.ports.read_model import ProductReadModel
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
@@ -273,6 +274,8 @@ async def build_container(
     queue: TaskQueue | None = None,
     ai: AIProvider | None = None,
     image_editor: ImageEditor | None = None,
+    lifestyle_generator: LifestyleImageGenerator | None = None,
+    video_renderer: VideoRenderer | None = None,
     search: SearchProvider | None = None,
     rate_limiter: RateLimiter | None = None,
     mailer: Mailer | None = None,
@@ -340,10 +343,10 @@ async def build_container(
         ai=ai,
         image_editor=image_editor
         or registry.build(IMAGE_EDITOR, settings.image_editor, settings, context),
-        lifestyle_generator=registry.build(
-            LIFESTYLE_GENERATOR, settings.lifestyle_generator, settings, context
-        ),
-        video_renderer=registry.build(VIDEO_RENDERER, settings.video_renderer, settings, context),
+        lifestyle_generator=lifestyle_generator
+        or registry.build(LIFESTYLE_GENERATOR, settings.lifestyle_generator, settings, context),
+        video_renderer=video_renderer
+        or registry.build(VIDEO_RENDERER, settings.video_renderer, settings, context),
         search=search
         or registry.build(SEARCH_PROVIDER, settings.search_provider, settings, context),
         rate_limiter=rate_limiter
