@@ -38,6 +38,7 @@ from reseller_core.ports.media import LifestyleImageGenerator, VideoRenderer
 from reseller_core.ports.read_model import ProductReadModel
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
+from reseller_core.services.plans import PlanService
 from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
@@ -210,6 +211,7 @@ def build_services(deps: Deps) -> Services:
             search=deps.search,
         ),
         sweeper=RunSweeper(uow=deps.uow, queue=deps.queue, clock=deps.clock, config=deps.config),
+        plans=PlanService(uow=deps.uow, reader=deps.reader, clock=deps.clock, config=deps.config),
         exports=ExportService(
             uow=deps.uow,
             reader=deps.reader,

@@ -185,7 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rebuild.set_defaults(handler=ops.rebuild_read_models)
 
-    users = command("users", "Operator actions on users", "List, show and confirm accounts.")
+    users = command(
+        "users",
+        "Operator actions on users",
+        "List, show and confirm accounts; set plans and grant add-on credits.",
+    )
     user_commands = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
 
     def user_command(name: str, summary: str) -> argparse.ArgumentParser:
@@ -210,6 +214,29 @@ def build_parser() -> argparse.ArgumentParser:
     confirm = user_command("confirm", "Confirm a user's e-mail address without the link")
     confirm.add_argument("email", help="the user's e-mail address")
     confirm.set_defaults(handler=ops.users_confirm)
+    set_plan = user_command("set-plan", "Put a user on a plan (there is no billing provider)")
+    set_plan.add_argument("email", help="the user's e-mail address")
+    set_plan.add_argument("plan", help="free, starter, growth or pro")
+    set_plan.add_argument(
+        "--trial-days",
+        type=int,
+        default=None,
+        help="start a trial ending this many days from now (the trial plan's limits apply)",
+    )
+    set_plan.add_argument(
+        "--period", default=None, help="monthly or annual (shown to the user; paid plans only)"
+    )
+    set_plan.set_defaults(handler=ops.users_set_plan)
+    credits = user_command(
+        "add-credits", "Grant add-on credits, used once a bucket's monthly allowance is used up"
+    )
+    credits.add_argument("email", help="the user's e-mail address")
+    credits.add_argument(
+        "operation",
+        help="the usage bucket: ai_drafts, background_removals, lifestyle, price_research, videos",
+    )
+    credits.add_argument("amount", type=int, help="how many credits to add")
+    credits.set_defaults(handler=ops.users_add_credits)
 
     storage = command("storage", "Object storage set-up", "Prepare the storage the server uses.")
     storage_commands = storage.add_subparsers(

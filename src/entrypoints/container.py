@@ -26,6 +26,7 @@ from reseller_core.ports import (
 )
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
+from reseller_core.services.plans import PlanService
 from reseller_core.services.processing import PipelineService, RunSweeper
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
@@ -67,6 +68,7 @@ class Services:
     sweeper: RunSweeper
     exports: ExportService
     imports: ImportService
+    plans: PlanService
     transfer_sweeper: TransferSweeper
     storefronts: StorefrontService
     public_store: PublicStorefrontService

@@ -56,6 +56,7 @@ from reseller_core.errors import (
     ValidationFailed,
 )
 from reseller_core.services.config import CoreConfig
+from reseller_core.services.plans import UsageReport
 from reseller_core.services.results import (
     FinalizeResult,
     ProductListResult,
@@ -103,6 +104,7 @@ __all__ = [
     "UploadInstruction",
     "UploadIntent",
     "UploadSigningFailed",
+    "UsageReport",
     "User",
     "ValidationFailed",
 ]
@@ -241,6 +243,22 @@ class ResellerCore:
 
     async def user(self, user_id: str) -> User:
         return await self._container.services.accounts.me(user_id)
+
+    async def usage(self, user: User) -> UsageReport:
+        """This month's usage, the limits that apply and the add-on credits (``GET /me/usage``)."""
+        return await self._container.services.plans.usage(user.id)
+
+    async def set_plan(
+        self, email: str, plan: str, *, trial_days: int | None = None, period: str | None = None
+    ) -> User:
+        """Operator action: put a user on a plan (``reseller users set-plan``)."""
+        return await self._container.services.plans.set_plan(
+            email, plan, trial_days=trial_days, period=period
+        )
+
+    async def add_credits(self, email: str, operation: str, amount: int) -> User:
+        """Operator action: grant add-on credits (``reseller users add-credits``)."""
+        return await self._container.services.plans.add_credits(email, operation, amount)
 
     async def set_marketplaces(self, user: User, marketplaces: Sequence[str]) -> User:
         return await self._container.services.accounts.update_me(

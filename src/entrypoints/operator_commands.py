@@ -162,6 +162,8 @@ def users_show(args: argparse.Namespace) -> int:
         print(f"email: {user.email}")
         print(f"confirmed: {confirmed}")
         print(f"plan: {user.plan} ({user.plan_status}), trial ends {trial}")
+        credits = ", ".join(f"{k}={v}" for k, v in sorted(user.addon_credits.items()))
+        print(f"add-on credits: {credits or 'none'}")
         print(f"marketplaces: {', '.join(user.selected_marketplaces)}")
         print(f"products: {await count_products(database, user.id)}")
         print(f"created: {user.created_at:%Y-%m-%dT%H:%M:%SZ}")
@@ -189,6 +191,57 @@ def users_confirm(args: argparse.Namespace) -> int:
         return 0
 
     return _with_database(args, body)
+
+
+def _plan_change(args: argparse.Namespace, change: Callable[[Any], Awaitable[User]]) -> User:
+    """Run an operator plan change through the use case; its refusals become one line."""
+    from reseller_core.errors import NotFound, ValidationFailed
+    from reseller_entrypoints.bootstrap import build_container
+
+    changed: list[User] = []
+
+    async def body(settings: Settings, database: Any) -> int:
+        container = await build_container(settings)
+        await container.start(run_worker=False, migrate=False)
+        try:
+            changed.append(await change(container.services.plans))
+        except NotFound:
+            raise OperatorError(
+                f"no user with e-mail {args.email}: `reseller users list` lists them"
+            ) from None
+        except ValidationFailed as error:
+            reasons = "; ".join(
+                f"{name.replace('_', '-')} {' and '.join(map(str, messages))}"
+                for name, messages in error.fields.items()
+            )
+            raise OperatorError(reasons) from None
+        finally:
+            await container.close()
+        return 0
+
+    _with_database(args, body)
+    return changed[0]
+
+
+def users_set_plan(args: argparse.Namespace) -> int:
+    user = _plan_change(
+        args,
+        lambda plans: plans.set_plan(
+            args.email, args.plan, trial_days=args.trial_days, period=args.period
+        ),
+    )
+    trial = f", trial ends {user.trial_ends_at:%Y-%m-%dT%H:%M:%SZ}" if args.trial_days else ""
+    print(f"{user.email}: plan {user.plan} ({user.plan_status}){trial}")
+    return 0
+
+
+def users_add_credits(args: argparse.Namespace) -> int:
+    user = _plan_change(
+        args, lambda plans: plans.add_credits(args.email, args.operation, args.amount)
+    )
+    balance = user.addon_credits.get(args.operation, 0)
+    print(f"{user.email}: {args.operation} credits now {balance} (+{args.amount})")
+    return 0
 
 
 def rebuild_read_models(args: argparse.Namespace) -> int:

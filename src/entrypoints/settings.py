@@ -10,6 +10,7 @@ from pathlib import Path
 
 import msgspec
 
+from reseller_core.domain.plans import DailyCeilings
 from reseller_core.services.config import CoreConfig, TransferLimits
 
 
@@ -155,7 +156,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _CORE_FIELDS = {field.name: field for field in msgspec.structs.fields(CoreConfig)}
-_ERROR_PATH = re.compile(r"`\$\.(?:core\.)?([a-z0-9_]+)")
+_ERROR_PATH = re.compile(r"`\$\.(?:core\.)?(?:transfers\.)?(daily_)?(?:ceilings\.)?([a-z0-9_]+)")
+_DISABLED = frozenset({"", "none", "off"})
+"""Values of a ``RESELLER_DAILY_*`` ceiling that disable it."""
 
 
 class SettingsError(ValueError):
@@ -168,8 +171,12 @@ def _settings_error(error: msgspec.ValidationError) -> SettingsError:
     match = _ERROR_PATH.search(message)
     if match is None:
         return SettingsError(f"invalid settings: {message}")
-    variable = f"RESELLER_{match.group(1).upper()}"
     reason = message.split(" - at ", 1)[0]
+    field = match.group(2)
+    if match.group(1) and field == "ceilings":
+        # A check of the whole struct names the field it refused first in its reason.
+        field = reason.split(" ", 1)[0]
+    variable = f"RESELLER_{(match.group(1) or '').upper()}{field.upper()}"
     return SettingsError(f"invalid setting {variable}: {reason}")
 
 
@@ -203,6 +210,13 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     }
     if transfers:
         core["transfers"] = transfers
+    ceilings = {
+        field.name: None if raw.strip().lower() in _DISABLED else raw.strip()
+        for field in msgspec.structs.fields(DailyCeilings)
+        if (raw := env.get(f"RESELLER_DAILY_{field.name.upper()}")) is not None
+    }
+    if ceilings:
+        core["daily_ceilings"] = ceilings
     for name in _CORE_FIELDS:
         if name in ("daily_ceilings", "transfers"):
             continue

@@ -61,7 +61,11 @@ class NotFound(DomainError):
 
 
 class LimitExceeded(DomainError):
-    """A monthly plan limit or a daily safety ceiling is reached."""
+    """A monthly plan limit or a daily safety ceiling is reached.
+
+    The 402 body carries ``operation``, ``used``, ``limit`` and ``upgrade_url`` (decision
+    Q-A1); ``addon_credits`` (the bucket's remaining credits) is for embedding callers.
+    """
 
     code = "limit_exceeded"
 
@@ -93,7 +97,6 @@ class LimitExceeded(DomainError):
             "operation": self.operation,
             "used": self.used,
             "limit": self.limit,
-            "addon_credits": self.addon_credits,
             "upgrade_url": self.upgrade_url,
         }
 

@@ -66,6 +66,8 @@ def test_version_and_help_say_defaults_and_variables(fx_cli: Run) -> None:
         ["users", "list", "--help"],
         ["users", "show", "--help"],
         ["users", "confirm", "--help"],
+        ["users", "set-plan", "--help"],
+        ["users", "add-credits", "--help"],
         ["storage", "init", "--help"],
         ["check", "--help"],
     ):
@@ -142,6 +144,57 @@ def test_users_list_show_confirm(fx_cli: Run, tmp_path: Path) -> None:
     missing = fx_cli("users", "show", "nobody@example.com")
     assert missing.returncode == 1
     assert "no user with e-mail nobody@example.com" in one_line(missing)
+
+
+def test_users_set_plan_and_add_credits(fx_cli: Run, tmp_path: Path) -> None:
+    assert fx_cli("users", "list", "--create").returncode == 0
+    database = f"sqlite+aiosqlite:///{tmp_path / 'var' / 'reseller.db'}"
+
+    async def sign_up() -> None:
+        async with await ResellerCore.open(database, str(tmp_path / "var")) as core:
+            await core.register("seller@example.com", "correct horse battery")
+
+    async def usage() -> tuple[dict[str, int], dict[str, int], str, str]:
+        async with await ResellerCore.open(database, str(tmp_path / "var")) as core:
+            user = await core.container.services.accounts.me(
+                (await core.login("seller@example.com", "correct horse battery")).user.id
+            )
+            report = await core.usage(user)
+            return report.limits, report.addon_credits, report.plan, report.limits_plan
+
+    asyncio.run(sign_up())
+    growth = fx_cli("users", "set-plan", "Seller@Example.com", "growth", "--period", "annual")
+    assert growth.returncode == 0, growth.stderr
+    assert growth.stdout.strip() == "seller@example.com: plan growth (active)"
+    limits, credits, plan, limits_plan = asyncio.run(usage())
+    assert (plan, limits_plan, limits["ai_drafts"], credits) == ("growth", "growth", 250, {})
+
+    free = fx_cli("users", "set-plan", "seller@example.com", "free")
+    assert free.stdout.strip() == "seller@example.com: plan free (free)"
+    assert asyncio.run(usage())[0]["lifestyle"] == 0
+
+    trial = fx_cli("users", "set-plan", "seller@example.com", "free", "--trial-days", "3")
+    assert trial.returncode == 0, trial.stderr
+    assert trial.stdout.startswith("seller@example.com: plan free (trialing), trial ends 20")
+    assert asyncio.run(usage())[3] == "starter"
+
+    for _ in range(2):
+        added = fx_cli("users", "add-credits", "seller@example.com", "ai_drafts", "50")
+        assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "seller@example.com: ai_drafts credits now 100 (+50)"
+    assert asyncio.run(usage())[1] == {"ai_drafts": 100}
+    assert "add-on credits: ai_drafts=100" in fx_cli("users", "show", "seller@example.com").stdout
+
+    refused = fx_cli("users", "set-plan", "seller@example.com", "platinum")
+    assert refused.returncode == 1
+    assert "plan must be one of free, starter, growth, pro" in one_line(refused)
+    bad = fx_cli("users", "add-credits", "seller@example.com", "teleports", "0")
+    assert bad.returncode == 1
+    line = one_line(bad)
+    assert "operation must be one of ai_drafts" in line and "amount must be between 1" in line
+    missing = fx_cli("users", "add-credits", "nobody@example.com", "ai_drafts", "1")
+    assert "no user with e-mail nobody@example.com" in one_line(missing)
+    assert asyncio.run(usage())[1] == {"ai_drafts": 100}
 
 
 def test_check_names_each_dependency_and_fails_on_one(fx_cli: Run) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from reseller_core.domain.plans import DailyCeilings
 from reseller_core.services.config import CoreConfig, TransferLimits
 from reseller_entrypoints.settings import Settings
 
@@ -23,6 +24,7 @@ def _fields() -> list[str]:
     names = [f.name for f in msgspec.structs.fields(Settings)]
     names += [f.name for f in msgspec.structs.fields(CoreConfig)]
     names += [f.name for f in msgspec.structs.fields(TransferLimits)]
+    names += [f"daily_{f.name}" for f in msgspec.structs.fields(DailyCeilings)]
     return [name for name in names if name not in SET_IN_CODE]
 
 

@@ -106,14 +106,21 @@ async def add_image(
 _event_ids = itertools.count(1)
 
 
-async def seed_usage(db: MemoryDatabase, user: User, bucket: str, quantity: int, when: Any) -> None:
+async def seed_usage(
+    db: MemoryDatabase,
+    user: User,
+    bucket: str,
+    quantity: int,
+    when: Any,
+    run_id: str | None = None,
+) -> None:
     async with db.unit_of_work() as uow:
         await uow.usage.record(
             UsageEvent(
                 id=f"01J0000000000000000000{next(_event_ids):04d}",
                 user_id=user.id,
                 product_id=None,
-                run_id=None,
+                run_id=run_id,
                 bucket=bucket,
                 quantity=quantity,
                 created_at=when,
@@ -842,7 +849,7 @@ async def test_finalize_within_the_trial_uses_starter_limits(
     await seed_usage(fx_db, fx_user, "ai_drafts", 49, fx_clock.now())
     _product_id, result = await processing_product(fx_products, fx_storage, fx_user, 1)
     assert result.run is not None
-    await seed_usage(fx_db, fx_user, "ai_drafts", 1, fx_clock.now())
+    # The queued run holds the 50th draft: the next finalize is refused before it records.
     created = await create_uploading(fx_products, fx_user, 1)
     upload_all(fx_storage, created.upload_instructions)
     with pytest.raises(LimitExceeded) as info:
@@ -850,6 +857,13 @@ async def test_finalize_within_the_trial_uses_starter_limits(
             fx_user, created.view.product.id, finalize_body(*created.upload_instructions)
         )
     assert (info.value.used, info.value.limit) == (50, 50)
+    # A run whose draft is recorded holds no unit any more: it is counted once.
+    await seed_usage(fx_db, fx_user, "ai_drafts", 1, fx_clock.now(), run_id=result.run.id)
+    with pytest.raises(LimitExceeded) as again:
+        await fx_products.finalize_uploads(
+            fx_user, created.view.product.id, finalize_body(*created.upload_instructions)
+        )
+    assert (again.value.used, again.value.limit) == (50, 50)
 
 
 async def test_daily_ceiling_blocks_finalize_during_the_trial(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from decimal import Decimal
 
 import pytest
 
+from reseller_core.domain.plans import DailyCeilings
 from reseller_entrypoints.settings import SettingsError, load_settings
 
 
@@ -17,11 +19,28 @@ from reseller_entrypoints.settings import SettingsError, load_settings
         ({"RESELLER_WORKER_CONCURRENCY": "many"}, "RESELLER_WORKER_CONCURRENCY"),
         ({"RESELLER_AUTH_RATE_LIMIT": "ten"}, "RESELLER_AUTH_RATE_LIMIT"),
         ({"RESELLER_REQUIRE_EMAIL_CONFIRMATION": "perhaps"}, "RESELLER_REQUIRE_EMAIL_CONFIRMATION"),
+        ({"RESELLER_DAILY_GEMINI_CALLS": "many"}, "RESELLER_DAILY_GEMINI_CALLS"),
+        ({"RESELLER_DAILY_SERP_API_CALLS": "-1"}, "RESELLER_DAILY_SERP_API_CALLS"),
+        ({"RESELLER_DAILY_COST_USD": "-0.01"}, "RESELLER_DAILY_COST_USD"),
     ],
 )
 def test_a_mistyped_setting_names_its_variable(environ: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         load_settings(environ=environ)
+
+
+def test_daily_ceilings_are_settings_per_kind_of_provider() -> None:
+    settings = load_settings(
+        environ={
+            "RESELLER_DAILY_GEMINI_CALLS": "500",
+            "RESELLER_DAILY_SERP_API_CALLS": "none",
+            "RESELLER_DAILY_COST_USD": "2.50",
+        }
+    )
+    assert settings.core.daily_ceilings == DailyCeilings(
+        gemini_calls=500, serp_api_calls=None, photoroom_calls=200, cost_usd=Decimal("2.50")
+    )
+    assert load_settings(environ={}).core.daily_ceilings == DailyCeilings()
 
 
 def test_a_bad_trusted_proxy_is_refused() -> None:

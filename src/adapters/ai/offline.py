@@ -156,6 +156,8 @@ class OfflineAIProvider:
     """``AIProvider`` that works without a network: measured image facts + seller facts."""
 
     name = "offline"
+    free = True
+    """Its calls reach no paid service: not priced, not counted against a daily ceiling."""
     model = "offline-v1"
     offline = True
 

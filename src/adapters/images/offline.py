@@ -140,6 +140,8 @@ class OfflineImageEditor:
     """``ImageEditor`` that removes plain backdrops locally; no network, deterministic."""
 
     name = "offline"
+    free = True
+    """Its calls reach no paid service: not priced, not counted against a daily ceiling."""
 
     def __init__(self, *, max_image_pixels: int = DEFAULT_MAX_IMAGE_PIXELS) -> None:
         self.max_image_pixels = max_image_pixels

@@ -15,6 +15,8 @@ class OfflineSearchProvider:
     """``SearchProvider`` that finds nothing, deterministically and without a network."""
 
     name = "offline"
+    free = True
+    """Its calls reach no paid service: not priced, not counted against a daily ceiling."""
     offline = True
 
     async def lens_matches(self, image_url: str) -> tuple[SearchMatch, ...]:

@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 
 from reseller_core.services.accounts import AccountService
+from reseller_core.services.plans import PlanService
 from reseller_core.services.products import ProductService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.bootstrap import Container
@@ -32,6 +33,10 @@ def provide_accounts(state: State) -> AccountService:
 
 def provide_products(state: State) -> ProductService:
     return container_from(state).services.products
+
+
+def provide_plans(state: State) -> PlanService:
+    return container_from(state).services.plans
 
 
 def provide_public_url(state: State) -> PublicUrl:
@@ -125,6 +130,7 @@ SERVICE_DEPENDENCIES: Final[dict[str, Provide]] = {
     "container": Provide(provide_container, sync_to_thread=False),
     "accounts": Provide(provide_accounts, sync_to_thread=False),
     "products": Provide(provide_products, sync_to_thread=False),
+    "plans": Provide(provide_plans, sync_to_thread=False),
     "client_key": Provide(provide_client_key, sync_to_thread=False),
     "public_url": Provide(provide_public_url, sync_to_thread=False),
 }

@@ -92,9 +92,17 @@ ERROR_SCHEMAS: Final[Mapping[str, Any]] = {
                 "type": "string",
                 "description": "The bucket (`ai_drafts`…) or `daily_<resource>`.",
             },
-            "used": {"type": ["integer", "string"]},
-            "limit": {"type": ["integer", "string"]},
-            "addon_credits": {"type": "integer"},
+            "used": {
+                "type": ["integer", "string"],
+                "description": (
+                    "Units counted: recorded this month plus those held by work already "
+                    "queued (a decimal string for `daily_cost_usd`)."
+                ),
+            },
+            "limit": {
+                "type": ["integer", "string"],
+                "description": "The plan's limit, add-on credits not included.",
+            },
             "upgrade_url": {"type": "string", "description": "Absolute URL."},
         },
         "additionalProperties": True,

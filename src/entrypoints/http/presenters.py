@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import msgspec
+
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.artifacts import (
     DescriptionDraft,
@@ -24,6 +26,7 @@ from reseller_core.domain.products import ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import IssuedToken, User
 from reseller_core.domain.validation import format_money
+from reseller_core.services.plans import UsageReport
 from reseller_core.services.results import (
     FinalizeResult,
     ProductListResult,
@@ -34,6 +37,7 @@ from reseller_core.services.results import (
 from reseller_entrypoints.http.schemas import (
     AccountData,
     AccountResponse,
+    BucketCounts,
     DescriptionDraftBody,
     FinalizeData,
     FinalizeResponse,
@@ -57,6 +61,9 @@ from reseller_entrypoints.http.schemas import (
     TokenData,
     TokenResponse,
     UploadInstructionBody,
+    UsageData,
+    UsagePeriod,
+    UsageResponse,
     UserBody,
 )
 
@@ -121,6 +128,19 @@ def account_response(user: User, marketplaces: Marketplaces) -> AccountResponse:
         data=AccountData(
             user=user_body(user, marketplaces),
             supported_marketplaces=marketplace_options(marketplaces),
+        )
+    )
+
+
+def usage_response(report: UsageReport) -> UsageResponse:
+    return UsageResponse(
+        data=UsageData(
+            usage=msgspec.convert(report.usage, BucketCounts),
+            limits=msgspec.convert(report.limits, BucketCounts),
+            addon_credits=dict(report.addon_credits),
+            plan=report.plan,
+            limits_plan=report.limits_plan,
+            period=UsagePeriod(start=iso(report.period_start), end=iso(report.period_end)),
         )
     )
 

@@ -98,6 +98,38 @@ class AccountResponse(msgspec.Struct, frozen=True, kw_only=True):
     data: AccountData
 
 
+class BucketCounts(msgspec.Struct, frozen=True, kw_only=True):
+    """One integer per usage bucket (spec 10 §5.2; ``videos`` per decision Q-M16)."""
+
+    ai_drafts: int
+    background_removals: int
+    lifestyle: int
+    price_research: int
+    videos: int
+
+
+class UsagePeriod(msgspec.Struct, frozen=True, kw_only=True):
+    """The calendar month (UTC) the usage counts: ``start`` inclusive, ``end`` exclusive."""
+
+    start: Timestamp
+    end: Timestamp
+
+
+class UsageData(msgspec.Struct, frozen=True, kw_only=True):
+    usage: BucketCounts
+    limits: BucketCounts
+    addon_credits: dict[str, int]
+    plan: PlanName
+    limits_plan: PlanName
+    period: UsagePeriod
+
+
+class UsageResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """``GET /me/usage`` (spec 10 §3.5)."""
+
+    data: UsageData
+
+
 class TokenData(msgspec.Struct, frozen=True, kw_only=True):
     token: str
     token_type: Literal["Bearer"]

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
@@ -37,7 +38,22 @@ PROCESSING_BUCKETS: tuple[Bucket, ...] = (
     Bucket.BACKGROUND_REMOVALS,
     Bucket.PRICE_RESEARCH,
 )
-"""What finalize, prepare, reprocess (and create with uploads) consume."""
+"""What finalize and reprocess consume (decision Q-A12: where processing work is queued)."""
+
+
+class MeteredAction(StrEnum):
+    """The kinds of AI work whose queueing is checked against the limits (decision Q-A12)."""
+
+    PROCESSING = "processing"
+    LIFESTYLE = "lifestyle"
+    VIDEO = "video"
+
+
+ACTION_BUCKETS: dict[MeteredAction, tuple[Bucket, ...]] = {
+    MeteredAction.PROCESSING: PROCESSING_BUCKETS,
+    MeteredAction.LIFESTYLE: (Bucket.LIFESTYLE,),
+    MeteredAction.VIDEO: (Bucket.VIDEOS,),
+}
 
 
 class DailyResource(StrEnum):
@@ -87,13 +103,26 @@ PLANS: dict[str, PlanLimits] = {
 }
 
 
-class DailyCeilings(msgspec.Struct, frozen=True, kw_only=True):
-    """Per user per UTC day; ``None`` disables a resource."""
+Count = Annotated[int, msgspec.Meta(ge=0)]
 
-    gemini_calls: int | None = 200
-    serp_api_calls: int | None = 100
-    photoroom_calls: int | None = 200
+
+class DailyCeilings(msgspec.Struct, frozen=True, kw_only=True):
+    """Per user per UTC day, one per kind of provider; ``None`` disables a resource.
+
+    ``gemini_calls`` counts calls to the AI provider (whatever its vendor),
+    ``serp_api_calls`` to the search provider and ``photoroom_calls`` to the image editor;
+    the names are the spec's (they appear in the 402 ``operation``). Calls to an adapter
+    that declares itself free count against none of them (``reseller_core.ports.usage``).
+    """
+
+    gemini_calls: Count | None = 200
+    serp_api_calls: Count | None = 100
+    photoroom_calls: Count | None = 200
     cost_usd: Decimal | None = Decimal("10.00")
+
+    def __post_init__(self) -> None:
+        if self.cost_usd is not None and not self.cost_usd >= 0:
+            raise ValueError("cost_usd must be zero or more")
 
 
 class DailyUsage(msgspec.Struct, frozen=True, kw_only=True):
@@ -135,9 +164,15 @@ def day_window(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def bucket_exhausted(used: int, limit: int, credits: int) -> bool:
-    """Exhausted when the plan allowance is used up and no add-on credit remains."""
-    return used >= limit and credits <= 0
+def bucket_exhausted(used: int, limit: int, credits: int, reserved: int = 0) -> bool:
+    """Exhausted when what is left (allowance, then credits) is already spoken for.
+
+    ``used`` counts recorded events; ``reserved`` the units that work already queued will
+    record (one per bucket per queued run), so a request does not pass on the strength of
+    an allowance an earlier, still running request is about to use. With nothing queued
+    this is: the allowance is used up and no add-on credit remains.
+    """
+    return reserved >= max(0, limit - used) + max(0, credits)
 
 
 def check_limits(
@@ -149,18 +184,25 @@ def check_limits(
     daily_usage: DailyUsage,
     ceilings: DailyCeilings,
     trial_plan: str = Plan.STARTER,
+    reserved: Mapping[str, int] | None = None,
 ) -> LimitBreach | None:
-    """Return the first breached limit for an action consuming ``buckets``, or None."""
+    """Return the first breached limit for an action consuming ``buckets``, or None.
+
+    ``reserved`` (bucket → units) is the work already queued but not yet recorded; a breach
+    reports it within ``used``, the figure the refusal is based on.
+    """
     limits = PLANS[effective_plan(user, now, trial_plan)]
+    pending = reserved or {}
     for bucket in BUCKET_ORDER:
         if bucket not in buckets:
             continue
         used = int(monthly_usage.get(bucket.value, 0))
+        held = int(pending.get(bucket.value, 0))
         limit = limits.for_bucket(bucket)
         credits = int(user.addon_credits.get(bucket.value, 0))
-        if bucket_exhausted(used, limit, credits):
+        if bucket_exhausted(used, limit, credits, held):
             return LimitBreach(
-                operation=bucket.value, used=used, limit=limit, addon_credits=credits
+                operation=bucket.value, used=used + held, limit=limit, addon_credits=credits
             )
     return check_daily(daily_usage, ceilings)
 

@@ -135,6 +135,12 @@ class AIProviderError(Exception):
 
 @runtime_checkable
 class AIProvider(Protocol):
+    """Recognition, copy and price research (spec 30 §6).
+
+    An adapter whose calls cost nothing declares ``free = True`` (see
+    ``reseller_core.ports.usage.MeteredProvider``): its calls count against no daily ceiling.
+    """
+
     name: str
     model: str
     offline: bool

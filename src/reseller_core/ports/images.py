@@ -20,6 +20,12 @@ class ImageEditorError(Exception):
 
 @runtime_checkable
 class ImageEditor(Protocol):
+    """Background removal for the variant images (spec 30 §6.9).
+
+    An adapter whose calls cost nothing declares ``free = True`` (see
+    ``reseller_core.ports.usage.MeteredProvider``): its calls count against no daily ceiling.
+    """
+
     name: str
 
     async def remove_background(self, data: bytes, content_type: str) -> EditedImage:

@@ -43,7 +43,11 @@ class SearchProviderError(Exception):
 
 @runtime_checkable
 class SearchProvider(Protocol):
-    """Finds the item on the web: by photo (Lens) and by words (Shopping)."""
+    """Finds the item on the web: by photo (Lens) and by words (Shopping).
+
+    An adapter whose calls cost nothing declares ``free = True`` (see
+    ``reseller_core.ports.usage.MeteredProvider``): its calls count against no daily ceiling.
+    """
 
     name: str
     offline: bool

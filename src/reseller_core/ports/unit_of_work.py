@@ -205,6 +205,16 @@ class UsageRepository(Protocol):
         """Bucket → quantity of the user's usage events in [start, end)."""
         ...
 
+    async def in_flight(self, user_id: str, since: datetime) -> dict[str, int]:
+        """Bucket → units reserved by the user's queued or running processing runs.
+
+        A run created at or after ``since`` holds one unit of each processing bucket until
+        it records that bucket's usage event. The call first takes the user's write lock
+        (held until the unit of work ends), so two requests of one user that check their
+        limits run one after the other and the second counts the run the first queued.
+        """
+        ...
+
     async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage: ...
 
 

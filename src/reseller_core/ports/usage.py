@@ -11,10 +11,28 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
+from typing import Protocol
 
 from reseller_core.domain.costs import ProviderUsage
 
-__all__ = ["ProviderUsage", "collect_usage", "report_usage"]
+__all__ = ["MeteredProvider", "ProviderUsage", "charges_nothing", "collect_usage", "report_usage"]
+
+
+class MeteredProvider(Protocol):
+    """What metering reads from an adapter (AI provider, search provider, image editor).
+
+    An adapter whose calls cost nothing and reach no paid service (the offline ones, a
+    model served locally) sets the class attribute ``free = True``: its calls are then
+    neither priced nor counted against the daily safety ceilings (spec 10 §5.4). Adapters
+    without the attribute are paid ones.
+    """
+
+    name: str
+
+
+def charges_nothing(provider: object) -> bool:
+    """True when ``provider`` declares its calls free (``free = True``)."""
+    return getattr(provider, "free", False) is True
 
 
 _COLLECTOR: ContextVar[list[ProviderUsage] | None] = ContextVar(

@@ -40,7 +40,7 @@ from reseller_core.domain.listing_query import (
     total_pages,
 )
 from reseller_core.domain.media_runs import LifestyleRun
-from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, DailyUsage
+from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, PROCESSING_BUCKETS, DailyUsage
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunStatus
 from reseller_core.domain.transfers import Export, Import
@@ -506,6 +506,20 @@ class MemoryUsageRepository(_Repo):
         for event in self._t.usage_events.values():
             if event.user_id == user_id and start <= event.created_at < end:
                 counts[event.bucket] = counts.get(event.bucket, 0) + event.quantity
+        return counts
+
+    async def in_flight(self, user_id: str, since: datetime) -> dict[str, int]:
+        # Units of work on one MemoryDatabase already run one at a time: no lock to take.
+        recorded = {(event.run_id, event.bucket) for event in self._t.usage_events.values()}
+        counts: dict[str, int] = {}
+        for run in self._t.runs.values():
+            if run.user_id != user_id or run.status not in ACTIVE_RUN_STATUSES:
+                continue
+            if run.created_at < since:
+                continue
+            for bucket in PROCESSING_BUCKETS:
+                if (run.id, bucket.value) not in recorded:
+                    counts[bucket.value] = counts.get(bucket.value, 0) + 1
         return counts
 
     async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:

@@ -14,10 +14,8 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Result, Row
 from sqlalchemy.sql.elements import ColumnElement
@@ -34,20 +32,16 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
     product_images,
     product_tabs,
     products,
-    provider_calls,
-    usage_events,
     users,
 )
 from reseller_core.domain.aggregate import ProductPage, ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import ProductListQuery, SortKey, total_pages
-from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, DailyUsage
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunStatus
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
 from reseller_core.errors import Conflict
-from reseller_core.ports.unit_of_work import ProviderCall, UsageEvent
 
 
 def _columns(table: sa.Table, fields: Sequence[str], prefix: str = "") -> list[sa.Label[Any]]:
@@ -551,46 +545,3 @@ class SqlRunRepository(_Repository):
         )
         rows = await self._execute(statement)
         return [m.from_values(ProcessingRun, m.RUN_FIELDS, row) for row in rows]
-
-
-class SqlUsageRepository(_Repository):
-    async def record(self, event: UsageEvent) -> None:
-        await self._execute(sa.insert(usage_events).values(m.to_values(event)))
-
-    async def record_call(self, call: ProviderCall) -> None:
-        await self._execute(sa.insert(provider_calls).values(m.to_values(call)))
-
-    async def monthly_counts(self, user_id: str, start: datetime, end: datetime) -> dict[str, int]:
-        statement = (
-            sa.select(usage_events.c.bucket, sa.func.sum(usage_events.c.quantity))
-            .where(
-                usage_events.c.user_id == user_id,
-                usage_events.c.created_at >= start,
-                usage_events.c.created_at < end,
-            )
-            .group_by(usage_events.c.bucket)
-        )
-        return {row[0]: int(row[1]) for row in await self._execute(statement)}
-
-    async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:
-        statement = (
-            sa.select(
-                provider_calls.c.role,
-                sa.func.count(),
-                sa.func.sum(provider_calls.c.cost_usd),
-            )
-            .where(
-                provider_calls.c.user_id == user_id,
-                provider_calls.c.created_at >= start,
-                provider_calls.c.created_at < end,
-            )
-            .group_by(provider_calls.c.role)
-        )
-        calls: dict[str, int] = {}
-        cost = Decimal("0")
-        for row in await self._execute(statement):
-            cost += Decimal(row[2] or 0)
-            resource = DAILY_RESOURCE_BY_ROLE.get(row[0])
-            if resource is not None:
-                calls[resource.value] = calls.get(resource.value, 0) + int(row[1])
-        return msgspec.convert({**calls, "cost_usd": cost}, DailyUsage)

@@ -39,7 +39,6 @@ from reseller_adapters.persistence.sqlalchemy.read_model import (
 from reseller_adapters.persistence.sqlalchemy.repositories import (
     SqlTabRepository,
     SqlTokenRepository,
-    SqlUsageRepository,
     SqlUserRepository,
 )
 from reseller_adapters.persistence.sqlalchemy.storefront_repositories import (
@@ -49,6 +48,7 @@ from reseller_adapters.persistence.sqlalchemy.transfer_repositories import (
     SqlExportRepository,
     SqlImportRepository,
 )
+from reseller_adapters.persistence.sqlalchemy.usage_repository import SqlUsageRepository
 from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository

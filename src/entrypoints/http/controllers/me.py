@@ -9,13 +9,14 @@ from litestar.di import NamedDependency
 
 from reseller_core.commands import UpdateMe
 from reseller_core.services.accounts import AccountService
+from reseller_core.services.plans import PlanService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.bodies import read_json
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
 from reseller_entrypoints.http.parsing import parse_update_me
-from reseller_entrypoints.http.presenters import account_response
+from reseller_entrypoints.http.presenters import account_response, usage_response
 from reseller_entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
-from reseller_entrypoints.http.schemas import AccountResponse
+from reseller_entrypoints.http.schemas import AccountResponse, UsageResponse
 
 UPDATE_ME_BODY: Final = BodyDoc(
     description=(
@@ -69,3 +70,20 @@ class MeController(Controller):
         parsed = parse_update_me(await read_json(request))
         user = await accounts.update_me(auth.user, *parsed)
         return account_response(user, accounts.supported_marketplaces())
+
+    @get(
+        "/usage",
+        operation_id="getApiV1MeUsage",
+        summary="Get this month's usage and limits",
+        description=(
+            "Usage recorded this calendar month (UTC) per bucket beside the monthly limits of "
+            "the plan that applies now (the trial plan during a trial), the remaining add-on "
+            "credits, the user's plan and the period counted. Credits are used once a "
+            "bucket's allowance is used up."
+        ),
+        opt=api_doc(OperationDoc(protected=True)),
+    )
+    async def usage(
+        self, auth: NamedDependency[AuthContext], plans: NamedDependency[PlanService]
+    ) -> UsageResponse:
+        return usage_response(await plans.usage(auth.user.id))

@@ -134,7 +134,7 @@ class LensFallback:
             matches = await self._usage.metered(
                 ctx,
                 search.lens_matches(url),
-                provider=search.name,
+                provider=search,
                 role="search",
                 operation="lens",
             )
@@ -148,7 +148,7 @@ class LensFallback:
             reconciled = await self._usage.metered(
                 ctx,
                 self._ai.reconcile(recognition, matches),
-                provider=self._ai.name,
+                provider=self._ai,
                 role="llm",
                 operation="reconciliation",
             )

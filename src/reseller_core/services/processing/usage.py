@@ -6,10 +6,12 @@ Two records, two rules:
   price research, a background removal). It is written in the stage's own unit of work,
   with the progress marker that makes the stage skip on resume, so it is recorded exactly
   once per run and bucket. Beyond the plan it consumes an add-on credit (Q-A7).
-- A **provider call** per request to a provider, for the daily safety ceilings
+- A **provider call** per request to a paid provider, for the daily safety ceilings
   (spec 10 §5.4). Recording is best-effort (§5.1): it is written in its own short unit of
   work, so a stage that later fails still leaves its calls counted, and a failure to write
-  it is logged and never interrupts the run.
+  it is logged and never interrupts the run. Calls to an adapter that declares itself free
+  (``free = True``: the offline ones) cost nothing and are not recorded, so they count
+  against no ceiling.
 """
 
 from __future__ import annotations
@@ -39,7 +41,12 @@ from reseller_core.ports import (
     UnitOfWorkFactory,
     UsageEvent,
 )
-from reseller_core.ports.usage import ProviderUsage, collect_usage
+from reseller_core.ports.usage import (
+    MeteredProvider,
+    ProviderUsage,
+    charges_nothing,
+    collect_usage,
+)
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing.context import RunContext
 
@@ -89,15 +96,25 @@ class UsageMeter:
         )
 
     async def metered(
-        self, ctx: RunContext, call: Awaitable[T], *, provider: str, role: str, operation: str
+        self,
+        ctx: RunContext,
+        call: Awaitable[T],
+        *,
+        provider: MeteredProvider,
+        role: str,
+        operation: str,
     ) -> T:
         """Await ``call`` and record it (success or error) against the user's daily usage.
+
+        ``provider`` is the adapter making the call; a free one's calls are not recorded.
 
         ``role`` is one of ``llm``, ``search``, ``image_editor`` (see
         ``reseller_core.domain.plans.DAILY_RESOURCE_BY_ROLE``). The row's ``cost_usd`` is
         estimated (spec 10 §5.5) from what the adapter reported while the call ran
         (``reseller_core.ports.usage``): token counts, or a flat per-request price.
         """
+        if charges_nothing(provider):
+            return await call
         started = time.monotonic()
         status, error_code = "success", None
         usages: list[ProviderUsage] = []
@@ -117,7 +134,7 @@ class UsageMeter:
                     id=self._ids.new_id(),
                     user_id=ctx.user_id,
                     product_id=ctx.product_id,
-                    provider=provider,
+                    provider=provider.name,
                     role=role,
                     operation=operation,
                     status=status,

@@ -188,12 +188,14 @@ def build_listing(marketplace: str, **overrides: Any) -> MarketplaceListing:
     return MarketplaceListing(**{**values, **overrides})
 
 
-def build_usage(user: User, bucket: str, at: datetime, quantity: int = 1) -> UsageEvent:
+def build_usage(
+    user: User, bucket: str, at: datetime, quantity: int = 1, run_id: str | None = None
+) -> UsageEvent:
     return UsageEvent(
         id=new_id(),
         user_id=user.id,
         product_id=None,
-        run_id=None,
+        run_id=run_id,
         bucket=bucket,
         quantity=quantity,
         created_at=at,

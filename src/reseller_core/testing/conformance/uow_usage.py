@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from reseller_core.domain.plans import DailyUsage
+from reseller_core.domain.runs import RunStatus
 from reseller_core.ports.unit_of_work import (
     UnitOfWork,
     UnitOfWorkFactory,
@@ -13,6 +14,7 @@ from reseller_core.ports.unit_of_work import (
 from reseller_core.testing.conformance.uow_base import UnitOfWorkSuiteBase
 from reseller_core.testing.conformance.uow_builders import (
     build_call,
+    build_run,
     build_usage,
     day,
     new_id,
@@ -80,4 +82,46 @@ class UsageConformance(UnitOfWorkSuiteBase):
         assert (
             await self.read(uow_factory, lambda uow: uow.usage.daily_usage(new_id(), start, end))
             == DailyUsage()
+        )
+
+    async def test_in_flight_counts_queued_runs_until_they_record(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        user = await self.given_user(uow_factory)
+        stranger = await self.given_user(uow_factory)
+        product = await self.given_product(uow_factory, user)
+        foreign = await self.given_product(uow_factory, stranger)
+        since = datetime(2026, 3, 10, tzinfo=UTC)
+        after = since + timedelta(minutes=5)
+        queued = build_run(product, created_at=after, updated_at=after)
+        running = build_run(product, status=RunStatus.RUNNING, created_at=since, updated_at=since)
+        runs = [
+            queued,
+            running,
+            build_run(product, status=RunStatus.COMPLETED, created_at=after, updated_at=after),
+            build_run(product, status=RunStatus.FAILED, created_at=after, updated_at=after),
+            build_run(
+                product,
+                created_at=since - timedelta(seconds=1),
+                updated_at=since - timedelta(seconds=1),
+            ),
+            build_run(foreign, created_at=after, updated_at=after),
+        ]
+        events = [
+            build_usage(user, "ai_drafts", after, run_id=running.id),
+            build_usage(user, "price_research", after, run_id=running.id),
+            build_usage(user, "ai_drafts", after),
+        ]
+
+        async def setup(uow: UnitOfWork) -> None:
+            for run in runs:
+                await uow.runs.add(run)
+            for event in events:
+                await uow.usage.record(event)
+
+        await self.in_uow(uow_factory, setup)
+        held = await self.in_uow(uow_factory, lambda uow: uow.usage.in_flight(user.id, since))
+        assert held == {"ai_drafts": 1, "background_removals": 2, "price_research": 1}
+        assert (
+            await self.in_uow(uow_factory, lambda uow: uow.usage.in_flight(new_id(), since)) == {}
         )

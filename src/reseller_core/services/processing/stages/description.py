@@ -48,7 +48,7 @@ class DescriptionStage(ProviderStage):
             result = await self._usage.metered(
                 ctx,
                 self._ai.describe(product_facts(product), ctx.recognition),
-                provider=self._ai.name,
+                provider=self._ai,
                 role="llm",
                 operation="description",
             )

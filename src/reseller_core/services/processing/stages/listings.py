@@ -96,7 +96,7 @@ class ListingStage(ProviderStage):
             result = await self._usage.metered(
                 ctx,
                 self._ai.write_listing(request),
-                provider=self._ai.name,
+                provider=self._ai,
                 role="llm",
                 operation="marketplace_listing",
             )

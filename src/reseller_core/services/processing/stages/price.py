@@ -120,7 +120,7 @@ class PriceStage(ProviderStage):
             shopping = await self._usage.metered(
                 ctx,
                 search.shopping_matches(query),
-                provider=search.name,
+                provider=search,
                 role="search",
                 operation="shopping",
             )
@@ -152,7 +152,7 @@ class PriceStage(ProviderStage):
             result = await self._usage.metered(
                 ctx,
                 self._ai.research_price(product_facts(product), ctx.recognition, evidence),
-                provider=self._ai.name,
+                provider=self._ai,
                 role="llm",
                 operation="price_research",
             )

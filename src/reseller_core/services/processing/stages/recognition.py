@@ -147,7 +147,7 @@ class RecognitionStage:
                 recognition = await self._usage.metered(
                     ctx,
                     self._ai.recognize(inputs, facts),
-                    provider=self._ai.name,
+                    provider=self._ai,
                     role="llm",
                     operation="recognition",
                 )

@@ -121,7 +121,7 @@ class VariantStage:
         edited = await self._usage.metered(
             ctx,
             self._editor.remove_background(data, original.content_type),
-            provider=self._editor.name,
+            provider=self._editor,
             role="image_editor",
             operation="process_image",
         )

@@ -1,0 +1,92 @@
+"""Usage events, provider calls and the units reserved by queued work (spec 10 §5-6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import msgspec
+import sqlalchemy as sa
+
+from reseller_adapters.persistence.sqlalchemy import mappers as m
+from reseller_adapters.persistence.sqlalchemy.repositories import _Repository
+from reseller_adapters.persistence.sqlalchemy.tables import (
+    processing_runs,
+    provider_calls,
+    usage_events,
+    users,
+)
+from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, PROCESSING_BUCKETS, DailyUsage
+from reseller_core.domain.runs import ACTIVE_RUN_STATUSES
+from reseller_core.ports.unit_of_work import ProviderCall, UsageEvent
+
+_ACTIVE = [status.value for status in ACTIVE_RUN_STATUSES]
+
+
+class SqlUsageRepository(_Repository):
+    async def record(self, event: UsageEvent) -> None:
+        await self._execute(sa.insert(usage_events).values(m.to_values(event)))
+
+    async def record_call(self, call: ProviderCall) -> None:
+        await self._execute(sa.insert(provider_calls).values(m.to_values(call)))
+
+    async def monthly_counts(self, user_id: str, start: datetime, end: datetime) -> dict[str, int]:
+        statement = (
+            sa.select(usage_events.c.bucket, sa.func.sum(usage_events.c.quantity))
+            .where(
+                usage_events.c.user_id == user_id,
+                usage_events.c.created_at >= start,
+                usage_events.c.created_at < end,
+            )
+            .group_by(usage_events.c.bucket)
+        )
+        return {row[0]: int(row[1]) for row in await self._execute(statement)}
+
+    async def in_flight(self, user_id: str, since: datetime) -> dict[str, int]:
+        # The user's row is locked first (PostgreSQL; SQLite writers are serialised by
+        # BEGIN IMMEDIATE): two requests of one user check their limits one after the
+        # other, and the second sees the run the first queued.
+        await self._execute(sa.select(users.c.id).where(users.c.id == user_id).with_for_update())
+        counts: dict[str, int] = {}
+        for bucket in PROCESSING_BUCKETS:
+            recorded = (
+                sa.select(usage_events.c.id)
+                .where(
+                    usage_events.c.run_id == processing_runs.c.id,
+                    usage_events.c.bucket == bucket.value,
+                )
+                .exists()
+            )
+            statement = sa.select(sa.func.count()).where(
+                processing_runs.c.user_id == user_id,
+                processing_runs.c.status.in_(_ACTIVE),
+                processing_runs.c.created_at >= since,
+                ~recorded,
+            )
+            held = int((await self._execute(statement)).scalar_one())
+            if held:
+                counts[bucket.value] = held
+        return counts
+
+    async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:
+        statement = (
+            sa.select(
+                provider_calls.c.role,
+                sa.func.count(),
+                sa.func.sum(provider_calls.c.cost_usd),
+            )
+            .where(
+                provider_calls.c.user_id == user_id,
+                provider_calls.c.created_at >= start,
+                provider_calls.c.created_at < end,
+            )
+            .group_by(provider_calls.c.role)
+        )
+        calls: dict[str, int] = {}
+        cost = Decimal("0")
+        for row in await self._execute(statement):
+            cost += Decimal(row[2] or 0)
+            resource = DAILY_RESOURCE_BY_ROLE.get(row[0])
+            if resource is not None:
+                calls[resource.value] = calls.get(resource.value, 0) + int(row[1])
+        return msgspec.convert({**calls, "cost_usd": cost}, DailyUsage)

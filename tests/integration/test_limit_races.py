@@ -1,0 +1,95 @@
+"""Two finalizes at the last unit of an allowance, at the same moment: only one passes.
+
+On the real adapters (SQLite and PostgreSQL): the limit check locks the user's row and
+counts the units held by queued runs, so the second request waits for the first to commit
+and then sees the run it queued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import tempfile
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from benchmarks.dataset import photo, upload_product
+
+from reseller_adapters.persistence.sqlalchemy.usage_repository import SqlUsageRepository
+from reseller_core.errors import LimitExceeded
+from reseller_core.ports import UsageEvent
+from reseller_entrypoints.embedded import ResellerCore
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fx_database_url(request: pytest.FixtureRequest) -> str | None:
+    """None for a fresh SQLite file, else the session's PostgreSQL database."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("fx_postgres_url"))
+
+
+@pytest.fixture
+async def fx_core(fx_database_url: str | None) -> AsyncIterator[ResellerCore]:
+    with tempfile.TemporaryDirectory() as data_dir:
+        url = fx_database_url or f"sqlite+aiosqlite:///{data_dir}/reseller.db"
+        core = await ResellerCore.open(url, data_dir, run_worker=False)
+        try:
+            yield core
+        finally:
+            await core.close()
+
+
+async def test_two_finalizes_at_the_last_draft_cannot_both_pass(
+    fx_core: ResellerCore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = f"race-{secrets.token_hex(4)}@example.com"
+    issued = await fx_core.register(email, PASSWORD)
+    await fx_core.confirm_email(email)
+    await fx_core.set_plan(email, "free")
+    user = await fx_core.user(issued.user.id)
+    async with fx_core.container.deps.uow() as uow:
+        await uow.usage.record(
+            UsageEvent(
+                id=fx_core.container.deps.ids.new_id(),
+                user_id=user.id,
+                product_id=None,
+                run_id=None,
+                bucket="ai_drafts",
+                quantity=4,
+                created_at=datetime.now(UTC),
+            )
+        )
+        await uow.commit()
+    products = [await upload_product(fx_core, user, {"title": "Lamp"}, [photo(n)]) for n in (1, 2)]
+
+    # Each check waits (up to a second) for the other to reach the same point: without the
+    # user's lock both would count the same usage and pass; with it, the second is still
+    # waiting for the lock, so the first goes on alone.
+    arrived: list[str] = []
+    both_here = asyncio.Event()
+    counts = SqlUsageRepository.monthly_counts
+
+    async def meet(self: SqlUsageRepository, user_id: str, start: Any, end: Any) -> Any:
+        arrived.append(user_id)
+        if len(arrived) >= 2:
+            both_here.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both_here.wait(), 1.0)
+        return await counts(self, user_id, start, end)
+
+    monkeypatch.setattr(SqlUsageRepository, "monthly_counts", meet)
+    outcomes = await asyncio.gather(
+        *(fx_core.finalize_uploads(user, pid, images) for pid, images in products),
+        return_exceptions=True,
+    )
+    passed = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, LimitExceeded)]
+    assert len(passed) == 1 and len(refused) == 1, outcomes
+    assert passed[0].run is not None
+    assert (refused[0].operation, refused[0].used, refused[0].limit) == ("ai_drafts", 5, 5)
+    report = await fx_core.usage(user)
+    assert report.usage["ai_drafts"] == 4  # the admitted run has not recorded its draft yet
