@@ -28,6 +28,7 @@ PROTECTED = {
     ("DELETE", "/api/v1/auth/token"),
     ("GET", "/api/v1/me"),
     ("PATCH", "/api/v1/me"),
+    ("GET", "/api/v1/me/usage"),
     ("GET", "/api/v1/products"),
     ("POST", "/api/v1/products"),
     ("GET", "/api/v1/products/{id}"),
