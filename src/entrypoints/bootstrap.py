@@ -385,7 +385,7 @@ async def build_container(
         database=database,
         queue=queue,
         local_storage=storage if isinstance(storage, LocalObjectStorage) else None,
-        resources=dict(context.resources),
+        resources={**context.resources, "secret_key": context.secret_key},
     )
 
 

@@ -25,6 +25,7 @@ from reseller_entrypoints.http.controllers.exports import ExportsController
 from reseller_entrypoints.http.controllers.imports import ImportsController
 from reseller_entrypoints.http.controllers.me import MeController
 from reseller_entrypoints.http.controllers.products import ProductsController
+from reseller_entrypoints.http.controllers.public_store import PublicStoreController
 from reseller_entrypoints.http.controllers.storefront import (
     InquiriesController,
     StorefrontController,
@@ -97,6 +98,13 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         *API_CONTROLLERS,
         ConfirmPageController,
         DocsController,
+        PublicStoreController,
+        create_static_files_router(
+            path="/static/store",
+            directories=[_HERE / "static" / "store"],
+            include_in_schema=False,
+            send_as_attachment=False,
+        ),
         create_static_files_router(
             path=f"{DOCS_UI_PATH}/assets",
             directories=[_HERE / "static", Path(swagger_ui_bundle.swagger_ui_path)],

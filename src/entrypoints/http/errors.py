@@ -119,6 +119,11 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     status = exc.status_code
     if status >= 500:
         return unhandled_exception_handler(request, exc)
+    if status == 404 and (request.url.path + "/").startswith("/store/"):
+        # Public storefront paths answer the generic HTML page, not a JSON envelope.
+        from reseller_entrypoints.http.controllers.public_store import generic_not_found
+
+        return generic_not_found(request)
     code = _CODE_BY_STATUS.get(status) or _snake(HTTPStatus(status).phrase)
     detail = _DETAIL_BY_STATUS.get(status) or HTTPStatus(status).phrase
     headers = {

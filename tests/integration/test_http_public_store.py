@@ -1,0 +1,202 @@
+"""The public storefront pages and the inquiry form over HTTP (spec 40 §6, §7; 60 §9)."""
+
+from __future__ import annotations
+
+import re
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from reseller_core.domain.products import ProductStatus
+from reseller_entrypoints.bootstrap import Container
+from tests.integration.conftest import Account, Fakes
+from tests.storefront.seeding import seed_store
+
+Client = AsyncTestClient[Litestar]
+
+
+async def _user(container: Container, account: Account):  # type: ignore[no-untyped-def]
+    return await container.services.accounts.confirm_email(account.email)
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([0-9a-f]+)"', html)
+    assert found
+    return found.group(1)
+
+
+async def test_catalogue_product_and_page_render_with_headers(
+    fx_client: Client, fx_container: Container, fx_account: Account
+) -> None:
+    store = await seed_store(fx_container, await _user(fx_container, fx_account))
+    response = await fx_client.get("/store/Fresh%20Threads")
+    assert response.status_code == 200
+    html = response.text
+    assert "Fresh Threads" in html and "Levi&#39;s 501 Jeans" in html
+    assert "SECRET-SKU" not in html and "private seller note" not in html
+    assert (
+        "<strong>6</strong> live items" in html
+        and ">Shipping<" in html
+        and "Draft page" not in html
+    )
+    headers = response.headers
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert (
+        "unsafe-inline"
+        not in headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    )
+    assert (
+        headers["x-frame-options"] == "SAMEORIGIN"
+        and headers["x-content-type-options"] == "nosniff"
+    )
+    assert headers["cache-control"].startswith("public") and headers["etag"]
+    again = await fx_client.get("/store/fresh-threads", headers={"if-none-match": headers["etag"]})
+    assert again.status_code == 304
+
+    search = await fx_client.get("/store/fresh-threads?q=wool")
+    assert "Wool Overcoat" in search.text and "Leather Belt" not in search.text
+    secret = await fx_client.get("/store/fresh-threads?q=SECRET-SKU-1")
+    assert "No products matched that search." in secret.text
+
+    product = await fx_client.get(f"/store/fresh-threads/products/{store.refs[1]}")
+    assert product.status_code == 200
+    text = product.text
+    assert (
+        f'<link rel="canonical" href="http://127.0.0.1:8000/store/fresh-threads/products/{store.refs[1]}">'
+        in text
+    )
+    assert '<meta property="og:title" content="Wool Overcoat">' in text
+    assert '"@type":"Product"' in text and '"price":"148.00"' in text and "InStock" in text
+    assert "$148.00" in text and product.headers["cache-control"] in (
+        "no-store",
+        "private, no-cache",
+    )
+    stale_slug = await fx_client.get(
+        f"/store/fresh-threads/products/{store.product_ids[1]}-old-name"
+    )
+    assert stale_slug.status_code == 200
+
+    page = await fx_client.get("/store/fresh-threads/pages/Shipping")
+    assert page.status_code == 200 and "<p>Returns within 14 days.</p>" in page.text
+
+
+async def test_not_found_kinds(
+    fx_client: Client, fx_container: Container, fx_account: Account, fx_other_account: Account
+) -> None:
+    user = await _user(fx_container, fx_account)
+    store = await seed_store(fx_container, user)
+    other = await seed_store(
+        fx_container, await _user(fx_container, fx_other_account), slug="closed-shop", enabled=False
+    )
+    for path in (
+        "/store/closed-shop",
+        "/store/nope",
+        "/store/!!!",
+        f"/store/closed-shop/products/{other.refs[0]}",
+    ):
+        response = await fx_client.get(path)
+        assert response.status_code == 404 and "<h1>Not Found</h1>" in response.text, path
+    for path in ("/store/fresh-threads/products/a/b", "/store/fresh-threads/nope"):
+        response = await fx_client.get(path)
+        assert response.status_code == 404 and "<h1>Not Found</h1>" in response.text, path
+        assert "closed" not in response.text.lower()
+    for ref in (
+        "garbage",
+        "01J9ZQ4V7X2M8K3N5P6R7S8T9W",
+        other.refs[0],
+        "<script>alert(1)",
+        "é",
+        "%00",
+    ):
+        response = await fx_client.get(f"/store/fresh-threads/products/{ref}")
+        assert response.status_code == 404, ref
+        assert "That product is not available right now." in response.text
+        assert "<script>alert" not in response.text
+    draft = await fx_client.get("/store/fresh-threads/pages/draft-page")
+    assert draft.status_code == 404 and "That page is not available right now." in draft.text
+    for status in (ProductStatus.SOLD, ProductStatus.ARCHIVED, ProductStatus.REVIEW):
+        hidden = await seed_store_product(fx_container, user, status=status)
+        response = await fx_client.get(f"/store/fresh-threads/products/{hidden}")
+        assert response.status_code == 404 and "That product is not available" in response.text
+    unpublished = await seed_store_product(fx_container, user, storefront_enabled=False)
+    assert (await fx_client.get(f"/store/fresh-threads/products/{unpublished}")).status_code == 404
+    no_original = await seed_store_product(fx_container, user, images=())
+    assert (await fx_client.get(f"/store/fresh-threads/products/{no_original}")).status_code == 404
+    assert store.refs
+
+
+async def seed_store_product(container: Container, user, **kwargs):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from tests.transfers.seeding import seed_product
+
+    deps = container.deps
+    now = deps.clock.now()
+    extra = {"storefront_enabled": kwargs.pop("storefront_enabled", True),
+             "storefront_published_at": now - timedelta(days=1)}  # fmt: skip
+    product = await seed_product(
+        deps.uow, deps.storage, deps.ids, now, user.id, extra=extra, **kwargs
+    )
+    return product.id
+
+
+async def test_inquiry_flow_csrf_honeypot_limits_and_api(
+    fx_client: Client, fx_container: Container, fx_account: Account, fx_fakes: Fakes
+) -> None:
+    store = await seed_store(fx_container, await _user(fx_container, fx_account))
+    path = f"/store/fresh-threads/products/{store.refs[0]}"
+    page = await fx_client.get(path)
+    token = _csrf(page.text)
+    form = {
+        "_csrf_token": token,
+        "inquiry[full_name]": "Jane Buyer",
+        "inquiry[contact]": "jane@example.com",
+        "inquiry[message]": "Is this still available?",
+        "inquiry[website]": "",
+    }
+    missing = await fx_client.post(f"{path}/inquiries", data={**form, "_csrf_token": "x"})
+    assert missing.status_code == 403
+    sent = await fx_client.post(f"{path}/inquiries", data=form, follow_redirects=False)
+    assert sent.status_code == 302 and sent.headers["location"] == path
+    shown = await fx_client.get(path)
+    assert "Your request has been sent. The seller will be in touch soon." in shown.text
+    honeypot = await fx_client.post(
+        f"{path}/inquiries",
+        data={**form, "inquiry[website]": "http://spam"},
+        follow_redirects=False,
+    )
+    assert honeypot.status_code == 302 and honeypot.headers["location"] == path
+    assert honeypot.headers.get_list("set-cookie") == sent.headers.get_list("set-cookie")
+    assert honeypot.content == sent.content
+    invalid = await fx_client.post(
+        f"{path}/inquiries", data={**form, "inquiry[full_name]": "  "}, follow_redirects=False
+    )
+    assert invalid.status_code == 302
+    assert (
+        "Could not submit request: full_name: can&#39;t be blank"
+        in (await fx_client.get(path)).text
+    )
+    listed = (await fx_client.get("/api/v1/inquiries", headers=fx_account.headers)).json()["data"]
+    assert [i["full_name"] for i in listed["inquiries"]] == ["Jane Buyer"]
+    assert listed["inquiries"][0]["product_id"] == store.product_ids[0]
+    assert listed["inquiries"][0]["source_path"] == path
+    mails = [m for m in fx_fakes.mailer.sent if m.tag == "storefront_inquiry"]
+    assert len(mails) == 1 and mails[0].subject == "New inquiry on Fresh Threads"
+    assert (
+        f"Product ID: {store.product_ids[0]}" in mails[0].text
+        and "From: Jane Buyer" in mails[0].text
+    )
+    for _ in range(3):  # 1 stored + 1 invalid counted; 3 more reach the limit of 5
+        await fx_client.post(f"{path}/inquiries", data=form)
+    limited = await fx_client.post(f"{path}/inquiries", data=form, follow_redirects=False)
+    assert limited.status_code == 302
+    assert "Too many requests. Please try again later." in (await fx_client.get(path)).text
+    oversized = await fx_client.post(
+        f"{path}/inquiries", data={**form, "inquiry[message]": "x" * 100_000}
+    )
+    assert oversized.status_code == 413
+    filtered = await fx_client.get("/api/v1/inquiries?q=JANE", headers=fx_account.headers)
+    first_id = filtered.json()["data"]["inquiries"][0]["id"]
+    assert (
+        await fx_client.delete(f"/api/v1/inquiries/{first_id}", headers=fx_account.headers)
+    ).status_code == 200
