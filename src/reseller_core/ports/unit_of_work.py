@@ -206,12 +206,14 @@ class UsageRepository(Protocol):
         ...
 
     async def in_flight(self, user_id: str, since: datetime) -> dict[str, int]:
-        """Bucket → units reserved by the user's queued or running processing runs.
+        """Bucket → units reserved by the user's queued or running runs.
 
-        A run created at or after ``since`` holds one unit of each processing bucket until
-        it records that bucket's usage event. The call first takes the user's write lock
-        (held until the unit of work ends), so two requests of one user that check their
-        limits run one after the other and the second counts the run the first queued.
+        A processing run created at or after ``since`` holds one unit of each processing
+        bucket until it records that bucket's usage event; a lifestyle run holds one
+        ``lifestyle`` unit per image it was asked for and has not completed yet. The call
+        first takes the user's write lock (held until the unit of work ends), so two
+        requests of one user that check their limits run one after the other and the
+        second counts the run the first queued.
         """
         ...
 

@@ -520,6 +520,13 @@ class MemoryUsageRepository(_Repo):
             for bucket in PROCESSING_BUCKETS:
                 if (run.id, bucket.value) not in recorded:
                     counts[bucket.value] = counts.get(bucket.value, 0) + 1
+        images = sum(
+            max(0, run.requested_count - run.completed_count)
+            for run in self._t.lifestyle_runs.values()
+            if run.user_id == user_id and run.active and run.created_at >= since
+        )
+        if images:
+            counts["lifestyle"] = images
         return counts
 
     async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:

@@ -11,16 +11,26 @@ import sqlalchemy as sa
 from reseller_adapters.persistence.sqlalchemy import mappers as m
 from reseller_adapters.persistence.sqlalchemy.repositories import _Repository
 from reseller_adapters.persistence.sqlalchemy.tables import (
+    lifestyle_generation_runs as lifestyle_runs,
+)
+from reseller_adapters.persistence.sqlalchemy.tables import (
     processing_runs,
     provider_calls,
     usage_events,
     users,
 )
-from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, PROCESSING_BUCKETS, DailyUsage
+from reseller_core.domain.media_runs import ACTIVE_LIFESTYLE_STATUSES
+from reseller_core.domain.plans import (
+    DAILY_RESOURCE_BY_ROLE,
+    PROCESSING_BUCKETS,
+    Bucket,
+    DailyUsage,
+)
 from reseller_core.domain.runs import ACTIVE_RUN_STATUSES
 from reseller_core.ports.unit_of_work import ProviderCall, UsageEvent
 
 _ACTIVE = [status.value for status in ACTIVE_RUN_STATUSES]
+_ACTIVE_LIFESTYLE = [str(status) for status in ACTIVE_LIFESTYLE_STATUSES]
 
 
 class SqlUsageRepository(_Repository):
@@ -66,6 +76,19 @@ class SqlUsageRepository(_Repository):
             held = int((await self._execute(statement)).scalar_one())
             if held:
                 counts[bucket.value] = held
+        images = sa.select(
+            sa.func.coalesce(
+                sa.func.sum(lifestyle_runs.c.requested_count - lifestyle_runs.c.completed_count),
+                0,
+            )
+        ).where(
+            lifestyle_runs.c.user_id == user_id,
+            lifestyle_runs.c.status.in_(_ACTIVE_LIFESTYLE),
+            lifestyle_runs.c.created_at >= since,
+        )
+        pending_images = max(0, int((await self._execute(images)).scalar_one()))
+        if pending_images:
+            counts[Bucket.LIFESTYLE.value] = pending_images
         return counts
 
     async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:

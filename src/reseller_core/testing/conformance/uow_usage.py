@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from reseller_core.domain.media_runs import LifestyleRunStatus
 from reseller_core.domain.plans import DailyUsage
 from reseller_core.domain.runs import RunStatus
 from reseller_core.ports.unit_of_work import (
@@ -19,6 +20,7 @@ from reseller_core.testing.conformance.uow_builders import (
     day,
     new_id,
 )
+from reseller_core.testing.conformance.uow_media_runs import build_lifestyle_run
 
 
 class UsageConformance(UnitOfWorkSuiteBase):
@@ -122,6 +124,30 @@ class UsageConformance(UnitOfWorkSuiteBase):
         await self.in_uow(uow_factory, setup)
         held = await self.in_uow(uow_factory, lambda uow: uow.usage.in_flight(user.id, since))
         assert held == {"ai_drafts": 1, "background_removals": 2, "price_research": 1}
+
+        # Lifestyle runs hold the images they were asked for and have not made yet.
+        other = await self.given_product(uow_factory, user)
+        lifestyle = [
+            build_lifestyle_run(product, created_at=after, updated_at=after, completed_count=1),
+            build_lifestyle_run(
+                other,
+                status=LifestyleRunStatus.RUNNING.value,
+                requested_count=1,
+                created_at=after,
+                updated_at=after,
+            ),
+            build_lifestyle_run(
+                foreign, status=LifestyleRunStatus.QUEUED.value, created_at=after, updated_at=after
+            ),
+        ]
+
+        async def add_lifestyle(uow: UnitOfWork) -> None:
+            for run in lifestyle:
+                await uow.lifestyle_runs.add(run)
+
+        await self.in_uow(uow_factory, add_lifestyle)
+        held = await self.in_uow(uow_factory, lambda uow: uow.usage.in_flight(user.id, since))
+        assert held["lifestyle"] == 3
         assert (
             await self.in_uow(uow_factory, lambda uow: uow.usage.in_flight(new_id(), since)) == {}
         )
