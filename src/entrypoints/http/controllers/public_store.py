@@ -176,7 +176,8 @@ class PublicStoreController(Controller):
             "card": shown,
             "canonical": canonical,
             "json_ld": product_json_ld(shown, canonical, frame.currency, product.price),
-            "notes": paragraphs(product.ai_summary),
+            # Seller notes are never public (decision 40-3); the AI summary is shown once.
+            "notes": [] if shown.summary == product.ai_summary else paragraphs(product.ai_summary),
             "csrf": csrf_token(key, session),
             "flash": flash,
             "action": f"/store/{quote(slug)}/products/{quote(ref)}/inquiries",
