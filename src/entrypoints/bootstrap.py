@@ -39,6 +39,7 @@ from reseller_core.ports.read_model import ProductReadModel
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
 from reseller_core.services.plans import PlanService
+from reseller_core.services.idempotency import IdempotencyService
 from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
@@ -256,6 +257,7 @@ def build_services(deps: Deps) -> Services:
             ids=deps.ids,
             config=deps.config,
         ),
+        idempotency=IdempotencyService(uow=deps.uow, clock=deps.clock),
     )
 
 

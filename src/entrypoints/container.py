@@ -27,6 +27,7 @@ from reseller_core.ports import (
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
 from reseller_core.services.plans import PlanService
+from reseller_core.services.idempotency import IdempotencyService
 from reseller_core.services.processing import PipelineService, RunSweeper
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
@@ -72,6 +73,7 @@ class Services:
     transfer_sweeper: TransferSweeper
     storefronts: StorefrontService
     public_store: PublicStorefrontService
+    idempotency: IdempotencyService
     reads: ProductReadService | None = None
     """Product reads from the read model (None: the HTTP layer answers from the tables)."""
 
@@ -161,6 +163,7 @@ class Container:
                     continue
                 await self.services.sweeper.sweep()
                 await self.services.transfer_sweeper.sweep()
+                await self.services.idempotency.purge_expired()
             except Exception:
                 log.exception("sweeper pass failed; retrying in %.0f s", interval)
 

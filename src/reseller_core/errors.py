@@ -180,6 +180,20 @@ class Conflict(DomainError):
     default_detail = "The resource was changed concurrently; try again"
 
 
+class IdempotencyKeyInUse(DomainError):
+    """A request with the same ``Idempotency-Key`` is still being answered."""
+
+    code = "idempotency_key_in_use"
+    default_detail = "A request with this Idempotency-Key is in progress; retry shortly"
+
+
+class IdempotencyKeyReused(DomainError):
+    """The ``Idempotency-Key`` was used on this operation with another request body."""
+
+    code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was used with a different request body"
+
+
 class ExportFailed(DomainError):
     """An export could not be started (spec 50 §3.4)."""
 

@@ -35,6 +35,7 @@ from reseller_entrypoints.http.controllers.uploads_local import LocalStorageCont
 from reseller_entrypoints.http.cors import CorsMiddleware
 from reseller_entrypoints.http.dependencies import SERVICE_DEPENDENCIES
 from reseller_entrypoints.http.errors import exception_handlers
+from reseller_entrypoints.http.idempotency import IdempotencyMiddleware
 from reseller_entrypoints.http.openapi import DOCS_UI_PATH, build_openapi_document, openapi_config
 from reseller_entrypoints.http.request_ids import RequestIdMiddleware
 from reseller_entrypoints.http.route_table import api_operations
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         # Logging is configured once per process (reseller_entrypoints.logging_setup);
         # Litestar's default would add a second root handler with its own format.
         logging_config=None,
+        middleware=[IdempotencyMiddleware],
         debug=False,
     )
     app.asgi_handler = RequestIdMiddleware(

@@ -34,6 +34,7 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "conflict": 409,
+    "idempotency_key_in_use": 409,
     "request_too_large": 413,
     "validation_failed": 422,
     "invalid_product_state": 422,

@@ -25,6 +25,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
+from reseller_entrypoints.http.idempotency import takes_idempotency_key
 from reseller_entrypoints.http.openapi_components import (
     ERROR_SCHEMAS,
     merge_components,
@@ -125,15 +126,22 @@ def _error_responses(op: ApiOperation) -> dict[str, Any]:
         out[403] = _error(403, error)
     if op.path_params:
         out[404] = _error(404, error)
-    if doc.conflict:
+    keyed = takes_idempotency_key(doc, op.method)
+    if doc.conflict or keyed:
         out[409] = _error(409, error)
+        if keyed:
+            out[409]["description"] = (
+                "`conflict`: the resource changed concurrently; retry. " if doc.conflict else ""
+            ) + IDEMPOTENCY_IN_USE
     if doc.body is not None:
         out[413] = _error(413, error)
-    if doc.validates or doc.state_errors:
-        variants = ([ref("ValidationErrorEnvelope")] if doc.validates else []) + (
-            [error] if doc.state_errors else []
+    if doc.validates or doc.state_errors or keyed:
+        variants = ([ref("ValidationErrorEnvelope")] if doc.validates or keyed else []) + (
+            [error] if doc.state_errors or keyed else []
         )
         out[422] = _error(422, variants[0] if len(variants) == 1 else {"anyOf": variants})
+        if keyed:
+            out[422]["description"] += " " + IDEMPOTENCY_REFUSALS
     if doc.rate_limited:
         out[429] = _error(
             429,
@@ -163,6 +171,37 @@ def success_struct(op: ApiOperation) -> type[msgspec.Struct] | None:
     return None
 
 
+IDEMPOTENCY_KEY_PARAMETER: Final[Mapping[str, Any]] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: a request repeated with the same key (1-255 visible ASCII "
+        "characters, `!` to `~`), by the same user, on the same method and path and with "
+        "the same body bytes, answers the first request's successful answer again for 24 "
+        "hours (status and body byte for byte, with `Idempotent-Replayed: true`) without "
+        "running the operation or metering it again. Error answers are not kept: a retry "
+        "after one is decided afresh."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+IDEMPOTENCY_IN_USE: Final = (
+    "`idempotency_key_in_use`: a request with this `Idempotency-Key` is still running; "
+    "retry shortly to receive its answer."
+)
+IDEMPOTENCY_REFUSALS: Final = (
+    "`validation_failed` with `fields` naming `Idempotency-Key` when the key is blank, "
+    "longer than 255 characters or not visible ASCII; `idempotency_key_reused` when the "
+    "key was used on this operation with a different body."
+)
+REPLAYED_HEADER_DOC: Final[Mapping[str, Any]] = {
+    "Idempotent-Replayed": {
+        "description": "`true` when the answer is a replay of one stored for the Idempotency-Key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+
 def _success_responses(op: ApiOperation) -> dict[str, Any]:
     status = op.handler.status_code
     struct = success_struct(op)
@@ -178,6 +217,9 @@ def _success_responses(op: ApiOperation) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for code in sorted({status, *op.doc.extra_success}):
         out[str(code)] = {"description": HTTPStatus(code).phrase, "content": _json(schema)}
+    if takes_idempotency_key(op.doc, op.method):
+        for response in out.values():
+            response["headers"] = deepcopy(dict(REPLAYED_HEADER_DOC))
     if op.doc.links:
         out[str(status)]["links"] = {
             link.name: {"operationId": link.operation_id, "parameters": dict(link.parameters)}
@@ -207,6 +249,8 @@ def _parameters(op: ApiOperation) -> list[dict[str, Any]]:
         }
         for query in op.doc.query
     )
+    if takes_idempotency_key(op.doc, op.method):
+        params.append(deepcopy(dict(IDEMPOTENCY_KEY_PARAMETER)))
     return params
 
 

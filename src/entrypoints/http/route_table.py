@@ -66,7 +66,8 @@ class OperationDoc:
     ``protected`` adds bearer security and 401; ``write_gated`` 403; ``metered`` 402;
     ``body`` a request body and 400/413; path parameters add 404; ``validates`` and
     ``state_errors`` 422;
-    ``rate_limited`` 429; ``storage`` 502; ``database`` 503; ``conflict`` 409.
+    ``rate_limited`` 429; ``storage`` 502; ``database`` 503; ``conflict`` 409. A ``POST``
+    that is ``metered`` or ``idempotent`` takes an ``Idempotency-Key`` header (409, 422).
     """
 
     protected: bool = False
@@ -89,6 +90,8 @@ class OperationDoc:
     free_form_success: bool = False
     """The success body is not an envelope (the OpenAPI document itself)."""
     links: tuple[LinkDoc, ...] = ()
+    idempotent: bool = False
+    """Honour ``Idempotency-Key`` on a POST that is not metered (metered POSTs always do)."""
 
 
 def api_doc(doc: OperationDoc) -> dict[str, Any]:

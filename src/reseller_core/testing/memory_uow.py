@@ -47,6 +47,7 @@ from reseller_core.domain.transfers import Export, Import
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
 from reseller_core.errors import Conflict
 from reseller_core.ports.media_runs import LifestyleRunRepository
+from reseller_core.ports.idempotency import IdempotencyRepository, StoredAnswer
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
@@ -62,6 +63,7 @@ from reseller_core.ports.unit_of_work import (
     UserRepository,
 )
 from reseller_core.testing.memory_media_runs import MemoryLifestyleRunRepository
+from reseller_core.testing.memory_idempotency import AnswerKey, MemoryIdempotencyRepository
 from reseller_core.testing.memory_storefronts import MemoryStorefrontRepository, StorefrontTables
 from reseller_core.testing.memory_transfers import MemoryExportRepository, MemoryImportRepository
 
@@ -106,6 +108,7 @@ class _Tables:
     imports: dict[str, Import] = field(default_factory=dict)
     storefronts: StorefrontTables = field(default_factory=StorefrontTables)
     lifestyle_runs: dict[str, LifestyleRun] = field(default_factory=dict)
+    idempotency: dict[AnswerKey, StoredAnswer] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
         return _Tables(
@@ -122,6 +125,7 @@ class _Tables:
             imports=dict(self.imports),
             storefronts=self.storefronts.copy(),
             lifestyle_runs=dict(self.lifestyle_runs),
+            idempotency=dict(self.idempotency),
         )
 
 
@@ -560,6 +564,9 @@ class MemoryUnitOfWork:
         self.storefronts: StorefrontRepository = MemoryStorefrontRepository(self.staged)
         self.lifestyle_runs: LifestyleRunRepository = MemoryLifestyleRunRepository(
             lambda: self.staged().lifestyle_runs
+        )
+        self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(
+            lambda: self.staged().idempotency
         )
 
     def staged(self) -> _Tables:

@@ -406,3 +406,19 @@ lifestyle_generation_runs = sa.Table(
 )
 """Lifestyle generation runs (spec 30 §8.3). The partial unique index admits one active run
 per product, so concurrent requests cannot both queue one (decision Q-M14)."""
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("operation", sa.Text(), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer()),
+    sa.Column("content_type", sa.Text()),
+    sa.Column("body", sa.LargeBinary(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "expires_at"),
+)
+"""Answers to requests sent with an ``Idempotency-Key`` (replayed for 24 hours)."""

@@ -29,6 +29,7 @@ from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_er
 from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
     SqlLifestyleRunRepository,
 )
+from reseller_adapters.persistence.sqlalchemy.idempotency_repository import SqlIdempotencyRepository
 from reseller_adapters.persistence.sqlalchemy.migrations import migrate
 from reseller_adapters.persistence.sqlalchemy.read_model import (
     SqlProductReadModel,
@@ -50,6 +51,7 @@ from reseller_adapters.persistence.sqlalchemy.transfer_repositories import (
 )
 from reseller_adapters.persistence.sqlalchemy.usage_repository import SqlUsageRepository
 from reseller_core.ports.media_runs import LifestyleRunRepository
+from reseller_core.ports.idempotency import IdempotencyRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
@@ -160,6 +162,7 @@ class SqlAlchemyUnitOfWork:
         self.imports: ImportRepository = SqlImportRepository(self)
         self.storefronts: StorefrontRepository = SqlStorefrontRepository(self)
         self.lifestyle_runs: LifestyleRunRepository = SqlLifestyleRunRepository(self)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(self)
 
     @property
     def session(self) -> AsyncSession:
