@@ -38,8 +38,8 @@ from reseller_core.ports.media import LifestyleImageGenerator, VideoRenderer
 from reseller_core.ports.read_model import ProductReadModel
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
-from reseller_core.services.plans import PlanService
 from reseller_core.services.idempotency import IdempotencyService
+from reseller_core.services.plans import PlanService
 from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService

@@ -26,8 +26,8 @@ from reseller_core.ports import (
 )
 from reseller_core.services.accounts import AccountService
 from reseller_core.services.deps import Deps
-from reseller_core.services.plans import PlanService
 from reseller_core.services.idempotency import IdempotencyService
+from reseller_core.services.plans import PlanService
 from reseller_core.services.processing import PipelineService, RunSweeper
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService

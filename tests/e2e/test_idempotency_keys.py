@@ -286,8 +286,6 @@ async def test_answers_past_24_hours_are_swept_and_the_key_runs_again(
 
     today = fx_other_server.services.idempotency
     assert await today.purge_expired() >= 1
-    fresh, stored = await today.begin(
-        me["id"], "old", "POST /api/v1/x", b"{}"
-    )
+    fresh, stored = await today.begin(me["id"], "old", "POST /api/v1/x", b"{}")
     assert stored is None
     assert fresh.expires_at > datetime.now(UTC) + timedelta(hours=23)

@@ -23,8 +23,8 @@ from reseller_core.domain.plans import DailyUsage
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
-from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.idempotency import IdempotencyRepository
+from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 

@@ -46,8 +46,8 @@ from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunSta
 from reseller_core.domain.transfers import Export, Import
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
 from reseller_core.errors import Conflict
-from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.idempotency import IdempotencyRepository, StoredAnswer
+from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
@@ -62,8 +62,8 @@ from reseller_core.ports.unit_of_work import (
     UsageRepository,
     UserRepository,
 )
-from reseller_core.testing.memory_media_runs import MemoryLifestyleRunRepository
 from reseller_core.testing.memory_idempotency import AnswerKey, MemoryIdempotencyRepository
+from reseller_core.testing.memory_media_runs import MemoryLifestyleRunRepository
 from reseller_core.testing.memory_storefronts import MemoryStorefrontRepository, StorefrontTables
 from reseller_core.testing.memory_transfers import MemoryExportRepository, MemoryImportRepository
 

@@ -26,10 +26,10 @@ from reseller_adapters.persistence.sqlalchemy.engine import (
     create_engine_for,
 )
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
+from reseller_adapters.persistence.sqlalchemy.idempotency_repository import SqlIdempotencyRepository
 from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
     SqlLifestyleRunRepository,
 )
-from reseller_adapters.persistence.sqlalchemy.idempotency_repository import SqlIdempotencyRepository
 from reseller_adapters.persistence.sqlalchemy.migrations import migrate
 from reseller_adapters.persistence.sqlalchemy.read_model import (
     SqlProductReadModel,
@@ -50,8 +50,8 @@ from reseller_adapters.persistence.sqlalchemy.transfer_repositories import (
     SqlImportRepository,
 )
 from reseller_adapters.persistence.sqlalchemy.usage_repository import SqlUsageRepository
-from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.idempotency import IdempotencyRepository
+from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
