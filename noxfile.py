@@ -1,4 +1,4 @@
-"""The sessions CI runs: lint, typecheck, tests, contract, schemathesis; and bench.
+"""The sessions CI runs: lint, typecheck, tests, contract, schemathesis; bench and mutation.
 
 Run ``nox -s <name>`` for an isolated virtualenv, or ``nox --no-venv -s <name>`` inside an
 environment that already has ``.[dev]`` installed (that is what ``.ci/run`` does).
@@ -6,6 +6,8 @@ environment that already has ``.[dev]`` installed (that is what ``.ci/run`` does
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import nox
@@ -92,3 +94,53 @@ def bench(session: nox.Session) -> None:
     """
     _install(session)
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+MUTATION_FLOOR = 0.85
+"""The share of mutants the conformance suites must kill; below it the session fails."""
+MUTATION_STAGE = Path("build/mutation")
+MUTATION_KILLED = {1, 3, 36, 37, -24, 24, 152, 255}
+"""mutmut exit codes that mean the tests noticed the mutant (failed, errored, timed out)."""
+
+
+@nox.session
+def mutation(session: nox.Session) -> None:
+    """mutmut over the listing rules and the offline provider, with only their suites as tests.
+
+    Not part of CI (slow). It measures how much of what a marketplace-rules or AI-provider
+    plugin could get wrong the conformance suites notice. mutmut names modules after their
+    files, so the run happens in ``build/mutation``: a copy of the tree laid out under the
+    import names (``src/reseller_adapters`` ...), where the mutated copy is what the tests
+    import. ``[tool.mutmut]`` in pyproject.toml names the modules and the suites. Prints
+    killed/total per module and fails under 85%. ``-- --max-children N`` passes through.
+    """
+    if session.venv_backend != "none":
+        session.install("-e", ".[dev,mutation]")
+    root = Path(__file__).parent
+    stage = root / MUTATION_STAGE
+    if stage.exists():
+        shutil.rmtree(stage)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for package, folder in IMPORT_NAMES.items():
+        shutil.copytree(root / folder, stage / "src" / package, ignore=ignore)
+    shutil.copytree(root / "tests", stage / "tests", ignore=ignore)
+    shutil.copy2(root / "pyproject.toml", stage / "pyproject.toml")
+    with session.chdir(stage):
+        args = session.posargs or ["--max-children", "2"]
+        session.run("python", "-m", "mutmut", "run", *args, success_codes=[0, 1])
+    total_killed, total = 0, 0
+    for meta in sorted((stage / "mutants" / "src").rglob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"].values()
+        counted = [code for code in codes if code != 34]  # 34: skipped
+        killed = sum(1 for code in counted if code in MUTATION_KILLED)
+        module = meta.relative_to(stage / "mutants" / "src").as_posix()[: -len(".py.meta")]
+        share = killed / len(counted) if counted else 1.0
+        session.log(f"{module.replace('/', '.')}: {killed}/{len(counted)} killed ({share:.1%})")
+        total_killed += killed
+        total += len(counted)
+    if total == 0:
+        session.error("mutmut produced no mutants: check [tool.mutmut] in pyproject.toml")
+    score = total_killed / total
+    session.log(f"mutation score: {total_killed}/{total} killed ({score:.1%})")
+    if score < MUTATION_FLOOR:
+        session.error(f"the mutation score is under {MUTATION_FLOOR:.0%}")

@@ -16,6 +16,9 @@ from reseller_core.testing.conformance.ai_provider import SELLER_FACTS, AIProvid
 
 class TestOfflineAIProvider(AIProviderConformance):
     deterministic = True
+    follows_marketplace_rules = True
+    prices_from_evidence = True
+    reports_missing_details = True
     fault_codes = ("no_recognition_images",)
 
     @pytest.fixture

@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import pytest
 
+from reseller_core.domain.listing_rules import shape_listing
 from reseller_core.domain.marketplaces import CATALOG, Marketplace, MarketplaceRules
 from reseller_core.domain.runs import RunErrorCode
 from reseller_core.ports.ai import (
@@ -76,6 +77,7 @@ CUSTOM_MARKETPLACE = Marketplace(
 """A marketplace outside the catalogue, as a plugin would bring."""
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
+_HASHTAG = re.compile(r"(?<![\w&#])#[^\W\d_]\w*")
 
 SEARCH_MATCHES = tuple(
     SearchMatch(
@@ -105,6 +107,11 @@ def _text(parts: Iterable[str | None]) -> str:
     return "\n".join(part for part in parts if part)
 
 
+def _folded(parts: Iterable[str | None]) -> str:
+    """The parts joined, case-folded, runs of whitespace as one space."""
+    return " ".join(" ".join(part for part in parts if part).split()).casefold()
+
+
 def _same(value: str | None, seller: str | None) -> bool:
     """True when ``value`` is unknown (None or blank) or restates the seller's value."""
     if value is None or not value.strip() or seller is None:
@@ -122,6 +129,19 @@ class AIProviderConformance:
 
     fault_codes: tuple[str, ...] = ()
     """Run error codes ``provoke_failure`` can produce; empty skips the fault test."""
+
+    follows_marketplace_rules: bool = False
+    """True when the provider's own listings already fit every marketplace's rules (spec 30
+    §7): the shaper finds nothing to trim, and hashtags meet a marketplace's minimum. Model
+    providers leave it False: the core shapes their copy (§6.8)."""
+
+    prices_from_evidence: bool = False
+    """True when ``research_price`` prices from the shopping matches it is handed: given
+    enough of them, the target lies within the span of their prices and cites them."""
+
+    reports_missing_details: bool = False
+    """True when the description names the brand, category or condition the seller left out
+    in ``missing_details_warning`` (a provider that cannot see them in the photos must)."""
 
     @pytest.fixture
     def provider(self) -> AIProvider:
@@ -336,6 +356,63 @@ class AIProviderConformance:
                 await provider.research_price(SELLER_FACTS, recognition, evidence)
             )
 
+    async def test_enough_shopping_matches_set_the_price(self, provider: AIProvider) -> None:
+        if not self.prices_from_evidence:
+            pytest.skip("the provider does not declare prices_from_evidence")
+        recognition = await provider.recognize([self.sample_image()], SELLER_FACTS)
+        priced = [
+            SearchMatch(
+                title=f"Acme Trail Runner sneakers #{index}",
+                match_type="product",
+                price=Decimal(price),
+                currency=currency,
+                source="Example Resale",
+                source_domain="resale.example",
+                url=f"https://resale.example/priced/{index}",
+            )
+            for index, (price, currency) in enumerate(
+                (("70.00", "USD"), ("61.50", None), ("64.00", "usd"), ("75.25", "USD"))
+            )
+        ]
+        ignored = [
+            SearchMatch(
+                match_type="product",
+                title="Acme Trail Runner, euro",
+                price=Decimal(5),
+                currency="EUR",
+            ),
+            SearchMatch(
+                match_type="product",
+                title="Acme Trail Runner, free",
+                price=Decimal(0),
+                currency="USD",
+            ),
+            SearchMatch(
+                match_type="product",
+                title="Acme Trail Runner, unpriced",
+                price=None,
+                currency="USD",
+            ),
+        ]
+        evidence = PriceEvidence(
+            shopping_query="Acme sneakers", shopping_matches=(*ignored, *priced)
+        )
+        price = await provider.research_price(SELLER_FACTS, recognition, evidence)
+        self.assert_price_shape(price)
+        assert price.currency == "USD"
+        assert Decimal("61.50") <= price.suggested_target_price <= Decimal("75.25"), price
+        assert price.suggested_min_price == Decimal("61.50"), "the cheapest listed price"
+        assert price.suggested_max_price == Decimal("75.25"), "the dearest listed price"
+        assert price.suggested_target_price == price.suggested_median_price == Decimal("67.00")
+        cited = " ".join(str(item.get("url")) for item in price.comparable_results)
+        assert all(match.url and match.url in cited for match in priced), cited
+        assert price.rationale_summary and "Acme sneakers" in price.rationale_summary
+        assert any("61.50" in signal and "75.25" in signal for signal in price.market_signals)
+        few = PriceEvidence(shopping_query="Acme sneakers", shopping_matches=tuple(priced[:2]))
+        fallback = await provider.research_price(SELLER_FACTS, recognition, few)
+        self.assert_price_shape(fallback)
+        assert fallback.suggested_min_price != Decimal("61.50"), "two prices are no market"
+
     # reconciliation (§6.4)
 
     async def test_reconciliation_fits_the_schema(self, provider: AIProvider) -> None:
@@ -373,6 +450,107 @@ class AIProviderConformance:
             )
             assert not re.search(rf"(?i)\b{CONTRADICTED_COLOUR}\b", text), marketplace.id
             assert not INVENTED_CLAIMS.search(text), (marketplace.id, INVENTED_CLAIMS.search(text))
+
+    async def test_listing_carries_the_sellers_facts(self, provider: AIProvider) -> None:
+        """§6.6/§7: the seller's brand, size and condition are the truth the copy is made of."""
+        assert SELLER_FACTS.brand and SELLER_FACTS.size and SELLER_FACTS.condition
+        _, description = await self._description(provider, SELLER_FACTS)
+        described = _folded([description.short_description, description.long_description])
+        assert _folded([SELLER_FACTS.brand]) in _folded([description.suggested_title])
+        for fact in (SELLER_FACTS.brand, SELLER_FACTS.size, SELLER_FACTS.condition):
+            assert _folded([fact]) in described, f"the description leaves out {fact!r}"
+        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+            listing = await self._listing(provider, marketplace)
+            copy = _folded([listing.generated_title, listing.generated_description])
+            for fact in (SELLER_FACTS.brand, SELLER_FACTS.size, SELLER_FACTS.condition):
+                assert _folded([fact]) in copy, f"{marketplace.id}: the copy leaves out {fact!r}"
+
+    async def test_listing_price_follows_the_price_research(self, provider: AIProvider) -> None:
+        """The listing's price is the researched one: within its range, never zeroed."""
+        recognition, description = await self._description(provider, SELLER_FACTS)
+        price = await provider.research_price(SELLER_FACTS, recognition)
+        assert price.suggested_target_price > 0, "a sneaker with a brand is worth something"
+        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+            listing = await provider.write_listing(
+                ListingRequest(
+                    marketplace=marketplace.id,
+                    label=marketplace.label,
+                    rules=marketplace.rules,
+                    facts=SELLER_FACTS,
+                    description=description,
+                    price=price,
+                )
+            )
+            suggested = listing.generated_price_suggestion
+            low = price.suggested_min_price or price.suggested_target_price
+            high = price.suggested_max_price or price.suggested_target_price
+            assert low <= suggested <= high, (marketplace.id, suggested, price)
+
+    async def test_hashtags_only_where_the_marketplace_allows_them(
+        self, provider: AIProvider
+    ) -> None:
+        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+            listing = await self._listing(provider, marketplace)
+            hashtags = _HASHTAG.findall(listing.generated_description)
+            allowed = max(0, marketplace.rules.hashtags_in_description)
+            assert len(hashtags) <= allowed, (marketplace.id, hashtags)
+            if self.follows_marketplace_rules:
+                assert len(hashtags) >= marketplace.rules.hashtags_min, (marketplace.id, hashtags)
+
+    async def test_listing_fits_the_marketplace_rules(self, provider: AIProvider) -> None:
+        if not self.follows_marketplace_rules:
+            pytest.skip("the core shapes this provider's copy (follows_marketplace_rules)")
+        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+            listing = await self._listing(provider, marketplace)
+            shaped = shape_listing(
+                marketplace.id,
+                marketplace.label,
+                marketplace.rules,
+                title=listing.generated_title,
+                description=listing.generated_description,
+                tags=listing.generated_tags,
+            )
+            assert shaped.title == listing.generated_title, marketplace.id
+            assert shaped.description == listing.generated_description, marketplace.id
+            assert shaped.tags == listing.generated_tags, marketplace.id
+            if marketplace.rules.flags_eligibility:
+                assert listing.compliance_warnings, f"{marketplace.id}: eligibility not flagged"
+
+    async def test_missing_details_are_named(self, provider: AIProvider) -> None:
+        if not self.reports_missing_details:
+            pytest.skip("the provider does not declare reports_missing_details")
+        _, known = await self._description(provider, SELLER_FACTS)
+        assert known.missing_details_warning is None, known.missing_details_warning
+        _, unknown = await self._description(provider, UNKNOWN_FACTS)
+        warning = unknown.missing_details_warning or ""
+        for name in ("brand", "category", "condition"):
+            assert name in warning, warning
+        partial = ProductFacts(product_id=UNKNOWN_FACTS.product_id, brand="Acme")
+        _, some = await self._description(provider, partial)
+        assert some.missing_details_warning and "brand" not in some.missing_details_warning
+        listing = await provider.write_listing(
+            ListingRequest(
+                marketplace=CATALOG[0].id,
+                label=CATALOG[0].label,
+                rules=CATALOG[0].rules,
+                facts=UNKNOWN_FACTS,
+                description=unknown,
+                price=None,
+            )
+        )
+        assert warning in listing.compliance_warnings, "the listing repeats what is missing"
+
+    async def test_the_sellers_facts_raise_recognition_confidence(
+        self, provider: AIProvider
+    ) -> None:
+        """Facts the seller stated are certain: knowing them never lowers the confidence."""
+        told = await provider.recognize([self.sample_image()], SELLER_FACTS)
+        untold = await provider.recognize([self.sample_image()], UNKNOWN_FACTS)
+        assert told.confidence_score >= untold.confidence_score
+        assert told.brand is not None and _same(told.brand, SELLER_FACTS.brand)
+        assert told.material is not None and _same(told.material, SELLER_FACTS.material)
+        assert _same(told.category, SELLER_FACTS.category) and told.category.strip()
+        assert not told.needs_review, "the seller named brand and category"
 
     # determinism and failures
 

@@ -45,6 +45,19 @@ LONG_TITLE = " ".join(f"{word.title()} Edition" for word in WORDS)
 
 CONTACTS = ("https://shop.example.com/item", "seller@example.com", "+44 20 7946 0958")
 
+MORE_CONTACTS = (
+    ("jane.doe+shoes@mail.example.org", "jane"),
+    ("www.kicksbyjane.net/shop", "kicksbyjane"),
+    ("kicksbyjane.store", "kicksbyjane"),
+    ("(212) 555-0147", "0147"),
+    ("212.555.0147", "0147"),
+    ("2125550147", "2125550147"),
+)
+"""Each contact shape a listing may carry, with a fragment that must not survive it."""
+
+SHOUTED_TITLE = "ACME TRAIL RUNNER SNEAKERS \U0001f525 NWT"
+"""A title in capitals with an emoji and a listing acronym."""
+
 _ID = re.compile(r"[a-z0-9][a-z0-9_]*")
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -62,6 +75,14 @@ def _added_words(shaped: Iterable[str], source: Iterable[str]) -> list[str]:
         for token in _tokens(text)
         if token not in known and not any(word.startswith(token) for word in known)
     ]
+
+
+def _fitting_words(count: int, length: int) -> str:
+    """``count`` title-case words joined by spaces, exactly ``length`` characters long."""
+    letters = length - (count - 1)
+    sizes = [letters // count + (1 if index < letters % count else 0) for index in range(count)]
+    words = [(WORDS[index % len(WORDS)] * 40)[:size].title() for index, size in enumerate(sizes)]
+    return " ".join(words)
 
 
 def _draft(title: str, description: str, tags: Iterable[str]) -> ListingResult:
@@ -302,3 +323,123 @@ class MarketplaceAdapterConformance:
         copy = _draft(draft.generated_title, draft.generated_description, draft.generated_tags)
         marketplace.shape(draft)
         assert draft == copy
+
+    # what a mistaken rule would lose (spec 30 §6.8, §7)
+
+    def test_a_repeated_tag_keeps_the_tags_after_it(self, marketplace: MarketplaceAdapter) -> None:
+        draft = self.compliant_draft(marketplace)
+        tags = draft.generated_tags
+        if len(tags) < 2:
+            return
+        repeated = [tags[0], tags[0].upper(), *tags[1:]]
+        shaped = marketplace.shape(
+            _draft(draft.generated_title, draft.generated_description, repeated)
+        )
+        assert shaped.tags == tags, "only the repeat may go; the tags after it stay"
+
+    def test_hashtags_up_to_the_allowance_are_kept(self, marketplace: MarketplaceAdapter) -> None:
+        allowed = max(0, marketplace.rules.hashtags_in_description)
+        if allowed == 0:
+            return
+        draft = self.compliant_draft(marketplace)
+        description = "Acme trail runner sneakers in red canvas.\n\n" + " ".join(
+            f"#{word}" for word in WORDS[:allowed]
+        )
+        shaped = marketplace.shape(_draft(draft.generated_title, description, draft.generated_tags))
+        assert shaped.description == description
+        assert shaped.compliance_warnings == ()
+
+    def test_no_hashtags_where_none_are_allowed(self, marketplace: MarketplaceAdapter) -> None:
+        if marketplace.rules.hashtags_in_description > 0:
+            return
+        description = "Acme trail runner sneakers.\n\n#acme #sneakers"
+        shaped = marketplace.shape(_draft("Acme Sneakers", description, []))
+        assert "#" not in shaped.description
+        assert shaped.description == "Acme trail runner sneakers."
+        assert any("ashtag" in warning for warning in shaped.compliance_warnings)
+
+    def test_a_title_cut_keeps_the_words_that_fit_exactly(
+        self, marketplace: MarketplaceAdapter
+    ) -> None:
+        rules = marketplace.rules
+        limit = min(rules.title_max_chars, TITLE_HARD_CAP)
+        count = max(1, min(3, (rules.title_max_words or 3) - 1))
+        if limit < 2 * count:
+            return
+        fitting = _fitting_words(count, limit)
+        shaped = marketplace.shape(_draft(f"{fitting} Extra", "Acme sneakers.", []))
+        assert shaped.title == fitting, (shaped.title, fitting)
+        assert shaped.compliance_warnings
+
+    def test_a_title_at_the_word_limit_is_kept(self, marketplace: MarketplaceAdapter) -> None:
+        rules = marketplace.rules
+        if rules.title_max_words is None:
+            return
+        words = [word.title() for word in WORDS[: rules.title_max_words]]
+        title = " ".join(words)
+        while len(title) > min(rules.title_max_chars, TITLE_HARD_CAP):
+            title = " ".join(word[:2] for word in words)
+        shaped = marketplace.shape(_draft(f"{title} Extra", "Acme sneakers.", []))
+        assert shaped.title == title
+        assert any(str(rules.title_max_words) in warning for warning in shaped.compliance_warnings)
+        assert marketplace.shape(_draft(title, "Acme sneakers.", [])).title == title
+
+    def test_a_description_cut_keeps_the_words_that_fit_exactly(
+        self, marketplace: MarketplaceAdapter
+    ) -> None:
+        limit = marketplace.rules.description_max_chars
+        if limit is None:
+            return
+        fitting = _fitting_words(max(1, limit // 9), limit)
+        shaped = marketplace.shape(_draft("Acme Sneakers", f"{fitting} extra", []))
+        assert shaped.description == fitting
+
+    def test_a_tag_cut_keeps_the_words_that_fit_exactly(
+        self, marketplace: MarketplaceAdapter
+    ) -> None:
+        rules = marketplace.rules
+        if rules.tags_max < 2 or rules.tag_max_chars < 3:
+            return
+        fitting = _fitting_words(2, rules.tag_max_chars).casefold()
+        unbroken = "x" * (rules.tag_max_chars + 1)
+        exact = "y" * rules.tag_max_chars
+        shaped = marketplace.shape(_draft("Acme", "Acme.", [f"{fitting} extra", unbroken, exact]))
+        assert shaped.tags == (fitting, exact), "cut at a word, drop what cannot be, keep a fit"
+        assert len(shaped.compliance_warnings) >= 2, shaped.compliance_warnings
+
+    def test_every_kind_of_contact_is_scrubbed(self, marketplace: MarketplaceAdapter) -> None:
+        if self.allows_contact_details:
+            pytest.skip("the marketplace requires contact details in listings")
+        for contact, fragment in MORE_CONTACTS:
+            shaped = marketplace.shape(
+                _draft(f"Acme Sneakers {contact}", f"Acme sneakers. Ask: {contact}", [contact])
+            )
+            text = "\n".join([shaped.title, shaped.description, *shaped.tags])
+            assert fragment not in text, (contact, text)
+            assert "@" not in text
+            assert shaped.title == "Acme Sneakers"
+            assert shaped.description == "Acme sneakers. Ask:"
+            assert shaped.tags == ()
+            warnings = " ".join(shaped.compliance_warnings)
+            assert "title" in warnings and "description" in warnings and "tag" in warnings
+
+    def test_measurements_and_prices_are_not_taken_for_phones(
+        self, marketplace: MarketplaceAdapter
+    ) -> None:
+        draft = self.compliant_draft(marketplace)
+        description = "Inseam 32 x 30, bought in 2019 for 120.00, box 30.5 x 20.5 cm."
+        shaped = marketplace.shape(_draft(draft.generated_title, description, draft.generated_tags))
+        assert shaped.description == description
+        assert shaped.compliance_warnings == ()
+
+    def test_a_plain_title_rule_recases_shouting_and_drops_emoji(
+        self, marketplace: MarketplaceAdapter
+    ) -> None:
+        shaped = marketplace.shape(_draft(SHOUTED_TITLE, "Acme sneakers.", []))
+        if not marketplace.rules.plain_title:
+            assert shaped.title == SHOUTED_TITLE, "no plain-title rule: the casing is the seller's"
+            return
+        assert shaped.title == "Acme Trail Runner Sneakers NWT"
+        assert len(shaped.compliance_warnings) >= 2, "recasing and emoji are separate changes"
+        mixed = marketplace.shape(_draft("Acme RUNNER Red SNEAKERS XL USB", "Acme.", []))
+        assert mixed.title == "Acme Runner Red Sneakers XL USB"
