@@ -29,9 +29,11 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
     product_images,
     products,
 )
+from reseller_core.commands.storefronts import SaveStorefront
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.marketplaces import CATALOG_IDS
 from reseller_core.domain.products import Product, SellerFields
+from reseller_core.domain.storefronts import product_ref
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import Plan, PlanStatus, User
 from reseller_entrypoints.embedded import ResellerCore
@@ -60,6 +62,14 @@ class ReadDataset:
     product_id: str
     catalogue_token: str
     catalogue_size: int
+    store_slug: str = ""
+    store_product_ref: str = ""
+    """The public storefront (spec 40 §6): ``STORE_PRODUCTS`` of the catalogue seller's
+    products are public on it; the ref is one of them."""
+
+
+STORE_SLUG = "bench-store"
+STORE_PRODUCTS = 24
 
 
 def photo(index: int, size: tuple[int, int] = (640, 480)) -> bytes:
@@ -135,12 +145,52 @@ async def seed_read_dataset(
         [photo(10), photo(11)],
     )
     await clone_products(core, template.product.id, catalogue_size - 1)
+    ref = await publish_storefront(core, owner)
     return ReadDataset(
         product_token=reader_token,
         product_id=full.product.id,
         catalogue_token=owner_token,
         catalogue_size=catalogue_size,
+        store_slug=STORE_SLUG,
+        store_product_ref=ref,
     )
+
+
+async def publish_storefront(core: ResellerCore, owner: User) -> str:
+    """An enabled storefront with ``STORE_PRODUCTS`` public products; one product's ref.
+
+    The products are published by a direct update that bumps their version, and their
+    stored documents are rebuilt in the same transaction, as every product writer does.
+    """
+    await core.storefronts.save(
+        owner, SaveStorefront(slug=STORE_SLUG, title="Bench Store", enabled=True)
+    )
+    database = core.container.database
+    async with database.unit_of_work() as uow:
+        connection = await uow.session.connection()
+        ids = [
+            row[0]
+            for row in await connection.execute(
+                sa.select(products.c.id)
+                .where(products.c.user_id == owner.id)
+                .order_by(products.c.id)
+                .limit(STORE_PRODUCTS)
+            )
+        ]
+        await connection.execute(
+            sa.update(products)
+            .where(products.c.id.in_(ids))
+            .values(
+                storefront_enabled=True,
+                storefront_published_at=products.c.updated_at,
+                status="ready",
+                version=products.c.version + 1,
+            )
+        )
+        await database.read_model.refresh(uow, ids)
+        await uow.commit()
+    view = await core.product(owner, ids[0])
+    return product_ref(view.product.id, view.product.title)
 
 
 def _new_id() -> str:

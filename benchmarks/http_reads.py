@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.dataset import ReadDataset
+from benchmarks.dataset import STORE_PRODUCTS, ReadDataset
 from benchmarks.floor_app import DATABASE_ENV, ROWS, seed
 from benchmarks.server_process import BenchServer
 from benchmarks.wrk import WrkResult, run_wrk
@@ -179,12 +179,24 @@ def measure_reads(
         _check_payloads(product, page, dataset)
         _store_bare(server, "product", product)
         _store_bare(server, "list", page)
+        store_path = f"/store/{dataset.store_slug}"
+        store_product_path = f"{store_path}/products/{dataset.store_product_ref}"
+        store_page = _fetch(server, store_path, "")
+        store_product = _fetch(server, store_product_path, "")
+        if store_page.count(b'class="card"') != STORE_PRODUCTS:
+            raise RuntimeError("the public catalogue page does not show 24 products")
+        _store_bare(server, "store", store_page)
+        _store_bare(server, "store-product", store_product)
         endpoints = [
             Endpoint(FLOOR, floor, "/rows/1", random_ids=("/rows/", ROWS)),
             Endpoint("product", server, product_path, dataset.product_token),
             Endpoint("product bare floor", server, "/_bench/bare/product"),
             Endpoint("list", server, list_path, dataset.catalogue_token),
             Endpoint("list bare floor", server, "/_bench/bare/list"),
+            Endpoint("store catalogue", server, store_path),
+            Endpoint("store catalogue bare floor", server, "/_bench/bare/store"),
+            Endpoint("store product", server, store_product_path),
+            Endpoint("store product bare floor", server, "/_bench/bare/store-product"),
         ]
         figures = {e.name: EndpointFigure(e.name, e.path) for e in endpoints}
         for _ in range(load.rounds):

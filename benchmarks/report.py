@@ -18,6 +18,8 @@ from benchmarks.sql_statements import StatementCount
 PRODUCT_TARGET = 1.0
 """Full product rps / floor rps (and its p99 at or below the floor's)."""
 LIST_TARGET = 0.5
+STORE_TARGET = 0.5
+"""The public storefront pages (catalogue of 24, product page): at least half the floor."""
 """Page of 50 rps / floor rps."""
 STATEMENT_TARGET = 3
 INGEST_TARGET = 600.0
@@ -67,6 +69,18 @@ def reads_table(reports: Sequence[EngineReport]) -> list[str]:
         for name, bare, target, label in (
             ("product", "product bare floor", PRODUCT_TARGET, "GET /products/:id"),
             ("list", "list bare floor", LIST_TARGET, "GET /products?page_size=50"),
+            (
+                "store catalogue",
+                "store catalogue bare floor",
+                STORE_TARGET,
+                "GET /store/:slug (24)",
+            ),
+            (
+                "store product",
+                "store product bare floor",
+                STORE_TARGET,
+                "GET /store/:slug/products/:ref",
+            ),
         ):
             endpoint = figures.endpoints[name]
             ratio = figures.ratio(name)

@@ -165,7 +165,7 @@ async def test_pages_crud_order_and_ownership(
         ({"page_ids": "x"}, 400, "invalid_request"),
         ({"page_ids": [ids[0], ids[0], ids[1]]}, 422, "reorder_failed"),
         ({"page_ids": [ids[0]]}, 422, "validation_failed"),
-        ({"page_ids": [UNKNOWN, ids[0], ids[1]]}, 404, "not_found"),
+        ({"page_ids": [UNKNOWN, ids[0], ids[1]]}, 422, "validation_failed"),
         ({"page_ids": ["abc"]}, 422, "validation_failed"),
     ):
         response = await fx_client.put(

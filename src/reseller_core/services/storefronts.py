@@ -299,8 +299,8 @@ class StorefrontService:
             if not wanted:
                 return existing
             known = {page.id for page in existing}
-            if not set(wanted) <= known:
-                raise NotFound(PAGE_NOT_FOUND)
+            # Decision 40-13: a list naming a page the caller does not own (unknown or
+            # foreign alike) does not list every page exactly once: 422, like a partial list.
             if set(wanted) != known:
                 raise ValidationFailed({"page_ids": ["must list every page exactly once"]})
             await uow.storefronts.set_positions(
