@@ -151,6 +151,50 @@ async def test_a_dropped_job_is_logged_by_name_never_by_argument_values(
     assert "s3cr3t-value" not in caplog.text
 
 
+async def test_a_worker_never_takes_over_a_job_it_is_running_itself(
+    fx_redis_url: str,
+    fx_redis_prefix: str,
+    fx_redis: Redis,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A late renewal (a busy event loop) makes a running job look orphaned; the worker
+    running it must not start it a second time beside itself."""
+    calls: list[str] = []
+    release = asyncio.Event()
+
+    async def slow(args: Mapping[str, str]) -> None:
+        calls.append(args["id"])
+        await release.wait()
+
+    queue = make_queue(fx_redis_url, fx_redis_prefix, {"slow": slow}, redelivery_after_s=0.3)
+    caplog.set_level(logging.INFO, logger="reseller_adapters.queues.taskiq_redis")
+
+    async def late_renewal(message_ids: list[str]) -> None:
+        """Every renewal comes too late: the job's idle time only grows."""
+
+    await queue.start()
+    monkeypatch.setattr(queue._broker, "renew", late_renewal)
+    try:
+        await queue.enqueue(Job("slow", {"id": "one"}))
+
+        async def claimed_again() -> bool:
+            pending = await fx_redis.xpending_range(
+                queue.stream, CONSUMER_GROUP, min="-", max="+", count=1
+            )
+            return bool(pending) and int(pending[0]["times_delivered"]) >= 2
+
+        # XAUTOCLAIM has found the job idle past the redelivery time (and claimed it).
+        await _eventually(claimed_again, "the running job to look orphaned")
+        release.set()
+        await _eventually(lambda: _is_drained(fx_redis, queue.stream), "a drained stream")
+    finally:
+        release.set()
+        await queue.aclose()
+    assert calls == ["one"]
+    assert "taken over" not in caplog.text
+
+
 async def test_a_retry_is_a_new_delivery_any_worker_may_take(
     fx_redis_url: str, fx_redis_prefix: str, fx_redis: Redis
 ) -> None:

@@ -179,6 +179,12 @@ class _RenewingStreamBroker(RedisStreamBroker):
         )
         self._claim_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
         for message_id, fields in claimed:
+            key = message_id.decode() if isinstance(message_id, bytes) else str(message_id)
+            if key in self.in_flight:
+                # Running here already: a renewal came late (a busy event loop), which made
+                # the message look orphaned. Claiming it reset its idle time; running it a
+                # second time beside itself would repeat the job.
+                continue
             entry = await self._usable(redis, message_id, fields)
             if entry is None:
                 continue
