@@ -29,7 +29,7 @@ from reseller_entrypoints.bootstrap import TEMP_UPLOAD_SWEEPER, build_container
 from reseller_entrypoints.embedded import ResellerCore
 from reseller_entrypoints.settings import load_settings
 from tests.images import product_photo
-from tests.services import free_port, unique_prefix
+from tests.services import ServiceUnavailable, free_port, postgres_database, unique_prefix
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
@@ -40,12 +40,27 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def fx_env(fx_postgres_url: str, fx_redis_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+def fx_own_postgres_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of this test's own.
+
+    The workers here sweep with a heartbeat timeout of a second or two, so on the session
+    database they would take over every run other tests left queued or running (their
+    photos long gone) and spend the test's time, and its SIGTERM grace, on those.
+    """
+    try:
+        with postgres_database() as url:
+            yield url
+    except ServiceUnavailable as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture
+def fx_env(fx_own_postgres_url: str, fx_redis_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     """The deployment's ``RESELLER_*`` settings, shared by the worker and the producer."""
     prefix = unique_prefix("worker")
     env = {
         "RESELLER_DATA_DIR": str(tmp_path / "var"),
-        "RESELLER_DATABASE_URL": fx_postgres_url,
+        "RESELLER_DATABASE_URL": fx_own_postgres_url,
         "RESELLER_QUEUE": "taskiq",
         "RESELLER_REDIS_URL": fx_redis_url,
         "RESELLER_REDIS_PREFIX": prefix,
