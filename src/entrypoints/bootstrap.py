@@ -177,7 +177,7 @@ def default_registry() -> AdapterRegistry:
     return registry
 
 
-def build_services(deps: Deps) -> Services:
+def build_services(deps: Deps, read_model: ProductReadModel | None = None) -> Services:
     """The use cases over one set of ports; each takes the ports it uses."""
     return Services(
         accounts=AccountService(
@@ -364,7 +364,7 @@ async def build_container(
         else _marketplaces(settings, registry, context),
         config=settings.core,
     )
-    services = build_services(deps)
+    services = build_services(deps, read_model)
     services = replace(
         services,
         reads=ProductReadService(

@@ -2,17 +2,63 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from reseller_adapters.ai.offline import OfflineAIProvider
+from reseller_adapters.images.offline import OfflineImageEditor
+from reseller_adapters.marketplaces.builtin import builtin_marketplaces
+from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase, upgrade
+from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadModel
 from reseller_core.domain.products import ProductStatus
-from reseller_entrypoints.bootstrap import Container
+from reseller_core.testing import PlainPasswordHasher, memory_uow_factory
+from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.http.documents import PayloadRenderer
+from reseller_entrypoints.settings import Settings
 from tests.integration.conftest import Account, Fakes
 from tests.storefront.seeding import seed_store
 
 Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+async def fx_container(
+    request: pytest.FixtureRequest, fx_settings: Settings, fx_fakes: Fakes, tmp_path: Path
+) -> AsyncIterator[Container]:
+    """In memory (one view at a time) and on SQLite with the read model's batched views."""
+    ports: dict[str, Any] = {
+        "storage": fx_fakes.storage,
+        "queue": fx_fakes.queue,
+        "ai": OfflineAIProvider(),
+        "image_editor": OfflineImageEditor(),
+        "rate_limiter": fx_fakes.limiter,
+        "mailer": fx_fakes.mailer,
+        "hasher": PlainPasswordHasher(),
+        "clock": fx_fakes.clock,
+        "ids": fx_fakes.ids,
+        "marketplaces": builtin_marketplaces(fx_settings.core.supported_marketplaces),
+    }
+    if request.param == "memory":
+        yield await build_container(
+            fx_settings, database=fx_fakes.database, uow=memory_uow_factory(fx_fakes.database.db),
+            **ports,
+        )  # fmt: skip
+        return
+    url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    await asyncio.to_thread(upgrade, url)
+    database = SqlAlchemyDatabase(url)
+    read_model = SqlProductReadModel(PayloadRenderer(fx_fakes.storage.public_url))
+    yield await build_container(
+        fx_settings, database=database, uow=database.unit_of_work, read_model=read_model, **ports
+    )
+    await database.dispose()
 
 
 async def _user(container: Container, account: Account):  # type: ignore[no-untyped-def]

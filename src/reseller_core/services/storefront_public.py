@@ -8,6 +8,7 @@ entrypoint only renders what these use cases return.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -29,6 +30,7 @@ from reseller_core.domain.storefronts import (
 )
 from reseller_core.domain.validation import Errors
 from reseller_core.ports import Clock, EmailMessage, IdFactory, Mailer, RateLimiter
+from reseller_core.ports.read_model import ProductReadModel
 from reseller_core.ports.storefronts import PublicProductQuery
 from reseller_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from reseller_core.services.config import CoreConfig
@@ -148,7 +150,10 @@ class PublicStorefrontService:
         clock: Clock,
         ids: IdFactory,
         config: CoreConfig,
+        read_model: ProductReadModel | None = None,
     ) -> None:
+        self._read_model = read_model
+        """Builds a page of views in two statements; without it, one view at a time."""
         self._uow = uow
         self._reader = reader
         self._limiter = rate_limiter
@@ -187,17 +192,27 @@ class PublicStorefrontService:
                     limit=CATALOGUE_PAGE_SIZE,
                 )
             )
-            products = []
-            for product_id in ids:
-                view = await uow.products.view(store.storefront.user_id, product_id)
-                if view is not None:
-                    products.append(
-                        PublicProduct(view=view, gallery=gallery(view.images), links=_links(view))
-                    )
+            views = await self._views(uow, store.storefront.user_id, ids)
+            products = [
+                PublicProduct(view=view, gallery=gallery(view.images), links=_links(view))
+                for view in views
+            ]
         return Catalogue(
             store=store, products=products, query=text, page=page,
             page_size=CATALOGUE_PAGE_SIZE, total_count=total,
         )  # fmt: skip
+
+    async def _views(self, uow: UnitOfWork, owner_id: str, ids: Sequence[str]) -> list[ProductView]:
+        """The views of ``ids`` in that order (the owner's only)."""
+        if self._read_model is not None:
+            found = {
+                view.product.id: view
+                for view in await self._read_model.views(uow, ids)
+                if view.product.user_id == owner_id
+            }
+            return [found[product_id] for product_id in ids if product_id in found]
+        views = [await uow.products.view(owner_id, product_id) for product_id in ids]
+        return [view for view in views if view is not None]
 
     async def product(
         self, raw_slug: str, ref: str
