@@ -41,6 +41,10 @@ from reseller_core.services.deps import Deps
 from reseller_core.services.idempotency import IdempotencyService
 from reseller_core.services.plans import PlanService
 from reseller_core.services.processing import PipelineService, RunSweeper, job_handlers
+from reseller_core.services.processing.lifestyle_requests import (
+    LifestyleRequests,
+)
+from reseller_core.services.processing.lifestyle_runs import LifestyleRunner, lifestyle_job_handlers
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
 from reseller_core.services.storefront_public import PublicStorefrontService
@@ -258,6 +262,23 @@ def build_services(deps: Deps, read_model: ProductReadModel | None = None) -> Se
             config=deps.config,
         ),
         idempotency=IdempotencyService(uow=deps.uow, clock=deps.clock),
+        lifestyle=LifestyleRequests(
+            uow=deps.uow,
+            reader=deps.reader,
+            storage=deps.storage,
+            queue=deps.queue,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
+        lifestyle_runner=LifestyleRunner(
+            uow=deps.uow,
+            storage=deps.storage,
+            generator=deps.lifestyle_generator,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
     )
 
 
@@ -377,6 +398,7 @@ async def build_container(
         ),
     )
     context.job_handlers.update(job_handlers(runs=services.pipeline))
+    context.job_handlers.update(lifestyle_job_handlers(services.lifestyle_runner))
     context.job_handlers.update(
         transfer_job_handlers(exports=services.exports, imports=services.imports)
     )

@@ -29,6 +29,8 @@ from reseller_core.services.deps import Deps
 from reseller_core.services.idempotency import IdempotencyService
 from reseller_core.services.plans import PlanService
 from reseller_core.services.processing import PipelineService, RunSweeper
+from reseller_core.services.processing.lifestyle_requests import LifestyleRequests
+from reseller_core.services.processing.lifestyle_runs import LifestyleRunner
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
 from reseller_core.services.storefront_public import PublicStorefrontService
@@ -74,6 +76,8 @@ class Services:
     storefronts: StorefrontService
     public_store: PublicStorefrontService
     idempotency: IdempotencyService
+    lifestyle: LifestyleRequests
+    lifestyle_runner: LifestyleRunner
     reads: ProductReadService | None = None
     """Product reads from the read model (None: the HTTP layer answers from the tables)."""
 

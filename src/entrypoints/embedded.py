@@ -31,11 +31,13 @@ from reseller_core.commands import (
     SellerFields,
     UpdateMe,
 )
+from reseller_core.commands.media import GeneratedImageRef, GenerateLifestyle
 from reseller_core.commands.transfers import ExportFilters, RequestExport, RequestImport
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import parse_list_query
+from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.products import ProductStatus
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.transfers import Import
@@ -57,6 +59,7 @@ from reseller_core.errors import (
 )
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.plans import UsageReport
+from reseller_core.services.processing.lifestyle_requests import LifestyleResult
 from reseller_core.services.results import (
     FinalizeResult,
     ProductListResult,
@@ -300,6 +303,30 @@ class ResellerCore:
         return await self._container.services.products.reprocess(
             await self._fresh(user), Reprocess(product_id=product_id)
         )
+
+    # -- lifestyle media (spec 30 §8) ----------------------------------------------------
+
+    async def generate_lifestyle_images(
+        self, user: User, product_id: str, scene_key: str | None = None
+    ) -> LifestyleResult:
+        """Queue a lifestyle run (every scene of the family, or only ``scene_key``)."""
+        command = GenerateLifestyle(product_id=product_id, scene_key=scene_key)
+        return await self._container.services.lifestyle.generate(await self._fresh(user), command)
+
+    async def lifestyle_generation_runs(self, user: User, product_id: str) -> list[LifestyleRun]:
+        return await self._container.services.lifestyle.runs(user, product_id)
+
+    async def approve_generated_image(
+        self, user: User, product_id: str, image_id: str
+    ) -> ProductView:
+        ref = GeneratedImageRef(product_id=product_id, image_id=image_id)
+        return await self._container.services.lifestyle.approve(user, ref)
+
+    async def delete_generated_image(
+        self, user: User, product_id: str, image_id: str
+    ) -> ProductView:
+        ref = GeneratedImageRef(product_id=product_id, image_id=image_id)
+        return await self._container.services.lifestyle.delete(user, ref)
 
     async def product(self, user: User, product_id: str) -> ProductView:
         return await self._container.services.products.get(user, GetProduct(product_id=product_id))

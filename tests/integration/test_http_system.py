@@ -24,6 +24,9 @@ from tests.integration.openapi_check import assert_documented
 Client = AsyncTestClient[Litestar]
 
 PROTECTED = {
+    ("GET", "/api/v1/products/{id}/lifestyle_generation_runs"),
+    ("POST", "/api/v1/products/{id}/generated_images/{image_id}/approve"),
+    ("DELETE", "/api/v1/products/{id}/generated_images/{image_id}"),
     ("POST", "/api/v1/auth/resend_confirmation"),
     ("DELETE", "/api/v1/auth/token"),
     ("GET", "/api/v1/me"),
@@ -35,6 +38,7 @@ PROTECTED = {
     ("POST", "/api/v1/products/{id}/prepare_uploads"),
     ("POST", "/api/v1/products/{id}/finalize_uploads"),
     ("POST", "/api/v1/products/{id}/reprocess"),
+    ("POST", "/api/v1/products/{id}/generate_lifestyle_images"),
     ("POST", "/api/v1/exports"),
     ("GET", "/api/v1/exports"),
     ("GET", "/api/v1/exports/{id}"),
@@ -93,6 +97,7 @@ WRITE_GATED = {
     ("POST", "/api/v1/products/{id}/prepare_uploads"),
     ("POST", "/api/v1/products/{id}/finalize_uploads"),
     ("POST", "/api/v1/products/{id}/reprocess"),
+    ("POST", "/api/v1/products/{id}/generate_lifestyle_images"),
     ("POST", "/api/v1/imports"),
     ("POST", "/api/v1/storefront/assets/{kind}/prepare_upload"),
 }
@@ -422,6 +427,7 @@ async def test_request_bodies_are_documented_objects_with_examples(fx_client: Cl
         ("post", "/api/v1/products"),
         ("post", "/api/v1/products/{id}/prepare_uploads"),
         ("post", "/api/v1/products/{id}/finalize_uploads"),
+        ("post", "/api/v1/products/{id}/generate_lifestyle_images"),
         ("post", "/api/v1/exports"),
         ("post", "/api/v1/imports"),
         ("put", "/api/v1/storefront"),
@@ -449,6 +455,7 @@ async def test_tags_are_sorted_and_components_hold_the_envelopes(fx_client: Clie
         "Exports",
         "Imports",
         "Inquiries",
+        "Lifestyle media",
         "Products",
         "Storefront",
         "System",

@@ -23,6 +23,7 @@ from reseller_entrypoints.http.app_state import API_OWNERS, CONTAINER, OPENAPI_D
 from reseller_entrypoints.http.controllers.auth import AuthController, ConfirmPageController
 from reseller_entrypoints.http.controllers.exports import ExportsController
 from reseller_entrypoints.http.controllers.imports import ImportsController
+from reseller_entrypoints.http.controllers.lifestyle import LifestyleController
 from reseller_entrypoints.http.controllers.me import MeController
 from reseller_entrypoints.http.controllers.products import ProductsController
 from reseller_entrypoints.http.controllers.public_store import PublicStoreController
@@ -48,6 +49,7 @@ API_CONTROLLERS: Final = (
     AuthController,
     MeController,
     ProductsController,
+    LifestyleController,
     ExportsController,
     ImportsController,
     StorefrontController,
