@@ -10,6 +10,10 @@ import msgspec
 
 from reseller_core.domain.media_runs import LifestyleRun, LifestyleRunStatus
 from reseller_core.errors import Conflict
+from reseller_core.ports.media_runs import LifestyleRunRepository
+
+LifestyleRunTable = dict[str, LifestyleRun]
+"""The in-memory table of lifestyle runs, by id."""
 
 
 class MemoryLifestyleRunRepository:
@@ -67,3 +71,8 @@ class MemoryLifestyleRunRepository:
             run for run in self._table().values() if run.active and self._last(run) < stale_before
         ]
         return sorted(found, key=lambda run: run.id)[:limit]
+
+
+def lifestyle_run_repository(table: Callable[[], LifestyleRunTable]) -> LifestyleRunRepository:
+    """The repository over ``table``, typed as the port (a unit of work's attribute type)."""
+    return MemoryLifestyleRunRepository(table)

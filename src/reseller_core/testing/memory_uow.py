@@ -39,7 +39,6 @@ from reseller_core.domain.listing_query import (
     search_document,
     total_pages,
 )
-from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, PROCESSING_BUCKETS, DailyUsage
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunStatus
@@ -47,7 +46,6 @@ from reseller_core.domain.transfers import Export, Import
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
 from reseller_core.errors import Conflict
 from reseller_core.ports.idempotency import IdempotencyRepository, StoredAnswer
-from reseller_core.ports.media_runs import LifestyleRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
@@ -63,7 +61,7 @@ from reseller_core.ports.unit_of_work import (
     UserRepository,
 )
 from reseller_core.testing.memory_idempotency import AnswerKey, MemoryIdempotencyRepository
-from reseller_core.testing.memory_media_runs import MemoryLifestyleRunRepository
+from reseller_core.testing.memory_media_runs import LifestyleRunTable, lifestyle_run_repository
 from reseller_core.testing.memory_storefronts import MemoryStorefrontRepository, StorefrontTables
 from reseller_core.testing.memory_transfers import MemoryExportRepository, MemoryImportRepository
 
@@ -107,7 +105,7 @@ class _Tables:
     exports: dict[str, Export] = field(default_factory=dict)
     imports: dict[str, Import] = field(default_factory=dict)
     storefronts: StorefrontTables = field(default_factory=StorefrontTables)
-    lifestyle_runs: dict[str, LifestyleRun] = field(default_factory=dict)
+    lifestyle_runs: LifestyleRunTable = field(default_factory=dict)
     idempotency: dict[AnswerKey, StoredAnswer] = field(default_factory=dict)
 
     def copy(self) -> _Tables:
@@ -562,9 +560,7 @@ class MemoryUnitOfWork:
         self.exports: ExportRepository = MemoryExportRepository(lambda: self.staged().exports)
         self.imports: ImportRepository = MemoryImportRepository(lambda: self.staged().imports)
         self.storefronts: StorefrontRepository = MemoryStorefrontRepository(self.staged)
-        self.lifestyle_runs: LifestyleRunRepository = MemoryLifestyleRunRepository(
-            lambda: self.staged().lifestyle_runs
-        )
+        self.lifestyle_runs = lifestyle_run_repository(lambda: self.staged().lifestyle_runs)
         self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(
             lambda: self.staged().idempotency
         )

@@ -22,7 +22,7 @@ from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.images import ImageKind, ImageStatus, ProductImage
 from reseller_core.domain.lifestyle import PROMPT_VERSION, plan_scenes, scene_family
 from reseller_core.domain.media_runs import LifestyleRun, LifestyleRunStatus
-from reseller_core.domain.plans import Bucket
+from reseller_core.domain.plans import MeteredAction
 from reseller_core.domain.products import Product
 from reseller_core.domain.state_machine import Action
 from reseller_core.domain.users import User
@@ -37,7 +37,7 @@ from reseller_core.errors import (
 from reseller_core.ports import Clock, IdFactory, Job, ObjectStorage, TaskQueue, UnitOfWork
 from reseller_core.ports.unit_of_work import UnitOfWorkFactory
 from reseller_core.services.config import CoreConfig
-from reseller_core.services.limits import enforce_limits
+from reseller_core.services.limits import ensure_within_limit
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,7 @@ class LifestyleRequests:
         now = self._clock.now()
         async with self._uow() as uow:
             product = await self._owned(uow, user, command.product_id, PRODUCT_NOT_FOUND)
-            fresh_user = await uow.users.get(user.id) or user
-            await enforce_limits(uow, fresh_user, (Bucket.LIFESTYLE,), now, self._config)
+            await ensure_within_limit(uow, user, MeteredAction.LIFESTYLE, now, self._config)
             state_machine.require(Action.GENERATE_LIFESTYLE, product.status)
             images = await uow.images.for_product(product.id)
             sources = lifestyle_sources(images)
