@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import io
 from collections.abc import Mapping
 from typing import Any
@@ -214,3 +215,24 @@ async def test_simultaneous_requests_queue_one_run(
         f"/api/v1/products/{product['id']}/lifestyle_generation_runs", headers=fx_account.headers
     )
     assert len(listed.json()["data"]["runs"]) == 1
+
+
+async def test_a_run_left_by_a_dead_worker_is_swept_and_completed(
+    fx_client: Client, fx_account: Account, fx_fakes: Fakes, fx_container: Container
+) -> None:
+    run_jobs(fx_fakes, fx_container)
+    product = await processed_product(fx_client, fx_account, fx_fakes)
+    path = f"/api/v1/products/{product['id']}"
+    queued = await fx_client.post(f"{path}/generate_lifestyle_images", headers=fx_account.headers)
+    run_id = queued.json()["data"]["lifestyle_generation_run"]["id"]
+    fx_fakes.queue.pending.clear()  # the enqueue was lost
+    now = fx_fakes.clock.now()
+    async with fx_container.deps.uow() as uow:  # a worker claimed it, then died
+        assert await uow.lifestyle_runs.claim(run_id, now, now) is not None
+        await uow.commit()
+
+    assert await fx_container.services.sweeper.sweep(stale_before=now + timedelta(seconds=1)) == 1
+    await fx_fakes.queue.run_all(raise_errors=True)
+    listed = await fx_client.get(f"{path}/lifestyle_generation_runs", headers=fx_account.headers)
+    (run,) = listed.json()["data"]["runs"]
+    assert (run["id"], run["status"], run["completed_count"]) == (run_id, "completed", 3)

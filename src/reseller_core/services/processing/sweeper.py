@@ -9,6 +9,7 @@ from reseller_core.domain.runs import RunStatus
 from reseller_core.ports import Clock, TaskQueue, UnitOfWorkFactory
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing.jobs import process_run_job
+from reseller_core.services.processing.lifestyle_requests import lifestyle_run_job
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +51,26 @@ class RunSweeper:
             ]
             for run in released:
                 await uow.runs.heartbeat(run.id, timeout_cutoff - timedelta(seconds=1))
-            if released:
+            # Lifestyle runs are claimed and resumed the same way (one image per scene).
+            lifestyle = await uow.lifestyle_runs.stale(cutoff)
+            held = [
+                run
+                for run in lifestyle
+                if run.status == "running"
+                and (run.heartbeat_at or run.updated_at) >= timeout_cutoff
+            ]
+            for run in held:
+                await uow.lifestyle_runs.heartbeat(run.id, timeout_cutoff - timedelta(seconds=1))
+            if released or held:
                 await uow.commit()
+        jobs = [process_run_job(run.id) for run in stale]
+        jobs += [lifestyle_run_job(run.id) for run in lifestyle]
         count = 0
-        for run in stale:
+        for job in jobs:
             try:
-                await self._queue.enqueue(process_run_job(run.id))
+                await self._queue.enqueue(job)
             except Exception:
-                logger.exception("could not re-enqueue processing run %s", run.id)
+                logger.exception("could not re-enqueue %s %s", job.name, job.args.get("run_id"))
                 continue
             count += 1
         return count
