@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 import io
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from litestar import Litestar

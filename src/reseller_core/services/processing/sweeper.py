@@ -54,17 +54,17 @@ class RunSweeper:
             # Lifestyle runs are claimed and resumed the same way (one image per scene).
             lifestyle = await uow.lifestyle_runs.stale(cutoff)
             held = [
-                run
-                for run in lifestyle
-                if run.status == "running"
-                and (run.heartbeat_at or run.updated_at) >= timeout_cutoff
+                item.id
+                for item in lifestyle
+                if item.status == "running"
+                and (item.heartbeat_at or item.updated_at) >= timeout_cutoff
             ]
-            for run in held:
-                await uow.lifestyle_runs.heartbeat(run.id, timeout_cutoff - timedelta(seconds=1))
+            for run_id in held:
+                await uow.lifestyle_runs.heartbeat(run_id, timeout_cutoff - timedelta(seconds=1))
             if released or held:
                 await uow.commit()
         jobs = [process_run_job(run.id) for run in stale]
-        jobs += [lifestyle_run_job(run.id) for run in lifestyle]
+        jobs += [lifestyle_run_job(item.id) for item in lifestyle]
         count = 0
         for job in jobs:
             try:
