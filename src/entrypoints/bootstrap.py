@@ -288,6 +288,18 @@ def check_adapter_names(settings: Settings, registry: AdapterRegistry) -> None:
         registry.factory(kind, str(getattr(settings, kind)))
 
 
+def database_pool_options(settings: Settings) -> dict[str, Any]:
+    """The connection pool of a server or worker process: PostgreSQL keeps
+    ``database_pool_size`` connections open, and opens up to half as many again (closed
+    when returned) under bursts. Opening a connection costs a PostgreSQL backend process, so
+    a pool smaller than the concurrent requests turns every burst into connection churn.
+    SQLite keeps its own pool (one file, no server)."""
+    if settings.resolved_database_url.startswith("sqlite"):
+        return {}
+    size = max(1, settings.database_pool_size)
+    return {"pool_size": size, "max_overflow": max(1, size // 2)}
+
+
 async def build_container(
     settings: Settings,
     *,
@@ -341,7 +353,7 @@ async def build_container(
         from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadModel
         from reseller_entrypoints.http.documents import PayloadRenderer
 
-        sql = SqlAlchemyDatabase(settings.resolved_database_url)
+        sql = SqlAlchemyDatabase(settings.resolved_database_url, **database_pool_options(settings))
         sql.read_model = SqlProductReadModel(PayloadRenderer(storage.public_url))
         database, uow = sql, sql.unit_of_work
         read_uow, lookup_uow = sql.read_unit_of_work, sql.lookup_unit_of_work

@@ -20,6 +20,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: str = "./var"
     database_url: str | None = None
     """Defaults to ``sqlite+aiosqlite:///{data_dir}/reseller.db``."""
+    database_pool_size: int = 20
+    """PostgreSQL connections each process keeps open (SQLite ignores it)."""
     public_base_url: str = "http://127.0.0.1:8000"
     """Where clients reach this server; upload and file URLs are built on it."""
     secret_key: str | None = None

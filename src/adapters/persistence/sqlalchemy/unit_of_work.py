@@ -16,7 +16,12 @@ from typing import Any, Self
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Result
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
 from sqlalchemy.sql.expression import Executable
 
 from reseller_adapters.persistence.sqlalchemy.engine import (
@@ -118,7 +123,7 @@ class SqlAlchemyDatabase:
         (``ProductReadService.product``) authenticates and reads in one statement and uses
         this; anything that reads twice and needs one snapshot uses ``read_unit_of_work``.
         """
-        return SqlAlchemyUnitOfWork(self, begin=SQLITE_NO_BEGIN)
+        return SqlAlchemyLookup(self)
 
     async def migrate(self, revision: str = "head") -> None:
         """Apply the Alembic migrations up to ``revision`` on this database."""
@@ -144,11 +149,7 @@ class SqlAlchemyUnitOfWork:
         self._writing = False
         self._database = database
         self.dialect = database.dialect
-        self._connection_options: dict[str, str] = {}
-        if begin == SQLITE_NO_BEGIN and self.dialect != "sqlite":
-            self._connection_options = {"isolation_level": "AUTOCOMMIT"}
-        elif begin != "IMMEDIATE":
-            self._connection_options = {SQLITE_BEGIN_OPTION: begin}
+        self._connection_options = {SQLITE_BEGIN_OPTION: begin} if begin != "IMMEDIATE" else {}
         self._session: AsyncSession | None = None
         self._changed: set[str] = set()
         self.users: UserRepository = SqlUserRepository(self)
@@ -254,3 +255,55 @@ class SqlAlchemyUnitOfWork:
                 await self.session.rollback()
         finally:
             self._end_write()
+
+
+class SqlAlchemyLookup(SqlAlchemyUnitOfWork):
+    """A unit of work for one reading statement, on a pooled connection without a session.
+
+    No transaction is begun around the statement (SQLite gets no ``BEGIN``, PostgreSQL runs
+    it in autocommit): one statement reads one snapshot on its own. Without a session there
+    is no ORM state to set up or tear down either; the product read runs here.
+    """
+
+    def __init__(self, database: SqlAlchemyDatabase) -> None:
+        super().__init__(database, begin=SQLITE_NO_BEGIN)
+        self._connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        with translated_errors(self.dialect):
+            connection = await self._database.engine.connect()
+        options = (
+            {SQLITE_BEGIN_OPTION: SQLITE_NO_BEGIN}
+            if self.dialect == "sqlite"
+            else {"isolation_level": "AUTOCOMMIT"}
+        )
+        try:
+            self._connection = await connection.execution_options(**options)
+        except BaseException:
+            await connection.close()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await connection.close()
+
+    async def execute(
+        self, statement: Executable, params: Any = None, *, conflict: str | None = None
+    ) -> Result[*tuple[Any, ...]]:
+        if self._connection is None:
+            raise RuntimeError("Use the lookup inside 'async with'")
+        with translated_errors(self.dialect, conflict):
+            return await self._connection.execute(statement, params)
+
+    async def commit(self) -> None:
+        raise RuntimeError("a lookup unit of work only reads; use unit_of_work to write")
+
+    async def rollback(self) -> None:
+        """Nothing to undo: a lookup never writes."""
