@@ -288,7 +288,7 @@ def check_adapter_names(settings: Settings, registry: AdapterRegistry) -> None:
         registry.factory(kind, str(getattr(settings, kind)))
 
 
-def database_pool_options(settings: Settings) -> dict[str, Any]:
+def database_pool_options(settings: Settings) -> dict[str, int]:
     """The connection pool of a server or worker process: PostgreSQL keeps
     ``database_pool_size`` connections open, and opens up to half as many again (closed
     when returned) under bursts. Opening a connection costs a PostgreSQL backend process, so
@@ -350,10 +350,12 @@ async def build_container(
     lookup_uow: UnitOfWorkFactory | None = None
     if database is None or uow is None:
         from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
+        from reseller_adapters.persistence.sqlalchemy.engine import create_engine_for
         from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadModel
         from reseller_entrypoints.http.documents import PayloadRenderer
 
-        sql = SqlAlchemyDatabase(settings.resolved_database_url, **database_pool_options(settings))
+        pool = database_pool_options(settings)
+        sql = SqlAlchemyDatabase(create_engine_for(settings.resolved_database_url, **pool))
         sql.read_model = SqlProductReadModel(PayloadRenderer(storage.public_url))
         database, uow = sql, sql.unit_of_work
         read_uow, lookup_uow = sql.read_unit_of_work, sql.lookup_unit_of_work
