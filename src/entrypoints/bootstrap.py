@@ -45,10 +45,13 @@ from reseller_core.services.processing.lifestyle_requests import (
     LifestyleRequests,
 )
 from reseller_core.services.processing.lifestyle_runs import LifestyleRunner, lifestyle_job_handlers
+from reseller_core.services.product_edits import ProductEditService
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
+from reseller_core.services.storage_cleanup import storage_cleanup_job_handlers
 from reseller_core.services.storefront_public import PublicStorefrontService
 from reseller_core.services.storefronts import StorefrontService
+from reseller_core.services.tabs import ProductTabService
 from reseller_core.services.transfers.exports import ExportService
 from reseller_core.services.transfers.imports import ImportService
 from reseller_core.services.transfers.jobs import transfer_job_handlers
@@ -203,6 +206,10 @@ def build_services(deps: Deps, read_model: ProductReadModel | None = None) -> Se
             clock=deps.clock,
             ids=deps.ids,
             config=deps.config,
+        ),
+        tabs=ProductTabService(uow=deps.uow, reader=deps.reader, clock=deps.clock, ids=deps.ids),
+        edits=ProductEditService(
+            uow=deps.uow, queue=deps.queue, clock=deps.clock, ids=deps.ids, config=deps.config
         ),
         pipeline=PipelineService(
             uow=deps.uow,
@@ -413,6 +420,7 @@ async def build_container(
     )
     context.job_handlers.update(job_handlers(runs=services.pipeline))
     context.job_handlers.update(lifestyle_job_handlers(services.lifestyle_runner))
+    context.job_handlers.update(storage_cleanup_job_handlers(deps.storage))
     context.job_handlers.update(
         transfer_job_handlers(exports=services.exports, imports=services.imports)
     )

@@ -31,10 +31,12 @@ from reseller_core.services.plans import PlanService
 from reseller_core.services.processing import PipelineService, RunSweeper
 from reseller_core.services.processing.lifestyle_requests import LifestyleRequests
 from reseller_core.services.processing.lifestyle_runs import LifestyleRunner
+from reseller_core.services.product_edits import ProductEditService
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
 from reseller_core.services.storefront_public import PublicStorefrontService
 from reseller_core.services.storefronts import StorefrontService
+from reseller_core.services.tabs import ProductTabService
 from reseller_core.services.transfers.exports import ExportService
 from reseller_core.services.transfers.imports import ImportService
 from reseller_core.services.transfers.sweeper import TransferSweeper
@@ -67,6 +69,8 @@ class Database(ReadinessProbe, Protocol):
 class Services:
     accounts: AccountService
     products: ProductService
+    tabs: ProductTabService
+    edits: ProductEditService
     pipeline: PipelineService
     sweeper: RunSweeper
     exports: ExportService

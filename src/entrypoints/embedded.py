@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from reseller_core.commands import (
     ConfirmEmail,
@@ -32,13 +33,15 @@ from reseller_core.commands import (
     UpdateMe,
 )
 from reseller_core.commands.media import GeneratedImageRef, GenerateLifestyle
+from reseller_core.commands.product_edits import ProductAction, UpdateProduct
+from reseller_core.commands.tabs import SaveProductTab
 from reseller_core.commands.transfers import ExportFilters, RequestExport, RequestImport
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import parse_list_query
 from reseller_core.domain.media_runs import LifestyleRun
-from reseller_core.domain.products import ProductStatus
+from reseller_core.domain.products import ProductStatus, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.transfers import Import
 from reseller_core.domain.uploads import UploadIntent
@@ -336,6 +339,72 @@ class ResellerCore:
         _reject_unknown("filter", filters, LIST_FILTERS)
         params = {key: str(value) for key, value in filters.items()}
         return await self._container.services.products.list(user, parse_list_query(params))
+
+    # -- product edits and lifecycle (spec 20 §3.4-3.6) ----------------------------------
+
+    async def update_product(
+        self,
+        user: User,
+        product_id: str,
+        fields: SellerFields | None = None,
+        *,
+        status: str | UnsetType = UNSET,
+        storefront_enabled: bool | UnsetType = UNSET,
+        marketplace_external_urls: dict[str, str | None] | UnsetType = UNSET,
+    ) -> ProductView:
+        """``PATCH /products/{id}``: only what is given changes, in one transaction."""
+        command = UpdateProduct(
+            product_id=product_id,
+            fields=fields or SellerFields(),
+            status=status,
+            storefront_enabled=storefront_enabled,
+            marketplace_external_urls=marketplace_external_urls,
+        )
+        return await self._container.services.edits.update(user, command)
+
+    async def delete_product(self, user: User, product_id: str) -> None:
+        await self._container.services.edits.delete(user, ProductAction(product_id=product_id))
+
+    async def mark_sold(self, user: User, product_id: str) -> ProductView:
+        return await self._container.services.edits.mark_sold(
+            user, ProductAction(product_id=product_id)
+        )
+
+    async def archive(self, user: User, product_id: str) -> ProductView:
+        return await self._container.services.edits.archive(
+            user, ProductAction(product_id=product_id)
+        )
+
+    async def unarchive(self, user: User, product_id: str) -> ProductView:
+        return await self._container.services.edits.unarchive(
+            user, ProductAction(product_id=product_id)
+        )
+
+    # -- product tabs (spec 20 §1) ---------------------------------------------------------
+
+    async def product_tabs(self, user: User) -> list[ProductTab]:
+        return await self._container.services.tabs.list(user)
+
+    async def create_product_tab(
+        self, user: User, name: str, *, position: int | None = None
+    ) -> ProductTab:
+        command = SaveProductTab(name=name, position=position)
+        return await self._container.services.tabs.create(user, command)
+
+    async def update_product_tab(
+        self,
+        user: User,
+        tab_id: str,
+        *,
+        name: str | UnsetType = UNSET,
+        position: int | UnsetType = UNSET,
+    ) -> ProductTab:
+        command = SaveProductTab(name=name, position=position)
+        return await self._container.services.tabs.update(user, tab_id, command)
+
+    async def delete_product_tab(self, user: User, tab_id: str) -> None:
+        """Delete the tab; its products are kept without a tab."""
+        await self._container.services.tabs.delete(user, tab_id)
 
     @property
     def storefronts(self) -> StorefrontService:

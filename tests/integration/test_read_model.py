@@ -24,12 +24,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reseller_adapters.persistence.sqlalchemy.tables import product_documents, products
-from reseller_core.commands import PrepareUploads
+from reseller_core.commands import PrepareUploads, SellerFields
 from reseller_core.domain.listing_query import parse_list_query
 from reseller_core.domain.uploads import UploadIntent
 from reseller_entrypoints.embedded import ResellerCore
 
-ACTIONS = ("prepare", "finalize", "process", "reprocess", "bypass", "rebuild")
+ACTIONS = (
+    "prepare",
+    "finalize",
+    "process",
+    "reprocess",
+    "bypass",
+    "rebuild",
+    "rename_tab",
+    "delete_tab",
+)
 Scenario = Callable[[ResellerCore], Awaitable[None]]
 
 
@@ -86,7 +95,10 @@ async def _latest_run_id(core: ResellerCore, product_id: str) -> str | None:
 
 async def run_actions(core: ResellerCore, actions: list[str]) -> None:
     user, token = await seller(core, f"read-model-{secrets.token_hex(4)}@example.test")
-    product_id, image_ids = await upload_product(core, user, {"title": "Denim"}, [photo(1)])
+    tab = await core.create_product_tab(user, "Denim")
+    product_id, image_ids = await upload_product(
+        core, user, {"title": "Denim", "product_tab_id": tab.id}, [photo(1)]
+    )
     pending = list(image_ids)
     for action in actions:
         try:
@@ -118,6 +130,21 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
                         .values(title="Edited elsewhere", version=products.c.version + 1)
                     )
                     await uow.commit()
+            elif action == "patch":
+                await core.update_product(
+                    user,
+                    product_id,
+                    SellerFields(title=f"Denim {secrets.token_hex(2)}", tags=("a", "b")),
+                    marketplace_external_urls={"ebay": "https://www.ebay.com/itm/1"},
+                )
+            elif action == "publish":
+                await core.update_product(user, product_id, storefront_enabled=True)
+            elif action in ("mark_sold", "archive", "unarchive"):
+                await getattr(core, action)(user, product_id)
+            elif action == "rename_tab":
+                await core.update_product_tab(user, tab.id, name=f"Denim {secrets.token_hex(2)}")
+            elif action == "delete_tab":
+                await core.delete_product_tab(user, tab.id)
             elif action == "rebuild":
                 await core.container.services.reads.rebuild_all()
         except Exception as error:  # a refused action (wrong state) changes nothing
@@ -170,7 +197,11 @@ def test_every_write_path_in_one_sequence(fx_engine_url: Callable[[str], str]) -
             core = await _open(fx_engine_url(data_dir), data_dir)
             try:
                 await run_actions(
-                    core, ["finalize", "process", "prepare", "finalize", "reprocess", "process"]
+                    core,
+                    [
+                        *("finalize", "process", "prepare", "finalize", "reprocess", "process"),
+                        *("rename_tab", "delete_tab"),
+                    ],
                 )
             finally:
                 await core.close()

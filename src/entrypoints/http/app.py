@@ -25,6 +25,7 @@ from reseller_entrypoints.http.controllers.exports import ExportsController
 from reseller_entrypoints.http.controllers.imports import ImportsController
 from reseller_entrypoints.http.controllers.lifestyle import LifestyleController
 from reseller_entrypoints.http.controllers.me import MeController
+from reseller_entrypoints.http.controllers.product_edits import ProductLifecycleController
 from reseller_entrypoints.http.controllers.products import ProductsController
 from reseller_entrypoints.http.controllers.public_store import PublicStoreController
 from reseller_entrypoints.http.controllers.storefront import (
@@ -32,6 +33,7 @@ from reseller_entrypoints.http.controllers.storefront import (
     StorefrontController,
 )
 from reseller_entrypoints.http.controllers.system import DocsController, SystemController
+from reseller_entrypoints.http.controllers.tabs import ProductTabsController
 from reseller_entrypoints.http.controllers.uploads_local import LocalStorageController
 from reseller_entrypoints.http.cors import CorsMiddleware
 from reseller_entrypoints.http.dependencies import SERVICE_DEPENDENCIES
@@ -50,6 +52,8 @@ API_CONTROLLERS: Final = (
     MeController,
     ProductsController,
     LifestyleController,
+    ProductTabsController,
+    ProductLifecycleController,
     ExportsController,
     ImportsController,
     StorefrontController,

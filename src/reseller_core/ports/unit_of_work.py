@@ -104,7 +104,17 @@ class TabRepository(Protocol):
 
     async def add(self, tab: ProductTab) -> None: ...
 
-    async def list(self, user_id: str) -> builtins.list[ProductTab]: ...
+    async def list(self, user_id: str) -> builtins.list[ProductTab]:
+        """The seller's tabs by position, then creation order (ids are ULIDs)."""
+        ...
+
+    async def update(self, tab: ProductTab) -> None:
+        """Write the tab; the products in it show its new name and position."""
+        ...
+
+    async def delete(self, user_id: str, tab_id: str) -> None:
+        """Delete the tab; its products keep existing with ``product_tab_id`` null."""
+        ...
 
 
 class ProductRepository(Protocol):
@@ -134,6 +144,13 @@ class ProductRepository(Protocol):
         self, product_id: str, expected: ProductStatus, target: ProductStatus, now: datetime
     ) -> bool:
         """Compare-and-set of the status alone; True when the row was still ``expected``."""
+        ...
+
+    async def delete(self, product_id: str) -> None:
+        """Delete the product and all it owns (images, artifacts, runs, its document).
+
+        Metering rows are kept with ``product_id`` null (spec 20 §3.5).
+        """
         ...
 
     async def view(self, user_id: str, product_id: str) -> ProductView | None:

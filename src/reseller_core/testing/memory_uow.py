@@ -60,9 +60,11 @@ from reseller_core.ports.unit_of_work import (
     UsageRepository,
     UserRepository,
 )
+from reseller_core.testing.memory_deletion import delete_product_rows
 from reseller_core.testing.memory_idempotency import AnswerKey, MemoryIdempotencyRepository
 from reseller_core.testing.memory_media_runs import LifestyleRunTable, lifestyle_run_repository
 from reseller_core.testing.memory_storefronts import MemoryStorefrontRepository, StorefrontTables
+from reseller_core.testing.memory_tabs import MemoryTabRepository
 from reseller_core.testing.memory_transfers import MemoryExportRepository, MemoryImportRepository
 
 __all__ = ["MemoryDatabase", "MemoryUnitOfWork", "memory_uow_factory", "product_document"]
@@ -237,19 +239,6 @@ class MemoryTokenRepository(_Repo):
         )
 
 
-class MemoryTabRepository(_Repo):
-    async def get(self, user_id: str, tab_id: str) -> ProductTab | None:
-        tab = self._t.tabs.get(tab_id)
-        return tab if tab is not None and tab.user_id == user_id else None
-
-    async def add(self, tab: ProductTab) -> None:
-        self._t.tabs[tab.id] = tab
-
-    async def list(self, user_id: str) -> builtins.list[ProductTab]:
-        tabs = [tab for tab in self._t.tabs.values() if tab.user_id == user_id]
-        return sorted(tabs, key=lambda tab: (tab.position, tab.id))
-
-
 _SORT_KEYS: dict[SortKey, Callable[[Product], tuple[Any, str]]] = {
     SortKey.TITLE: lambda p: ((p.title or "").lower(), p.id),
     SortKey.STATUS: lambda p: (str(p.status), p.id),
@@ -323,6 +312,9 @@ class MemoryProductRepository(_Repo):
             row, product=stored, document=product_document(stored)
         )
         return stored
+
+    async def delete(self, product_id: str) -> None:
+        delete_product_rows(self._t, product_id)
 
     async def set_status_if(
         self, product_id: str, expected: ProductStatus, target: ProductStatus, now: datetime

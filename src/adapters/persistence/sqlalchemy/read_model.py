@@ -40,6 +40,7 @@ from reseller_adapters.persistence.sqlalchemy.repositories import (
     _total_count,
     _view_from_row,
 )
+from reseller_adapters.persistence.sqlalchemy.tab_repositories import SqlTabRepository
 from reseller_adapters.persistence.sqlalchemy.tables import (
     api_tokens,
     product_documents,
@@ -50,7 +51,7 @@ from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import ProductListQuery, total_pages
-from reseller_core.domain.products import Product, ProductStatus
+from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import ApiToken, User
 from reseller_core.ports.read_model import (
@@ -305,6 +306,18 @@ class TrackedImageRepository(SqlImageRepository):
             owners = await self._execute(_IMAGE_PRODUCTS, {"image_ids": list(image_ids)})
             _sql(self._uow).note_changed(owners.scalars())
         await super().delete_many(image_ids)
+
+
+class TrackedTabRepository(SqlTabRepository):
+    """``SqlTabRepository`` that marks the products showing a changed tab as changed."""
+
+    async def update(self, tab: ProductTab) -> None:
+        await super().update(tab)
+        _sql(self._uow).note_changed(await self.product_ids(tab.id))
+
+    async def delete(self, user_id: str, tab_id: str) -> None:
+        _sql(self._uow).note_changed(await self.product_ids(tab_id))
+        await super().delete(user_id, tab_id)
 
 
 class TrackedRunRepository(SqlRunRepository):

@@ -32,6 +32,8 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
     product_images,
     product_tabs,
     products,
+    provider_calls,
+    usage_events,
     users,
 )
 from reseller_core.domain.aggregate import ProductPage, ProductView
@@ -214,27 +216,6 @@ class SqlTokenRepository(_Repository):
         return list((await self._execute(statement)).scalars())
 
 
-class SqlTabRepository(_Repository):
-    async def get(self, user_id: str, tab_id: str) -> ProductTab | None:
-        statement = sa.select(*TAB_COLUMNS).where(
-            product_tabs.c.id == tab_id, product_tabs.c.user_id == user_id
-        )
-        row = (await self._execute(statement)).first()
-        return m.from_values(ProductTab, m.TAB_FIELDS, row) if row is not None else None
-
-    async def add(self, tab: ProductTab) -> None:
-        await self._execute(sa.insert(product_tabs).values(m.to_values(tab)))
-
-    async def list(self, user_id: str) -> builtins.list[ProductTab]:
-        statement = (
-            sa.select(*TAB_COLUMNS)
-            .where(product_tabs.c.user_id == user_id)
-            .order_by(product_tabs.c.position, product_tabs.c.id)
-        )
-        rows = await self._execute(statement)
-        return [m.from_values(ProductTab, m.TAB_FIELDS, row) for row in rows]
-
-
 def _rowcount(result: Result[*tuple[Any, ...]]) -> int:
     return int(getattr(result, "rowcount", 0))
 
@@ -259,6 +240,14 @@ def _view_from_row(row: Sequence[Any], images: Sequence[ProductImage]) -> Produc
 
 class SqlProductRepository(_Repository):
     _SKU_TAKEN = "SKU has already been taken"
+
+    async def delete(self, product_id: str) -> None:
+        """Owned rows go by their ``CASCADE`` keys; metering rows keep a null product."""
+        for table in (usage_events, provider_calls):
+            await self._execute(
+                sa.update(table).where(table.c.product_id == product_id).values(product_id=None)
+            )
+        await self._execute(sa.delete(products).where(products.c.id == product_id))
 
     async def add(self, product: Product) -> None:
         await self._execute(

@@ -110,9 +110,14 @@ product_tabs = sa.Table(
     sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
     sa.Column("name", sa.Text(), nullable=False),
     sa.Column("position", sa.Integer(), nullable=False),
+    sa.Column("name_key", sa.Text()),
     *_timestamps(),
     sa.Index(None, "user_id", "position"),
+    sa.Index("uq_product_tabs_user_id_name_key", "user_id", "name_key", unique=True),
 )
+"""``name_key`` is the name trimmed and case-folded, written with every name: tab names are
+unique per seller ignoring case (decision Q-P9). The service checks first; the constraint
+settles a concurrent create."""
 
 products = sa.Table(
     "products",

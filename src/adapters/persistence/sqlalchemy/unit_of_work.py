@@ -41,9 +41,9 @@ from reseller_adapters.persistence.sqlalchemy.read_model import (
     TrackedImageRepository,
     TrackedProductRepository,
     TrackedRunRepository,
+    TrackedTabRepository,
 )
 from reseller_adapters.persistence.sqlalchemy.repositories import (
-    SqlTabRepository,
     SqlTokenRepository,
     SqlUserRepository,
 )
@@ -154,7 +154,7 @@ class SqlAlchemyUnitOfWork:
         self._changed: set[str] = set()
         self.users: UserRepository = SqlUserRepository(self)
         self.tokens: TokenRepository = SqlTokenRepository(self)
-        self.tabs: TabRepository = SqlTabRepository(self)
+        self.tabs: TabRepository = TrackedTabRepository(self)
         self.products: ProductRepository = TrackedProductRepository(self)
         self.images: ImageRepository = TrackedImageRepository(self)
         self.runs: RunRepository = TrackedRunRepository(self)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath
@@ -23,10 +23,17 @@ from reseller_core.commands import (
     PrepareUploads,
     Reprocess,
 )
+from reseller_core.commands.product_edits import ProductAction
 from reseller_core.domain.listing_query import parse_list_query
 from reseller_core.services.products import ProductService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.bodies import read_json
+from reseller_entrypoints.http.controllers.product_edits import (
+    DELETED,
+    PATCH_BODY,
+    edits,
+    public_url_of,
+)
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
 from reseller_entrypoints.http.documents import (
     READ_SESSION_DEPENDENCY,
@@ -34,6 +41,7 @@ from reseller_entrypoints.http.documents import (
     product_page_response,
     product_read_response,
 )
+from reseller_entrypoints.http.parsing.product_edits import parse_update_product
 from reseller_entrypoints.http.parsing.products import (
     parse_create_product,
     parse_finalize_uploads,
@@ -42,9 +50,11 @@ from reseller_entrypoints.http.parsing.products import (
 from reseller_entrypoints.http.presenters import (
     PublicUrl,
     finalize_response,
+    product_response,
     product_uploads_response,
     reprocess_response,
 )
+from reseller_entrypoints.http.product_edit_schemas import ProductRemovedResponse
 from reseller_entrypoints.http.route_table import (
     BodyDoc,
     LinkDoc,
@@ -316,3 +326,27 @@ class ProductsController(Controller):
     ) -> ReprocessResponse:
         result = await products.reprocess(auth.user, Reprocess(product_id=id))
         return reprocess_response(result, public_url)
+
+    @patch("/{id:str}", operation_id="patchApiV1ProductsById", summary="Update a product",
+           description="Updates seller fields, status, publication and listing URLs in one "
+           "transaction; allowed in every status.",
+           opt=api_doc(OperationDoc(protected=True, body=PATCH_BODY, validates=True,
+                                    conflict=True)))  # fmt: skip
+    async def update_product(
+        self, id: FromPath[str], request: Request[Any, Any, Any], state: State,
+        auth: NamedDependency[AuthContext],
+    ) -> ProductResponse:  # fmt: skip
+        parsed = parse_update_product(id, await read_json(request))
+        view = await edits(state).update(auth.user, *parsed)
+        return product_response(view, public_url_of(state))
+
+    @delete("/{id:str}", status_code=200, operation_id="deleteApiV1ProductsById",
+            summary="Delete a product",
+            description="Deletes the product and everything it owns; its stored photos are "
+            "deleted in the background.",
+            opt=api_doc(OperationDoc(protected=True)))  # fmt: skip
+    async def delete_product(
+        self, id: FromPath[str], state: State, auth: NamedDependency[AuthContext]
+    ) -> ProductRemovedResponse:
+        await edits(state).delete(auth.user, ProductAction(product_id=id))
+        return DELETED
