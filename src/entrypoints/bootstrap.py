@@ -267,6 +267,7 @@ def build_services(deps: Deps, read_model: ProductReadModel | None = None) -> Se
             clock=deps.clock,
             ids=deps.ids,
             config=deps.config,
+            read_model=read_model,
         ),
         idempotency=IdempotencyService(uow=deps.uow, clock=deps.clock),
         lifestyle=LifestyleRequests(

@@ -110,6 +110,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     allowed_origins: tuple[str, ...] = ("http://localhost:4000", "http://127.0.0.1:4000")
     trusted_proxies: tuple[str, ...] = ()
     """Addresses or networks (CIDR) of our reverse proxies: only their ``X-Forwarded-For`` counts."""
+    storefront_cache_s: float = 5.0
+    """How long one server process reuses a rendered public storefront page (0: never).
+    The pages already allow a CDN to keep them for minutes (``Cache-Control``)."""
     auto_migrate: bool = True
     """Apply database migrations when a server or worker starts."""
     worker_concurrency: int = 2

@@ -20,7 +20,9 @@ from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadMo
 from reseller_core.domain.products import ProductStatus
 from reseller_core.testing import PlainPasswordHasher, memory_uow_factory
 from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.http.app_state import PAGE_CACHE
 from reseller_entrypoints.http.documents import PayloadRenderer
+from reseller_entrypoints.http.page_cache import PageCache
 from reseller_entrypoints.settings import Settings
 from tests.integration.conftest import Account, Fakes
 from tests.storefront.seeding import seed_store
@@ -246,3 +248,61 @@ async def test_inquiry_flow_csrf_honeypot_limits_and_api(
     assert (
         await fx_client.delete(f"/api/v1/inquiries/{first_id}", headers=fx_account.headers)
     ).status_code == 200
+
+
+async def test_public_pages_are_reused_for_their_ttl_with_each_visitors_own_csrf_token(
+    fx_client: Client, fx_app: Litestar, fx_container: Container, fx_account: Account
+) -> None:
+    """The page cache: the same bytes until the TTL passes, then the seller's edit shows;
+    a cached product page still carries each visitor's own, working CSRF token."""
+    now = [1000.0]
+    fx_app.state[PAGE_CACHE] = PageCache(5, clock=lambda: now[0])
+    store = await seed_store(fx_container, await _user(fx_container, fx_account))
+    first = await fx_client.get("/store/fresh-threads")
+    assert "Wool Overcoat" in first.text
+    edited = await fx_client.patch(
+        f"/api/v1/products/{store.product_ids[1]}",
+        json={"product": {"title": "Cashmere Overcoat"}},
+        headers=fx_account.headers,
+    )
+    assert edited.status_code == 200, edited.text
+    assert (await fx_client.get("/store/fresh-threads")).content == first.content
+    now[0] += 5.0
+    fresh = await fx_client.get("/store/fresh-threads")
+    assert "Cashmere Overcoat" in fresh.text and "Wool Overcoat" not in fresh.text
+
+    path = f"/store/fresh-threads/products/{store.refs[0]}"
+    tokens = []
+    for _ in range(2):
+        fx_client.cookies.clear()
+        page = await fx_client.get(path)
+        assert page.status_code == 200 and "\x00" not in page.text
+        tokens.append(_csrf(page.text))
+        form = {
+            "_csrf_token": tokens[-1],
+            "inquiry[full_name]": "Jane Buyer",
+            "inquiry[contact]": "jane@example.com",
+            "inquiry[message]": "Is this still available?",
+            "inquiry[website]": "",
+        }
+        sent = await fx_client.post(f"{path}/inquiries", data=form, follow_redirects=False)
+        assert sent.status_code == 302
+        shown = await fx_client.get(path)
+        assert "Your request has been sent." in shown.text
+        assert _csrf(shown.text) == tokens[-1]
+    assert tokens[0] != tokens[1]
+
+
+async def test_without_the_page_cache_a_sellers_edit_shows_at_once(
+    fx_client: Client, fx_app: Litestar, fx_container: Container, fx_account: Account
+) -> None:
+    fx_app.state[PAGE_CACHE] = PageCache(0)
+    store = await seed_store(fx_container, await _user(fx_container, fx_account))
+    assert "Wool Overcoat" in (await fx_client.get("/store/fresh-threads")).text
+    await fx_client.patch(
+        f"/api/v1/products/{store.product_ids[1]}",
+        json={"product": {"title": "Cashmere Overcoat"}},
+        headers=fx_account.headers,
+    )
+    assert "Cashmere Overcoat" in (await fx_client.get("/store/fresh-threads")).text
+    assert len(fx_app.state[PAGE_CACHE]) == 0

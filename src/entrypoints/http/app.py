@@ -19,7 +19,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from reseller_entrypoints.bootstrap import Container, build_container
-from reseller_entrypoints.http.app_state import API_OWNERS, CONTAINER, OPENAPI_DOCUMENT
+from reseller_entrypoints.http.app_state import (
+    API_OWNERS,
+    CONTAINER,
+    OPENAPI_DOCUMENT,
+    PAGE_CACHE,
+)
 from reseller_entrypoints.http.controllers.auth import AuthController, ConfirmPageController
 from reseller_entrypoints.http.controllers.exports import ExportsController
 from reseller_entrypoints.http.controllers.imports import ImportsController
@@ -40,6 +45,7 @@ from reseller_entrypoints.http.dependencies import SERVICE_DEPENDENCIES
 from reseller_entrypoints.http.errors import exception_handlers
 from reseller_entrypoints.http.idempotency import IdempotencyMiddleware
 from reseller_entrypoints.http.openapi import DOCS_UI_PATH, build_openapi_document, openapi_config
+from reseller_entrypoints.http.page_cache import PageCache
 from reseller_entrypoints.http.request_ids import RequestIdMiddleware
 from reseller_entrypoints.http.route_table import api_operations
 from reseller_entrypoints.http.security_headers import SecurityHeadersMiddleware
@@ -90,6 +96,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     async def start(app: Litestar) -> None:
         own = app.state.get(CONTAINER) or await build_container(resolved_settings)
         app.state[CONTAINER] = own
+        app.state[PAGE_CACHE] = PageCache(own.settings.storefront_cache_s)
         await own.start()
         if container is None:  # a served app (tests and embedders hand in their own)
             await report_startup(own, "server")

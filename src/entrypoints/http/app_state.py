@@ -12,6 +12,8 @@ CONTAINER: Final = "container"
 """The process's Container: built by the start-up hook, or handed in by tests."""
 OPENAPI_DOCUMENT: Final = "openapi_document"
 """The post-processed OpenAPI document, built once at start-up."""
+PAGE_CACHE: Final = "page_cache"
+"""The process's cache of rendered public storefront pages (``page_cache.PageCache``)."""
 API_OWNERS: Final = "api_owners"
 """The API controllers in declaration order (discovery lists endpoints in that order)."""
 

@@ -158,6 +158,8 @@ products = sa.Table(
     sa.UniqueConstraint("user_id", "sku"),
     sa.Index(None, "user_id", "updated_at"),
     sa.Index(None, "user_id", "status"),
+    # The public catalogue (spec 40 §6.3): a seller's published, ready products.
+    sa.Index(None, "user_id", "storefront_enabled", "status"),
 )
 
 PRODUCT_SEARCH_INDEX = "ix_products_search_vector"

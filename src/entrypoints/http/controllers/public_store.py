@@ -18,11 +18,13 @@ from reseller_core.commands.storefronts import SubmitInquiry
 from reseller_core.services.storefront_public import (
     Catalogue,
     InquiryOutcome,
+    PublicProduct,
     PublicStorefront,
     PublicStorefrontService,
 )
-from reseller_entrypoints.http.app_state import container_from
+from reseller_entrypoints.http.app_state import PAGE_CACHE, container_from
 from reseller_entrypoints.http.dependencies import client_ip
+from reseller_entrypoints.http.page_cache import CSRF_PLACEHOLDER, PageCache
 from reseller_entrypoints.http.storefront_web import (
     COOKIE_PATH,
     FLASH_COOKIE,
@@ -65,6 +67,18 @@ def _base_url(state: State) -> str:
     return container_from(state).settings.public_base_url.rstrip("/")
 
 
+def _page_cache(state: State) -> PageCache:
+    cache: PageCache | None = state.get(PAGE_CACHE)
+    return cache if cache is not None else PageCache(0)
+
+
+def _html(request: Request[Any, Any, Any], template: str, context: dict[str, Any]) -> str:
+    engine = request.app.template_engine
+    assert engine is not None
+    html: str = engine.get_template(template).render(**context)
+    return html
+
+
 def _render(
     request: Request[Any, Any, Any],
     template: str,
@@ -74,9 +88,19 @@ def _render(
     cache: str = PUBLIC_CACHE,
     cookies: list[Cookie] | None = None,
 ) -> Response[bytes]:
-    engine = request.app.template_engine
-    assert engine is not None
-    body = engine.get_template(template).render(**context).encode()
+    html = _html(request, template, context)
+    return _respond(request, html, status=status, cache=cache, cookies=cookies)
+
+
+def _respond(
+    request: Request[Any, Any, Any],
+    html: str,
+    *,
+    status: int = 200,
+    cache: str = PUBLIC_CACHE,
+    cookies: list[Cookie] | None = None,
+) -> Response[bytes]:
+    body = html.encode()
     headers = {"cache-control": cache if status == 200 else NO_STORE}
     if status == 200:
         etag = etag_for(body)
@@ -124,10 +148,16 @@ class PublicStoreController(Controller):
             else 1
         )
         query = request.query_params.get("q")
-        result = await _service(state).catalogue(slug, query, page)
-        if result is None:
-            return generic_not_found(request)
-        return _render(request, "store/catalogue.html", self._catalogue_context(result, state))
+        pages = _page_cache(state)
+        key = ("catalogue", slug, query, page)
+        html = pages.get(key)
+        if html is None:
+            result = await _service(state).catalogue(slug, query, page)
+            if result is None:
+                return generic_not_found(request)
+            html = _html(request, "store/catalogue.html", self._catalogue_context(result, state))
+            pages.put(key, html)
+        return _respond(request, html)
 
     @staticmethod
     def _catalogue_context(result: Catalogue, state: State) -> dict[str, Any]:
@@ -152,11 +182,6 @@ class PublicStoreController(Controller):
     async def product(
         self, slug: FromPath[str], ref: FromPath[str], request: Request[Any, Any, Any], state: State
     ) -> Response[bytes]:
-        store, item = await _service(state).product(slug, ref)
-        if store is None:
-            return generic_not_found(request)
-        if item is None:
-            return _themed_not_found(request, store, "product", ref)
         key = _secret(state)
         cookies: list[Cookie] = []
         session = session_id(request.cookies.get(SESSION_COOKIE))
@@ -166,6 +191,36 @@ class PublicStoreController(Controller):
         flash = read_flash(key, request.cookies.get(FLASH_COOKIE))
         if request.cookies.get(FLASH_COOKIE):
             cookies.append(self._cookie(request, FLASH_COOKIE, "", expire=True))
+        cache = NO_STORE if flash or cookies else PRIVATE_CACHE
+        pages = _page_cache(state)
+        page_key = ("product", slug, ref)
+        html = None if flash else pages.get(page_key)
+        if html is None:
+            store, item = await _service(state).product(slug, ref)
+            if store is None:
+                return generic_not_found(request)
+            if item is None:
+                return _themed_not_found(request, store, "product", ref)
+            html = self._product_html(
+                request, state, slug=slug, ref=ref, store=store, item=item, flash=flash
+            )
+            if flash is None:
+                pages.put(page_key, html)
+        html = html.replace(CSRF_PLACEHOLDER, csrf_token(key, session))
+        return _respond(request, html, cache=cache, cookies=cookies)
+
+    @staticmethod
+    def _product_html(
+        request: Request[Any, Any, Any],
+        state: State,
+        *,
+        slug: str,
+        ref: str,
+        store: PublicStorefront,
+        item: PublicProduct,
+        flash: tuple[str, str] | None,
+    ) -> str:
+        """The product page with ``CSRF_PLACEHOLDER`` for the visitor's token."""
         public_url = _public_url(state)
         frame = shell(store, public_url)
         shown = card(frame.slug, item, frame.currency, public_url)
@@ -178,13 +233,12 @@ class PublicStoreController(Controller):
             "json_ld": product_json_ld(shown, canonical, frame.currency, product.price),
             # Seller notes are never public (decision 40-3); the AI summary is shown once.
             "notes": [] if shown.summary == product.ai_summary else paragraphs(product.ai_summary),
-            "csrf": csrf_token(key, session),
+            "csrf": CSRF_PLACEHOLDER,
             "flash": flash,
             "action": f"/store/{quote(slug)}/products/{quote(ref)}/inquiries",
             "base_url": _base_url(state),
         }
-        cache = NO_STORE if flash or cookies else PRIVATE_CACHE
-        return _render(request, "store/product.html", context, cache=cache, cookies=cookies)
+        return _html(request, "store/product.html", context)
 
     @get("/{slug:str}/pages/{page_slug:str}", media_type=MediaType.HTML)
     async def seller_page(
@@ -194,6 +248,11 @@ class PublicStoreController(Controller):
         request: Request[Any, Any, Any],
         state: State,
     ) -> Response[bytes]:
+        pages = _page_cache(state)
+        key = ("page", slug, page_slug)
+        html = pages.get(key)
+        if html is not None:
+            return _respond(request, html)
         store, page = await _service(state).page(slug, page_slug)
         if store is None:
             return generic_not_found(request)
@@ -206,7 +265,9 @@ class PublicStoreController(Controller):
             "base_url": _base_url(state),
             "canonical": f"{_base_url(state)}/store/{store.storefront.slug}/pages/{page.slug}",
         }
-        return _render(request, "store/page.html", context)
+        html = _html(request, "store/page.html", context)
+        pages.put(key, html)
+        return _respond(request, html)
 
     @post(
         "/{slug:str}/products/{ref:str}/inquiries",

@@ -1,0 +1,77 @@
+"""A short-lived in-process cache of rendered public storefront pages.
+
+Public pages are what strangers (and crawlers) request most, and every one of them costs
+several statements and a template render. The pages already say ``Cache-Control: public,
+max-age=60, s-maxage=300`` (a CDN may serve them minutes old), so one server process keeping
+a rendered page for a few seconds promises nothing new: it only means a burst of visitors
+costs one render per page per process instead of one each (the "microcache" of reverse
+proxies). ``RESELLER_STOREFRONT_CACHE_SECONDS`` sets how long (0 turns it off).
+
+Only what is the same for every visitor is kept: the catalogue and seller pages whole, and
+the product page with a placeholder where the visitor's CSRF token goes (the caller fills
+it in). A page that shows a flash message is never cached. Not-found answers are not
+cached either, so a slug nobody has cannot fill the cache; the cache is bounded in entries
+and the oldest entry goes first.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Final
+
+CSRF_PLACEHOLDER: Final = "\x00csrf-token\x00"
+"""Stands for the visitor's CSRF token in a cached product page (no real text holds NUL:
+seller text with NUL is refused when it is written)."""
+MAX_ENTRIES: Final = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    body: str
+    expires_at: float
+
+
+class PageCache:
+    """Rendered pages by key, each kept for ``ttl_s`` seconds (``0``: nothing is kept)."""
+
+    def __init__(
+        self,
+        ttl_s: float,
+        *,
+        max_entries: int = MAX_ENTRIES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ttl = ttl_s
+        self._max = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+
+    @property
+    def enabled(self) -> bool:
+        return self._ttl > 0
+
+    def get(self, key: Hashable) -> str | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires_at <= self._clock():
+            del self._entries[key]
+            return None
+        return entry.body
+
+    def put(self, key: Hashable, body: str) -> None:
+        if not self.enabled:
+            return
+        self._entries.pop(key, None)
+        self._entries[key] = _Entry(body, self._clock() + self._ttl)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
