@@ -255,6 +255,7 @@ def build_services(deps: Deps, read_model: ProductReadModel | None = None) -> Se
             uow=deps.uow,
             reader=deps.reader,
             storage=deps.storage,
+            queue=deps.queue,
             clock=deps.clock,
             ids=deps.ids,
             config=deps.config,

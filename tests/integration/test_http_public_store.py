@@ -18,6 +18,7 @@ from reseller_adapters.marketplaces.builtin import builtin_marketplaces
 from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase, upgrade
 from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadModel
 from reseller_core.domain.products import ProductStatus
+from reseller_core.services.storage_cleanup import storage_cleanup_job_handlers
 from reseller_core.testing import PlainPasswordHasher, memory_uow_factory
 from reseller_entrypoints.bootstrap import Container, build_container
 from reseller_entrypoints.http.app_state import PAGE_CACHE
@@ -306,3 +307,57 @@ async def test_without_the_page_cache_a_sellers_edit_shows_at_once(
     )
     assert "Cashmere Overcoat" in (await fx_client.get("/store/fresh-threads")).text
     assert len(fx_app.state[PAGE_CACHE]) == 0
+
+
+async def test_a_branding_asset_is_public_only_once_its_upload_is_verified(
+    fx_client: Client, fx_app: Litestar, fx_container: Container, fx_account: Account,
+    fx_fakes: Fakes,
+) -> None:  # fmt: skip
+    """Decision 40-4: the seller's re-read after the upload ``HEAD``s the object; only an
+    acceptable one reaches the public pages, and replaced or refused objects are deleted."""
+    fx_app.state[PAGE_CACHE] = PageCache(0)
+    await seed_store(fx_container, await _user(fx_container, fx_account))
+    storage = fx_fakes.storage
+    for name, handler in storage_cleanup_job_handlers(storage).items():
+        fx_fakes.queue.register(name, handler)
+
+    async def prepare(kind: str, size: int) -> dict[str, Any]:
+        response = await fx_client.post(
+            f"/api/v1/storefront/assets/{kind}/prepare_upload",
+            json={"asset": {"filename": "x.png", "content_type": "image/png", "byte_size": size}},
+            headers=fx_account.headers,
+        )
+        assert response.status_code == 200, response.text
+        asset: dict[str, Any] = response.json()["data"]["asset"]
+        return asset
+
+    async def public_logo() -> bool:
+        return 'class="logo"' in (await fx_client.get("/store/fresh-threads")).text
+
+    logo = await prepare("logo", 1000)
+    await fx_client.get("/api/v1/storefront", headers=fx_account.headers)
+    assert not await public_logo()  # prepared, nothing uploaded yet
+    storage.put_object_directly(logo["storage_key"], b"\x89PNG" + b"0" * 996, "image/png")
+    assert not await public_logo()  # uploaded, not yet checked
+    seller_view = await fx_client.get("/api/v1/storefront", headers=fx_account.headers)
+    assert seller_view.status_code == 200
+    assert await public_logo()
+
+    replacement = await prepare("logo", 1000)
+    assert replacement["id"] == logo["id"]
+    await fx_fakes.queue.run_all(raise_errors=True)
+    assert logo["storage_key"] not in list(storage.keys())  # the replaced object is gone
+    assert not await public_logo()
+    storage.put_object_directly(replacement["storage_key"], b"<html>" + b"0" * 10, "text/html")
+    await fx_client.get("/api/v1/storefront", headers=fx_account.headers)
+    await fx_fakes.queue.run_all(raise_errors=True)
+    assert not await public_logo()  # wrong content type: refused, and the object deleted
+    assert replacement["storage_key"] not in list(storage.keys())
+
+    header = await prepare("header", 100)
+    storage.put_object_directly(header["storage_key"], b"0" * 101, "image/png")
+    await fx_client.get("/api/v1/storefront", headers=fx_account.headers)
+    await fx_fakes.queue.run_all(raise_errors=True)
+    assert header["storage_key"] not in list(storage.keys())  # larger than declared
+    deleted = await fx_client.delete("/api/v1/storefront/assets/header", headers=fx_account.headers)
+    assert deleted.status_code == 200

@@ -82,6 +82,25 @@ class StorefrontAsset(msgspec.Struct, frozen=True, kw_only=True):
     checksum: str | None = None
     inserted_at: datetime
     updated_at: datetime
+    verified_at: datetime | None = None
+    """When a ``HEAD`` found the uploaded object acceptable (decision 40-4); until then the
+    public storefront does not show the asset."""
+
+
+def asset_object_problem(asset: StorefrontAsset, size: int, content_type: str | None) -> str | None:
+    """Why the stored object of ``asset`` may not be shown, or None (decision 40-4, 40-5).
+
+    Signed uploads are not enforced by every storage server (size, type), so the object is
+    checked once it is there: not empty, at most the declared size and 10 MB, and stored
+    with the content type the seller declared.
+    """
+    if size <= 0:
+        return "is empty"
+    if size > min(asset.byte_size or ASSET_MAX_BYTES, ASSET_MAX_BYTES):
+        return "is larger than declared or than 10000000 bytes"
+    if (content_type or "").split(";")[0].strip().lower() != asset.content_type:
+        return f"is not stored as {asset.content_type}"
+    return None
 
 
 class StorefrontPage(msgspec.Struct, frozen=True, kw_only=True):

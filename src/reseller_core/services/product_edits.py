@@ -8,7 +8,6 @@ deletion hands the storage keys of its images to a background job after the comm
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -33,9 +32,7 @@ from reseller_core.errors import NotFound
 from reseller_core.ports import Clock, IdFactory, TaskQueue, UnitOfWork, UnitOfWorkFactory
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.conflicts import retrying
-from reseller_core.services.storage_cleanup import delete_objects_job
-
-log = logging.getLogger(__name__)
+from reseller_core.services.storage_cleanup import queue_object_deletion
 
 PRODUCT_NOT_FOUND = "Product not found"
 Transition = Callable[[Product, datetime], Product]
@@ -157,13 +154,7 @@ class ProductEditService:
             images = await uow.images.for_product(product.id)
             await uow.products.delete(product.id)
             await uow.commit()
-        keys = [image.storage_key for image in images]
-        if keys:
-            try:
-                await self._queue.enqueue(delete_objects_job(keys))
-            except Exception as error:  # best-effort (spec 20 §3.5): the rows are gone
-                log.warning("storage cleanup of %d objects not queued (%s)", len(keys),
-                            type(error).__name__)  # fmt: skip
+        await queue_object_deletion(self._queue, [image.storage_key for image in images])
 
     async def mark_sold(self, user: User, command: ProductAction) -> ProductView:
         return await self._transition(user, command, state_machine.mark_sold)

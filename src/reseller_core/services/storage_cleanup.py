@@ -12,7 +12,7 @@ import logging
 from collections.abc import Mapping, Sequence
 
 from reseller_core.ports import Job, ObjectStorage
-from reseller_core.ports.queue import JobHandler
+from reseller_core.ports.queue import JobHandler, TaskQueue
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +22,22 @@ DELETE_OBJECTS_JOB = "delete_objects"
 
 def delete_objects_job(keys: Sequence[str]) -> Job:
     return Job(DELETE_OBJECTS_JOB, {"keys": json.dumps(list(keys))})
+
+
+async def queue_object_deletion(queue: TaskQueue, keys: Sequence[str]) -> None:
+    """Queue the deletion of ``keys``, after the rows naming them are committed.
+
+    Best effort (spec 20 §3.5): the rows are already gone or replaced, so a queue that
+    cannot take the job is logged, never the seller's problem.
+    """
+    if not keys:
+        return
+    try:
+        await queue.enqueue(delete_objects_job(keys))
+    except Exception as error:
+        log.warning(
+            "storage cleanup of %d objects not queued (%s)", len(keys), type(error).__name__
+        )
 
 
 def storage_cleanup_job_handlers(storage: ObjectStorage) -> dict[str, JobHandler]:

@@ -171,7 +171,12 @@ class PublicStorefrontService:
         pages = [page for page in await uow.storefronts.pages(storefront.id) if page.published]
         return PublicStorefront(
             storefront=storefront,
-            assets=await uow.storefronts.assets(storefront.id),
+            # Decision 40-4: only objects checked after their upload are shown.
+            assets=[
+                asset
+                for asset in await uow.storefronts.assets(storefront.id)
+                if asset.verified_at is not None
+            ],
             pages=pages,
             owner_email=owner.email if owner else "",
         )

@@ -7,6 +7,7 @@ after validation and before the unit of work that writes the asset row opens.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ from reseller_core.domain.storefronts import (
     Storefront,
     StorefrontAsset,
     StorefrontPage,
+    asset_object_problem,
     asset_storage_key,
     check_page,
     check_storefront,
@@ -52,13 +54,16 @@ from reseller_core.errors import (
     StorefrontNotFound,
     ValidationFailed,
 )
-from reseller_core.ports import Clock, IdFactory, ObjectStorage
+from reseller_core.ports import Clock, IdFactory, ObjectStorage, TaskQueue
 from reseller_core.ports.storage import SignedUpload
 from reseller_core.ports.storefronts import InquiryQuery
 from reseller_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from reseller_core.services.config import CoreConfig
+from reseller_core.services.storage_cleanup import queue_object_deletion
 
 PAGE_NOT_FOUND = "Storefront page not found"
+log = logging.getLogger(__name__)
+
 ASSET_NOT_FOUND = "Storefront asset not found"
 INQUIRY_NOT_FOUND = "Inquiry not found"
 NO_STOREFRONT_FOR_ASSETS = "Save storefront details before uploading branding assets"
@@ -99,6 +104,7 @@ class StorefrontService:
         uow: UnitOfWorkFactory,
         reader: UnitOfWorkFactory,
         storage: ObjectStorage,
+        queue: TaskQueue,
         clock: Clock,
         ids: IdFactory,
         config: CoreConfig,
@@ -106,6 +112,7 @@ class StorefrontService:
         self._uow = uow
         self._reader = reader
         self._storage = storage
+        self._queue = queue
         self._clock = clock
         self._ids = ids
         self._config = config
@@ -113,8 +120,49 @@ class StorefrontService:
     # --- the storefront ----------------------------------------------------------------
 
     async def get(self, user: User) -> StorefrontView:
+        """The seller's storefront; branding uploads that landed since are verified first.
+
+        The client flow is prepare, ``PUT``, then this read (spec 40 §5.9), so this is where
+        an asset's object is checked (decision 40-4) before the public storefront shows it.
+        """
         async with self._reader() as uow:
-            return await self._view(uow, user.id)
+            view = await self._view(uow, user.id)
+        if any(asset.verified_at is None for asset in view.assets):
+            view = await self._verify_assets(user, view)
+        return view
+
+    async def _verify_assets(self, user: User, view: StorefrontView) -> StorefrontView:
+        """``HEAD`` each unverified asset's object (outside any transaction), then mark the
+        acceptable ones verified; an unacceptable object is deleted in the background."""
+        accepted: dict[str, StorefrontAsset] = {}
+        rejected: list[str] = []
+        now = self._clock.now()
+        for asset in view.assets:
+            if asset.verified_at is not None:
+                continue
+            info = await self._storage.head(asset.storage_key)
+            if info is None:
+                continue  # not uploaded yet
+            problem = asset_object_problem(asset, info.size, info.content_type)
+            if problem is None:
+                accepted[asset.storage_key] = msgspec.structs.replace(
+                    asset, byte_size=info.size, verified_at=now
+                )
+            else:
+                log.warning("branding asset %s refused: the uploaded object %s", asset.id, problem)
+                rejected.append(asset.storage_key)
+        if accepted:
+            async with self._uow() as uow:
+                storefront = await uow.storefronts.for_user(user.id)
+                current = await uow.storefronts.assets(storefront.id) if storefront else []
+                for asset in current:  # unless replaced meanwhile (another storage key)
+                    if asset.storage_key in accepted:
+                        await uow.storefronts.save_asset(accepted[asset.storage_key])
+                await uow.commit()
+            async with self._reader() as uow:
+                view = await self._view(uow, user.id)
+        await queue_object_deletion(self._queue, rejected)
+        return view
 
     @staticmethod
     async def _view(uow: UnitOfWork, user_id: str) -> StorefrontView:
@@ -359,6 +407,8 @@ class StorefrontService:
             )
             await uow.storefronts.save_asset(asset)
             await uow.commit()
+        if current is not None:  # decision 40-4: the replaced object goes, in the background
+            await queue_object_deletion(self._queue, [current.storage_key])
         return PreparedAsset(asset=asset, upload=upload)
 
     @staticmethod
@@ -401,6 +451,7 @@ class StorefrontService:
                 raise NotFound(ASSET_NOT_FOUND)
             await uow.storefronts.delete_asset(found.id)
             await uow.commit()
+        await queue_object_deletion(self._queue, [found.storage_key])
 
     # --- inquiries ---------------------------------------------------------------------
 

@@ -345,6 +345,7 @@ storefront_assets = sa.Table(
     sa.Column("checksum", sa.Text()),
     sa.Column("inserted_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("verified_at", UtcDateTime()),
     sa.UniqueConstraint("storefront_id", "kind"),
 )
 
