@@ -121,9 +121,12 @@ async def test_catalogue_product_and_page_render_with_headers(
         "private, no-cache",
     )
     stale_slug = await fx_client.get(
-        f"/store/fresh-threads/products/{store.product_ids[1]}-old-name"
+        f"/store/fresh-threads/products/{store.product_ids[1]}-old-name", follow_redirects=False
     )
-    assert stale_slug.status_code == 200
+    assert stale_slug.status_code == 301  # decision 40-10
+    assert stale_slug.headers["location"] == f"/store/fresh-threads/products/{store.refs[1]}"
+    bare_id = await fx_client.get(f"/store/fresh-threads/products/{store.product_ids[1]}")
+    assert bare_id.status_code == 200 and str(bare_id.url).endswith(store.refs[1])
 
     page = await fx_client.get("/store/fresh-threads/pages/Shipping")
     assert page.status_code == 200 and "<p>Returns within 14 days.</p>" in page.text

@@ -15,6 +15,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath
 
 from reseller_core.commands.storefronts import SubmitInquiry
+from reseller_core.domain.storefronts import product_ref
 from reseller_core.services.storefront_public import (
     Catalogue,
     InquiryOutcome,
@@ -201,6 +202,17 @@ class PublicStoreController(Controller):
                 return generic_not_found(request)
             if item is None:
                 return _themed_not_found(request, store, "product", ref)
+            canonical = product_ref(item.view.product.id, item.view.product.title)
+            if ref != canonical:  # decision 40-10: one address per product
+                return Response(
+                    b"",
+                    status_code=301,
+                    headers={
+                        "location": f"/store/{quote(slug)}/products/{quote(canonical)}",
+                        "cache-control": PUBLIC_CACHE,
+                    },
+                    cookies=cookies,
+                )
             html = self._product_html(
                 request, state, slug=slug, ref=ref, store=store, item=item, flash=flash
             )
