@@ -7,6 +7,7 @@ traceback); the operator commands themselves live in ``operator_commands``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -281,11 +282,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_adapters(settings: Settings) -> None:
-    """Fail before serving (in uvicorn's children, an error would be a traceback per process)."""
+def _check_adapters(settings: Settings, *, wire: bool = False) -> None:
+    """Fail before serving (in uvicorn's children, an error would be a traceback per process).
+
+    With ``wire`` the adapters are also built once and each checked against its port (a
+    plugin returning the wrong kind of object), then closed again without being started.
+    """
     from reseller_entrypoints.bootstrap import check_adapter_names, default_registry
 
     check_adapter_names(settings, default_registry())
+    if wire:
+        asyncio.run(_wire(settings))
+
+
+async def _wire(settings: Settings) -> None:
+    from reseller_entrypoints.bootstrap import build_container
+
+    container = await build_container(settings)
+    await container.close()
 
 
 def _settings_or_none() -> Settings | None:
@@ -299,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command in ("serve", "worker"):
-            _check_adapters(load_settings())
+            _check_adapters(load_settings(), wire=args.command == "serve")
         result: int = args.handler(args)
     except KeyboardInterrupt:
         return 130

@@ -87,11 +87,15 @@ def test_the_cli_reports_a_wrong_kind_plugin_in_one_line_with_exit_code_2(
         "RESELLER_REDIS_URL": "redis://127.0.0.1:6379/0",
     }.items():
         monkeypatch.setenv(name, value)
-    assert cli.main(["worker"]) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("reseller worker: plugin 'acme-ai' (entry point reseller.")
-    assert "which is not an AIProvider" in lines[0]
+    served: list[object] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: served.append(args))
+    for command in ("worker", "serve"):
+        assert cli.main([command]) == 2
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1, lines
+        assert lines[0].startswith(f"reseller {command}: plugin 'acme-ai' (entry point reseller.")
+        assert "which is not an AIProvider" in lines[0]
+    assert served == [], "the server never starts with a plugin of the wrong kind"
 
 
 async def test_an_adapter_registered_in_code_is_checked_too(tmp_path: Path) -> None:
