@@ -46,6 +46,7 @@ from reseller_core.services.processing.lifestyle_requests import (
 )
 from reseller_core.services.processing.lifestyle_runs import LifestyleRunner, lifestyle_job_handlers
 from reseller_core.services.product_edits import ProductEditService
+from reseller_core.services.product_images import ProductImageService
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
 from reseller_core.services.storage_cleanup import storage_cleanup_job_handlers
@@ -211,6 +212,7 @@ def build_services(deps: Deps, read_model: ProductReadModel | None = None) -> Se
         edits=ProductEditService(
             uow=deps.uow, queue=deps.queue, clock=deps.clock, ids=deps.ids, config=deps.config
         ),
+        images=ProductImageService(uow=deps.uow, queue=deps.queue, clock=deps.clock),
         pipeline=PipelineService(
             uow=deps.uow,
             storage=deps.storage,

@@ -32,6 +32,7 @@ from reseller_core.services.processing import PipelineService, RunSweeper
 from reseller_core.services.processing.lifestyle_requests import LifestyleRequests
 from reseller_core.services.processing.lifestyle_runs import LifestyleRunner
 from reseller_core.services.product_edits import ProductEditService
+from reseller_core.services.product_images import ProductImageService
 from reseller_core.services.product_reads import ProductReadService
 from reseller_core.services.products import ProductService
 from reseller_core.services.storefront_public import PublicStorefrontService
@@ -71,6 +72,7 @@ class Services:
     products: ProductService
     tabs: ProductTabService
     edits: ProductEditService
+    images: ProductImageService
     pipeline: PipelineService
     sweeper: RunSweeper
     exports: ExportService

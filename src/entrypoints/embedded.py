@@ -32,6 +32,7 @@ from reseller_core.commands import (
     SellerFields,
     UpdateMe,
 )
+from reseller_core.commands.images import ImageRef, OrderStorefrontImages, SetImageStorefront
 from reseller_core.commands.media import GeneratedImageRef, GenerateLifestyle
 from reseller_core.commands.product_edits import ProductAction, UpdateProduct
 from reseller_core.commands.tabs import SaveProductTab
@@ -379,6 +380,38 @@ class ResellerCore:
         return await self._container.services.edits.unarchive(
             user, ProductAction(product_id=product_id)
         )
+
+    # -- product images (spec 30 §4.1-4.3) -------------------------------------------------
+
+    async def delete_image(self, user: User, product_id: str, image_id: str) -> ProductView:
+        """Delete an image (an original takes its variants and generated images with it)."""
+        ref = ImageRef(product_id=product_id, image_id=image_id)
+        return await self._container.services.images.delete(user, ref)
+
+    async def set_image_storefront(
+        self,
+        user: User,
+        product_id: str,
+        image_id: str,
+        *,
+        visible: bool | UnsetType = UNSET,
+        position: int | UnsetType | None = UNSET,
+    ) -> ProductView:
+        """An image's public gallery flags; only what is given changes (None clears)."""
+        command = SetImageStorefront(
+            product_id=product_id,
+            image_id=image_id,
+            storefront_visible=visible,
+            storefront_position=position,
+        )
+        return await self._container.services.images.set_storefront(user, command)
+
+    async def order_storefront_images(
+        self, user: User, product_id: str, image_ids: Sequence[str]
+    ) -> ProductView:
+        """Gallery positions 1..N in the order of ``image_ids`` (images of this product)."""
+        command = OrderStorefrontImages(product_id=product_id, image_ids=tuple(image_ids))
+        return await self._container.services.images.order_storefront(user, command)
 
     # -- product tabs (spec 20 §1) ---------------------------------------------------------
 

@@ -40,6 +40,9 @@ PROTECTED = {
     ("POST", "/api/v1/products/{id}/mark_sold"),
     ("POST", "/api/v1/products/{id}/archive"),
     ("POST", "/api/v1/products/{id}/unarchive"),
+    ("DELETE", "/api/v1/products/{id}/images/{image_id}"),
+    ("PATCH", "/api/v1/products/{id}/images/{image_id}/storefront"),
+    ("PUT", "/api/v1/products/{id}/images/storefront_order"),
     ("GET", "/api/v1/product_tabs"),
     ("POST", "/api/v1/product_tabs"),
     ("PATCH", "/api/v1/product_tabs/{id}"),
@@ -447,6 +450,8 @@ async def test_request_bodies_are_documented_objects_with_examples(fx_client: Cl
         ("patch", "/api/v1/storefront/pages/{page_id}"),
         ("put", "/api/v1/storefront/pages/order"),
         ("post", "/api/v1/storefront/assets/{kind}/prepare_upload"),
+        ("patch", "/api/v1/products/{id}/images/{image_id}/storefront"),
+        ("put", "/api/v1/products/{id}/images/storefront_order"),
     }
     for method, path in with_body:
         body = document["paths"][path][method]["requestBody"]
@@ -468,6 +473,7 @@ async def test_tags_are_sorted_and_components_hold_the_envelopes(fx_client: Clie
         "Imports",
         "Inquiries",
         "Lifestyle media",
+        "Product images",
         "Product tabs",
         "Products",
         "Storefront",

@@ -2,8 +2,8 @@
 
 ``tests/unit/test_state_machine.py`` checks the pure transition rules. This machine drives
 one product through the embedding API instead (create with uploads, upload, finalize, the
-worker's runs, reprocess, status edits, mark sold, archive, unarchive, lifestyle runs)
-on the in-memory unit of work, with jobs run only when the ``worker`` rule
+worker's runs, reprocess, status edits, mark sold, archive, unarchive, lifestyle runs,
+image deletion) on the in-memory unit of work, with jobs run only when the ``worker`` rule
 says so, so requests land while runs are queued. After every step the invariants check
 that the product's status, its images and its runs agree, and every refusal is the
 contract's ``invalid_product_state`` exactly when spec 20 §4.4 forbids the action in the
@@ -269,6 +269,27 @@ class ProductLifecycleThroughServices(RuleBasedStateMachine):
             if remembered is not None:
                 assert view.product.status == expected
 
+    @precondition(lambda self: bool(self.images()))
+    @rule(data=st.data())
+    def delete_image(self, data: st.DataObject) -> None:
+        """§4.1: any image; an original takes its variants and generated images with it."""
+        image = data.draw(st.sampled_from(sorted(self.images(), key=lambda i: i.id)))
+        before = self.images()
+        result = self.attempt(
+            Action.DELETE_IMAGE,
+            lambda: self.core.delete_image(self.user, self.product_id, image.id),
+        )
+        if isinstance(result, DomainError):
+            assert self.images() == before
+            return
+        remaining = {i.id for i in self.images()}
+        assert image.id not in remaining
+        if image.kind != ImageKind.ORIGINAL:
+            assert remaining == {i.id for i in before} - {image.id}
+        self.instructions = [i for i in self.instructions if i.image_id in remaining]
+        if not any(i.kind == ImageKind.ORIGINAL for i in self.images()):
+            assert result.product.status == S.DRAFT
+
     # -- invariants ------------------------------------------------------------------------
 
     @invariant()
@@ -312,7 +333,7 @@ class ProductLifecycleThroughServices(RuleBasedStateMachine):
 
 TestProductLifecycleThroughServices = ProductLifecycleThroughServices.TestCase
 TestProductLifecycleThroughServices.settings = settings(
-    max_examples=40,
+    max_examples=60,
     stateful_step_count=40,
     deadline=None,
     derandomize=True,

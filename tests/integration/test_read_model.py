@@ -2,9 +2,9 @@
 
 Runs on the real SQLAlchemy adapter (SQLite and PostgreSQL) through the embedded core, so the
 documents are written by the same commit hook the server uses. After any sequence of writes
-(create, prepare, upload and finalize, processing, reprocess, a write that bypasses the
-adapter), the stored document of the product is byte-equal to one rendered now from the
-tables, and a read never serves a stale one.
+(create, prepare, upload and finalize, processing, reprocess, image flags, order and
+deletion, a write that bypasses the adapter), the stored document of the product is
+byte-equal to one rendered now from the tables, and a read never serves a stale one.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ ACTIONS = (
     "rebuild",
     "rename_tab",
     "delete_tab",
+    "image_storefront",
+    "order_images",
+    "delete_image",
 )
 Scenario = Callable[[ResellerCore], Awaitable[None]]
 
@@ -145,6 +148,20 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
                 await core.update_product_tab(user, tab.id, name=f"Denim {secrets.token_hex(2)}")
             elif action == "delete_tab":
                 await core.delete_product_tab(user, tab.id)
+            elif action in ("image_storefront", "order_images", "delete_image"):
+                view = await core.product(user, product_id)
+                ids = [image.id for image in sorted(view.images, key=lambda i: i.id)]
+                if not ids:
+                    continue
+                if action == "image_storefront":
+                    await core.set_image_storefront(
+                        user, product_id, ids[-1], visible=True, position=len(ids)
+                    )
+                elif action == "order_images":
+                    await core.order_storefront_images(user, product_id, ids[::-1])
+                else:
+                    await core.delete_image(user, product_id, ids[0])
+                    pending = [image_id for image_id in pending if image_id != ids[0]]
             elif action == "rebuild":
                 await core.container.services.reads.rebuild_all()
         except Exception as error:  # a refused action (wrong state) changes nothing
@@ -201,6 +218,7 @@ def test_every_write_path_in_one_sequence(fx_engine_url: Callable[[str], str]) -
                     [
                         *("finalize", "process", "prepare", "finalize", "reprocess", "process"),
                         *("rename_tab", "delete_tab"),
+                        *("image_storefront", "order_images", "delete_image"),
                     ],
                 )
             finally:

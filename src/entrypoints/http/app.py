@@ -31,6 +31,7 @@ from reseller_entrypoints.http.controllers.imports import ImportsController
 from reseller_entrypoints.http.controllers.lifestyle import LifestyleController
 from reseller_entrypoints.http.controllers.me import MeController
 from reseller_entrypoints.http.controllers.product_edits import ProductLifecycleController
+from reseller_entrypoints.http.controllers.product_images import ProductImagesController
 from reseller_entrypoints.http.controllers.products import ProductsController
 from reseller_entrypoints.http.controllers.public_store import PublicStoreController
 from reseller_entrypoints.http.controllers.storefront import (
@@ -60,6 +61,7 @@ API_CONTROLLERS: Final = (
     LifestyleController,
     ProductTabsController,
     ProductLifecycleController,
+    ProductImagesController,
     ExportsController,
     ImportsController,
     StorefrontController,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -66,3 +67,23 @@ def variant_key(user_id: str, product_id: str, source_image_id: str) -> str:
     return (
         f"users/{user_id}/products/{product_id}/variants/{source_image_id}-background_removed.png"
     )
+
+
+_SAME_PLACE_VARIANTS = (ImageKind.BACKGROUND_REMOVED, ImageKind.WHITE_BACKGROUND)
+
+
+def deletion_cascade(image: ProductImage, images: Sequence[ProductImage]) -> list[ProductImage]:
+    """What deleting ``image`` deletes (spec 30 §4.1): an original takes with it the
+    background-removed and white-background variants at its position and every generated
+    image made from it; any other image goes alone."""
+    if image.kind != ImageKind.ORIGINAL:
+        return [image]
+    return [image] + [
+        other
+        for other in images
+        if other.id != image.id
+        and (
+            (other.kind in _SAME_PLACE_VARIANTS and other.position == image.position)
+            or (other.kind == ImageKind.LIFESTYLE_GENERATED and image.id in other.source_image_ids)
+        )
+    ]
