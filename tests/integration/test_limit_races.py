@@ -19,7 +19,8 @@ import pytest
 from benchmarks.dataset import photo, upload_product
 
 from reseller_adapters.persistence.sqlalchemy.usage_repository import SqlUsageRepository
-from reseller_core.errors import LimitExceeded
+from reseller_core.domain.runs import RunStatus
+from reseller_core.errors import InvalidProductState, LimitExceeded
 from reseller_core.ports import UsageEvent
 from reseller_entrypoints.embedded import ResellerCore
 
@@ -93,3 +94,27 @@ async def test_two_finalizes_at_the_last_draft_cannot_both_pass(
     assert (refused[0].operation, refused[0].used, refused[0].limit) == ("ai_drafts", 5, 5)
     report = await fx_core.usage(user)
     assert report.usage["ai_drafts"] == 4  # the admitted run has not recorded its draft yet
+
+
+async def test_two_reprocess_requests_at_once_start_one_run(fx_core: ResellerCore) -> None:
+    """Spec 20 §4.5 / issue guard: one active processing run per product, whoever wins."""
+    email = f"twin-{secrets.token_hex(4)}@example.com"
+    issued = await fx_core.register(email, PASSWORD)
+    await fx_core.confirm_email(email)
+    user = await fx_core.set_plan(email, "pro")
+    product_id, images = await upload_product(fx_core, user, {"title": "Lamp"}, [photo(1)])
+    finalized = await fx_core.finalize_uploads(user, product_id, images)
+    assert finalized.run is not None
+    await fx_core.container.services.pipeline.process(finalized.run.id)
+    assert issued.user.id == user.id
+
+    outcomes = await asyncio.gather(
+        *(fx_core.reprocess(user, product_id) for _ in range(3)), return_exceptions=True
+    )
+    passed = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, InvalidProductState)]
+    assert len(passed) == 1 and len(refused) == 2, outcomes
+    async with fx_core.container.deps.reader() as uow:
+        latest = await uow.runs.latest_for_product(product_id)
+    assert latest is not None and latest.id == passed[0].run.id
+    assert latest.status in (RunStatus.QUEUED, RunStatus.RUNNING)

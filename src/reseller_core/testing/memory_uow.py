@@ -426,6 +426,11 @@ def _last_activity(run: ProcessingRun) -> datetime:
 
 class MemoryRunRepository(_Repo):
     async def add(self, run: ProcessingRun) -> None:
+        if run.status in ACTIVE_RUN_STATUSES and any(
+            other.product_id == run.product_id and other.status in ACTIVE_RUN_STATUSES
+            for other in self._t.runs.values()
+        ):
+            raise Conflict("A processing run is already in progress")
         self._t.runs[run.id] = run
         row = self._t.products.get(run.product_id)
         if row is not None:

@@ -461,7 +461,11 @@ _last_activity = sa.func.coalesce(processing_runs.c.heartbeat_at, processing_run
 
 class SqlRunRepository(_Repository):
     async def add(self, run: ProcessingRun) -> None:
-        await self._execute(sa.insert(processing_runs).values(m.to_values(run)))
+        # The partial unique index admits one queued or running run per product.
+        await self._execute(
+            sa.insert(processing_runs).values(m.to_values(run)),
+            conflict="A processing run is already in progress",
+        )
         await self._execute(
             sa.update(products).where(products.c.id == run.product_id).values(latest_run_id=run.id)
         )

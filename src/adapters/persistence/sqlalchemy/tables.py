@@ -219,7 +219,16 @@ processing_runs = sa.Table(
     sa.Column("heartbeat_at", UtcDateTime()),
     *_timestamps(),
     sa.Index(None, "status"),
+    sa.Index(
+        "uq_processing_runs_active_product",
+        "product_id",
+        unique=True,
+        postgresql_where=sa.text("status IN ('queued', 'running')"),
+        sqlite_where=sa.text("status IN ('queued', 'running')"),
+    ),
 )
+"""Processing runs (spec 30 §5). The partial unique index admits one queued or running run
+per product, so simultaneous finalize or reprocess requests cannot both start one."""
 
 usage_events = sa.Table(
     "usage_events",

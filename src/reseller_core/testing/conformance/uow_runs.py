@@ -6,8 +6,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import msgspec
+import pytest
 
 from reseller_core.domain.runs import ProcessingRun, RunStatus, Step
+from reseller_core.errors import Conflict
 from reseller_core.ports.unit_of_work import (
     UnitOfWork,
     UnitOfWorkFactory,
@@ -30,7 +32,8 @@ class RunConformance(UnitOfWorkSuiteBase):
             await self.read(uow_factory, lambda uow: uow.runs.latest_for_product(product.id))
             is None
         )
-        first, second = build_run(product), build_run(product, created_at=T0 + timedelta(seconds=1))
+        first = build_run(product, status=RunStatus.COMPLETED)
+        second = build_run(product, created_at=T0 + timedelta(seconds=1))
         await self.in_uow(uow_factory, lambda uow: uow.runs.add(first))
         await self.in_uow(uow_factory, lambda uow: uow.runs.add(second))
         assert await self.read(uow_factory, lambda uow: uow.runs.get(first.id)) == first
@@ -156,23 +159,60 @@ class RunConformance(UnitOfWorkSuiteBase):
         assert stored is not None
         assert stored.attempts == 1
 
+    async def test_one_active_run_per_product(self, uow_factory: UnitOfWorkFactory) -> None:
+        """A second queued or running run of a product is a Conflict until the first ends."""
+        user = await self.given_user(uow_factory)
+        product = await self.given_product(uow_factory, user)
+        other = await self.given_product(uow_factory, user)
+        first = build_run(product)
+        await self.in_uow(uow_factory, lambda uow: uow.runs.add(first))
+        for second in (build_run(product), build_run(product, status=RunStatus.RUNNING)):
+
+            async def add_second(uow: UnitOfWork, run: ProcessingRun = second) -> None:
+                await uow.runs.add(run)
+
+            with pytest.raises(Conflict):
+                await self.in_uow(uow_factory, add_second)
+        await self.in_uow(uow_factory, lambda uow: uow.runs.add(build_run(other)))
+        finished = build_run(product, status=RunStatus.FAILED)
+        await self.in_uow(uow_factory, lambda uow: uow.runs.add(finished))
+        done = msgspec.structs.replace(first, status=RunStatus.COMPLETED)
+        await self.in_uow(uow_factory, lambda uow: uow.runs.update(done))
+        await self.in_uow(uow_factory, lambda uow: uow.runs.add(build_run(product)))
+
+    async def test_concurrent_run_adds_admit_one(self, uow_factory: UnitOfWorkFactory) -> None:
+        user = await self.given_user(uow_factory)
+        product = await self.given_product(uow_factory, user)
+
+        async def add() -> bool:
+            try:
+                await self.in_uow(uow_factory, lambda uow: uow.runs.add(build_run(product)))
+            except Conflict:
+                return False
+            return True
+
+        outcomes = await asyncio.gather(*(add() for _ in range(4)))
+        assert sorted(outcomes) == [False, False, False, True]
+
     async def test_stale_runs(self, uow_factory: UnitOfWorkFactory) -> None:
         # A base far in the past keeps other tests' runs (on a shared database) out of the way.
         base = datetime(2001, 1, 1, tzinfo=UTC)
         user = await self.given_user(uow_factory)
         product = await self.given_product(uow_factory, user)
+        # One active run per product: each active run here has a product of its own.
+        others = [await self.given_product(uow_factory, user) for _ in range(3)]
 
         def at(minutes: int) -> datetime:
             return base + timedelta(minutes=minutes)
 
         queued_old = build_run(product, created_at=at(0), updated_at=at(2))
         running_old = build_run(
-            product, status=RunStatus.RUNNING, heartbeat_at=at(1), updated_at=at(9)
+            others[0], status=RunStatus.RUNNING, heartbeat_at=at(1), updated_at=at(9)
         )
         running_live = build_run(
-            product, status=RunStatus.RUNNING, heartbeat_at=at(20), updated_at=at(1)
+            others[1], status=RunStatus.RUNNING, heartbeat_at=at(20), updated_at=at(1)
         )
-        queued_new = build_run(product, updated_at=at(20))
+        queued_new = build_run(others[2], updated_at=at(20))
         done_old = build_run(product, status=RunStatus.COMPLETED, updated_at=at(0))
         failed_old = build_run(
             product, status=RunStatus.FAILED, heartbeat_at=at(0), updated_at=at(0)

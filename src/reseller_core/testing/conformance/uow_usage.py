@@ -95,15 +95,17 @@ class UsageConformance(UnitOfWorkSuiteBase):
         foreign = await self.given_product(uow_factory, stranger)
         since = datetime(2026, 3, 10, tzinfo=UTC)
         after = since + timedelta(minutes=5)
+        # One active run per product: each active run here has a product of its own.
+        second, third = [await self.given_product(uow_factory, user) for _ in range(2)]
         queued = build_run(product, created_at=after, updated_at=after)
-        running = build_run(product, status=RunStatus.RUNNING, created_at=since, updated_at=since)
+        running = build_run(second, status=RunStatus.RUNNING, created_at=since, updated_at=since)
         runs = [
             queued,
             running,
             build_run(product, status=RunStatus.COMPLETED, created_at=after, updated_at=after),
             build_run(product, status=RunStatus.FAILED, created_at=after, updated_at=after),
             build_run(
-                product,
+                third,
                 created_at=since - timedelta(seconds=1),
                 updated_at=since - timedelta(seconds=1),
             ),
