@@ -234,6 +234,8 @@ async def test_branding_asset_prepare_and_delete(
             {"filename": "x", "content_type": "image/png", "byte_size": 10_000_001},
             "byte_size",
         ),
+        ("logo", {"filename": "x\u0000.png", "content_type": "image/png"}, "filename"),
+        ("logo", {"filename": "x", "content_type": "image/png", "checksum": "a\u0000"}, "checksum"),
     ):
         response = await fx_client.post(
             f"/api/v1/storefront/assets/{kind}/prepare_upload",

@@ -596,6 +596,16 @@ async def test_update_me_invalid(
     )
 
 
+async def test_a_top_level_value_of_the_wrong_type_is_refused_even_when_user_wins(
+    fx_accounts: JsonAccounts, fx_user: User
+) -> None:
+    """The nested value wins, but the document types the top-level key too."""
+    body = {"selected_marketplaces": [None], "user": {"selected_marketplaces": ["etsy"]}}
+    assert await fields_of(fx_accounts.update_me(fx_user, body)) == {
+        "selected_marketplaces": ["is invalid"]
+    }
+
+
 async def test_update_me_body_not_an_object(fx_accounts: JsonAccounts, fx_user: User) -> None:
     with pytest.raises(InvalidRequest):
         await fx_accounts.update_me(fx_user, ["ebay"])

@@ -220,9 +220,13 @@ async def test_prepare_and_finalize_need_an_object(
 # --- create --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "payload", [None, {}, {"product": None}, {"uploads": []}, {"uploads": None}]
-)
+async def test_a_null_body_is_not_an_object(fx_products: JsonProducts, fx_user: User) -> None:
+    """An empty body reads as ``{}``; JSON ``null`` is refused like any non-object body."""
+    with pytest.raises(InvalidRequest, match="Request body must be a JSON object"):
+        await fx_products.create(fx_user, None)
+
+
+@pytest.mark.parametrize("payload", [{}, {"product": None}, {"uploads": []}, {"uploads": None}])
 async def test_create_empty_draft(fx_products: JsonProducts, fx_user: User, payload: Any) -> None:
     created = await fx_products.create(fx_user, payload)
     product = created.view.product

@@ -26,6 +26,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from reseller_entrypoints.http.idempotency import takes_idempotency_key
+from reseller_entrypoints.http.lenient_schemas import with_component_overrides, without_nul
 from reseller_entrypoints.http.openapi_components import (
     ERROR_SCHEMAS,
     merge_components,
@@ -49,6 +50,10 @@ PATH_PARAM_DESCRIPTIONS: Final[Mapping[str, str]] = {
     "id": "Primary resource identifier.",
     "image_id": "Product image identifier.",
     "page_id": "Storefront page identifier.",
+    "kind": "Branding asset kind: `logo` or `header` (trimmed, any letter case).",
+}
+PATH_PARAM_SCHEMAS: Final[Mapping[str, Mapping[str, str]]] = {
+    "kind": {"type": "string", "pattern": r"^\s*([Ll][Oo][Gg][Oo]|[Hh][Ee][Aa][Dd][Ee][Rr])\s*$"},
 }
 
 _ERROR_DESCRIPTIONS: Final[Mapping[int, str]] = {
@@ -235,7 +240,7 @@ def _parameters(op: ApiOperation) -> list[dict[str, Any]]:
             "in": "path",
             "required": True,
             "description": PATH_PARAM_DESCRIPTIONS.get(name, f"{name.replace('_', ' ')} value."),
-            "schema": {"type": "string"},
+            "schema": dict(PATH_PARAM_SCHEMAS.get(name, {"type": "string"})),
         }
         for name in op.path_params
     ]
@@ -262,11 +267,18 @@ def request_body_schema(body: BodyDoc, components: dict[str, Any]) -> dict[str, 
     components.update(generated)
     schema: dict[str, Any] = {"type": "object", "additionalProperties": True}
     properties = {
-        key: value for key, value in own.get("properties", {}).items() if key not in body.from_path
+        key: deepcopy(dict(body.overrides[key])) if key in body.overrides else value
+        for key, value in own.get("properties", {}).items()
+        if key not in body.from_path
     }
     if body.nested_under is not None:
+        # No ``type``: an object's keys are used; any other value is ignored, as the parser
+        # does (``properties`` constrains objects only).
         properties[body.nested_under] = {
-            "type": "object",
+            "description": (
+                "The same keys, nested: when an object, its keys win over the top-level ones; "
+                "any other value is ignored."
+            ),
             "additionalProperties": True,
             "properties": deepcopy(properties),
         }
@@ -275,7 +287,8 @@ def request_body_schema(body: BodyDoc, components: dict[str, Any]) -> dict[str, 
     required = [key for key in own.get("required", []) if key not in body.from_path]
     if required:
         schema["required"] = required
-    return schema
+    checked: dict[str, Any] = without_nul(schema)
+    return checked
 
 
 def _request_body(doc: OperationDoc, components: dict[str, Any]) -> dict[str, Any] | None:
@@ -322,7 +335,9 @@ def build_openapi_document(app: Litestar, operations: Sequence[ApiOperation]) ->
         raw = raw_paths.get(op.path, {}).get(op.method.lower(), {})
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, raw, request_components)
     responses = {struct for op in operations if (struct := success_struct(op)) is not None}
-    schemas = merge_components(struct_components(responses), request_components, ERROR_SCHEMAS)
+    schemas = merge_components(
+        struct_components(responses), with_component_overrides(request_components), ERROR_SCHEMAS
+    )
     tags = sorted({tag for item in paths.values() for op in item.values() for tag in op["tags"]})
     return {
         "openapi": OPENAPI_VERSION,

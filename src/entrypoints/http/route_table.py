@@ -48,6 +48,10 @@ class BodyDoc:
     """A key under which the same fields may also be sent (``PATCH /me``: ``user``)."""
     required: bool = True
     """Whether a body must be sent at all (an empty body reads as ``{}``)."""
+    overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Top-level properties whose schema says more than the command's type can: what the
+    lenient parser also accepts (a single string for a list, a value it ignores), or the
+    values a rule admits (known marketplace ids)."""
 
 
 @dataclass(frozen=True, slots=True)

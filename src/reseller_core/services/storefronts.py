@@ -45,7 +45,15 @@ from reseller_core.domain.storefronts import (
 )
 from reseller_core.domain.themes import DEFAULT_THEME_ID
 from reseller_core.domain.users import User
-from reseller_core.domain.validation import TAKEN, Errors, greater_than, less_or_equal, too_long
+from reseller_core.domain.validation import (
+    IS_INVALID,
+    TAKEN,
+    Errors,
+    greater_than,
+    has_unstorable_characters,
+    less_or_equal,
+    too_long,
+)
 from reseller_core.errors import (
     Conflict,
     EmailNotConfirmed,
@@ -423,8 +431,11 @@ class StorefrontService:
                 errors.add("content_type", "must be an image content type")
             elif content_type not in ASSET_CONTENT_TYPES:
                 errors.add("content_type", "must be image/jpeg, image/png or image/webp")
-        if not errors.carry("filename", problems.fields) and len(command.filename) > FILENAME_MAX:
-            errors.add("filename", too_long(FILENAME_MAX))
+        if not errors.carry("filename", problems.fields):
+            if has_unstorable_characters(command.filename):
+                errors.add("filename", IS_INVALID)
+            elif len(command.filename) > FILENAME_MAX:
+                errors.add("filename", too_long(FILENAME_MAX))
         for name, maximum in (
             ("byte_size", ASSET_MAX_BYTES),
             ("width", 65_535),
@@ -437,8 +448,11 @@ class StorefrontService:
                 errors.add(name, greater_than(0))
             elif value is not None and value > maximum:
                 errors.add(name, less_or_equal(maximum))
-        if not errors.carry("checksum", problems.fields) and len(command.checksum or "") > 128:
-            errors.add("checksum", too_long(128))
+        if not errors.carry("checksum", problems.fields):
+            if has_unstorable_characters(command.checksum or ""):
+                errors.add("checksum", IS_INVALID)
+            elif len(command.checksum or "") > 128:
+                errors.add("checksum", too_long(128))
         errors.raise_if_any()
 
     async def delete_asset(self, user: User, kind: str) -> None:

@@ -20,6 +20,7 @@ from reseller_core.services.accounts import AccountService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.bodies import read_json
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.lenient_schemas import ignored_unless_string, marketplace_ids
 from reseller_entrypoints.http.parsing import parse_confirm, parse_login, parse_register
 from reseller_entrypoints.http.presenters import account_response, token_response
 from reseller_entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
@@ -41,11 +42,33 @@ REGISTER_BODY: Final = BodyDoc(
         "selected_marketplaces": ["ebay", "depop"],
     },
     command=Register,
+    overrides={
+        "device_name": ignored_unless_string("Stored on the issued token (cut to 120 characters)."),
+        "selected_marketplaces": marketplace_ids(nullable=True),
+        "email": {
+            "type": "string",
+            "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+            "description": (
+                "Trimmed, lower-cased and normalised to Unicode NFC; unique. An address with "
+                "invisible characters (zero-width spaces or joiners, controls, bidi marks) "
+                "is refused."
+            ),
+        },
+        "password": {
+            "type": "string",
+            "minLength": 12,
+            "maxLength": 72,
+            "description": "12 to 72 characters.",
+        },
+    },
 )
 LOGIN_BODY: Final = BodyDoc(
     description="`email` and `password` are required (400 when absent).",
     example={"email": "seller@example.com", "password": "correct horse battery"},
     command=Login,
+    overrides={
+        "device_name": ignored_unless_string("Stored on the issued token (cut to 120 characters).")
+    },
 )
 CONFIRM_BODY: Final = BodyDoc(
     description="The raw token from the confirmation e-mail.",

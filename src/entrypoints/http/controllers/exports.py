@@ -17,6 +17,7 @@ from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.app_state import container_from
 from reseller_entrypoints.http.bodies import read_json
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.lenient_schemas import EXPORT_REQUEST
 from reseller_entrypoints.http.parsing.transfers import parse_request_export
 from reseller_entrypoints.http.route_table import (
     BodyDoc,
@@ -33,13 +34,16 @@ from reseller_entrypoints.http.transfer_schemas import (
 )
 
 PAGE_QUERY: Final = (
-    QueryParamDoc("page", "Page number (default 1).", {"type": "integer", "minimum": 1}),
+    QueryParamDoc(
+        "page", "Page number (default 1); a value that is not 1 or more means the default."
+    ),
     QueryParamDoc(
         "page_size",
-        "Records per page (default 20, at most 100).",
-        {"type": "integer", "minimum": 1},
+        "Records per page (default 20, at most 100; larger values mean 100); a value that is "
+        "not 1 or more means the default.",
     ),
 )
+"""Lenient like the product list: typed as strings, as no value is refused."""
 
 EXPORT_BODY: Final = BodyDoc(
     description=(
@@ -49,6 +53,7 @@ EXPORT_BODY: Final = BodyDoc(
     example={"export": {"name": "Ready inventory", "filters": {"status": "ready"}}},
     command=ExportRequestBody,
     required=False,
+    overrides={"export": EXPORT_REQUEST},
 )
 EXPORT_LINKS: Final = (
     LinkDoc("GetExport", "getApiV1ExportsById", {"id": "$response.body#/data/export/id"}),

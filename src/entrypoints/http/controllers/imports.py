@@ -21,6 +21,7 @@ from reseller_entrypoints.http.app_state import container_from
 from reseller_entrypoints.http.bodies import decode_json_body
 from reseller_entrypoints.http.controllers.exports import PAGE_QUERY, page_params
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.lenient_schemas import IMPORT_REQUEST
 from reseller_entrypoints.http.parsing.transfers import parse_request_import
 from reseller_entrypoints.http.route_table import BodyDoc, LinkDoc, OperationDoc, api_doc
 from reseller_entrypoints.http.transfer_presenters import import_list_response, import_response
@@ -39,6 +40,7 @@ IMPORT_BODY: Final = BodyDoc(
         "import": {"filename": "catalog.zip", "archive_base64": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}
     },
     command=ImportRequestBody,
+    overrides={"import": IMPORT_REQUEST},
 )
 IMPORT_LINKS: Final = (
     LinkDoc("GetImport", "getApiV1ImportsById", {"id": "$response.body#/data/import/id"}),

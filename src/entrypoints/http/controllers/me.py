@@ -13,6 +13,7 @@ from reseller_core.services.plans import PlanService
 from reseller_core.services.results import AuthContext
 from reseller_entrypoints.http.bodies import read_json
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
+from reseller_entrypoints.http.lenient_schemas import marketplace_ids
 from reseller_entrypoints.http.parsing import parse_update_me
 from reseller_entrypoints.http.presenters import account_response, usage_response
 from reseller_entrypoints.http.route_table import BodyDoc, OperationDoc, api_doc
@@ -25,6 +26,7 @@ UPDATE_ME_BODY: Final = BodyDoc(
     ),
     example={"selected_marketplaces": ["ebay", "mercari"]},
     command=UpdateMe,
+    overrides={"selected_marketplaces": marketplace_ids(nullable=False)},
     nested_under="user",
     required=False,
 )

@@ -41,6 +41,7 @@ from reseller_entrypoints.http.documents import (
     product_page_response,
     product_read_response,
 )
+from reseller_entrypoints.http.lenient_schemas import batch_of
 from reseller_entrypoints.http.parsing.product_edits import parse_update_product
 from reseller_entrypoints.http.parsing.products import (
     parse_create_product,
@@ -73,30 +74,18 @@ from reseller_entrypoints.http.schemas import (
 LIST_QUERY: Final = (
     QueryParamDoc(
         "page",
-        "Page number (default 1; beyond the last page shows the last page).",
-        {"type": "integer", "minimum": 1},
+        "Page number (default 1; beyond the last page shows the last page). A value that is "
+        "not a whole number of 1 or more means the default.",
     ),
     QueryParamDoc(
         "page_size",
-        "Products per page (default 15, at most 100).",
-        {"type": "integer", "minimum": 1},
+        "Products per page (default 15, at most 100; larger values mean 100). A value that "
+        "is not a whole number of 1 or more means the default.",
     ),
     QueryParamDoc(
         "status",
-        "Status filter (default `all`).",
-        {
-            "type": "string",
-            "enum": [
-                "all",
-                "draft",
-                "uploading",
-                "processing",
-                "review",
-                "ready",
-                "sold",
-                "archived",
-            ],
-        },
+        "Status filter: `all` (the default), `draft`, `uploading`, `processing`, `review`, "
+        "`ready`, `sold` or `archived`; any other value means the default.",
     ),
     QueryParamDoc(
         "query",
@@ -104,21 +93,24 @@ LIST_QUERY: Final = (
     ),
     QueryParamDoc("product_tab_id", "Only products in this product tab (ULID)."),
     QueryParamDoc(
-        "updated_from", "Updated on or after this day (UTC).", {"type": "string", "format": "date"}
+        "updated_from",
+        "Updated on or after this day (UTC, `YYYY-MM-DD`); any other value is ignored.",
     ),
     QueryParamDoc(
-        "updated_to", "Updated on or before this day (UTC).", {"type": "string", "format": "date"}
+        "updated_to",
+        "Updated on or before this day (UTC, `YYYY-MM-DD`); any other value is ignored.",
     ),
     QueryParamDoc(
         "sort",
-        "Sort key (default `updated_at`).",
-        {"type": "string", "enum": ["title", "status", "price", "updated_at", "inserted_at"]},
+        "Sort key: `title`, `status`, `price`, `updated_at` (the default) or `inserted_at`; "
+        "any other value means the default.",
     ),
     QueryParamDoc(
-        "dir", "Sort direction (default `desc`).", {"type": "string", "enum": ["asc", "desc"]}
+        "dir", "Sort direction: `asc` or `desc` (the default); any other value means the default."
     ),
 )
-"""Invalid values never fail: each falls back to its default, echoed under ``filters``."""
+"""Invalid values never fail: each falls back to its default, echoed under ``filters``.
+So the document types every parameter as a string: it refuses nothing the server accepts."""
 
 _INTENT_EXAMPLE: Final = {
     "filename": "shoe-1.jpg",
@@ -137,18 +129,21 @@ CREATE_BODY: Final = BodyDoc(
     },
     command=CreateProduct,
     required=False,
+    overrides={"uploads": batch_of("UploadIntent", nullable=True)},
 )
 PREPARE_BODY: Final = BodyDoc(
     description="1-10 upload intents for more photos of this product.",
     example={"uploads": [_INTENT_EXAMPLE]},
     command=PrepareUploads,
     from_path=("product_id",),
+    overrides={"uploads": batch_of("UploadIntent", nullable=False)},
 )
 FINALIZE_BODY: Final = BodyDoc(
     description="The uploaded images (ids from the upload instructions), optionally with metadata.",
     example={"uploads": [{"id": "01JQ9A2B3C4D5E6F7G8H9J0KP1", "byte_size": 345678}]},
     command=FinalizeUploads,
     from_path=("product_id",),
+    overrides={"uploads": batch_of("FinalizeItem", nullable=False)},
 )
 PRODUCT_ID_LINK: Final = {"id": "$response.body#/data/product/id"}
 PRODUCT_LINKS: Final = (

@@ -75,6 +75,9 @@ def parse_update_me(body: object) -> Parsed[UpdateMe]:
         return finish(UpdateMe(), problems, NOT_AN_OBJECT)
     nested = as_object(data.get("user"))
     source = nested if nested is not None else data
+    if nested is not None and "selected_marketplaces" in data:
+        # The nested value wins, but a top-level one must still be of a readable type.
+        string_list(data["selected_marketplaces"], "selected_marketplaces", problems)
     if "selected_marketplaces" not in source:
         return finish(UpdateMe(), problems)
     selected = string_list(source["selected_marketplaces"], "selected_marketplaces", problems)

@@ -235,9 +235,10 @@ def read_finalize_items(value: object, problems: FieldErrors) -> tuple[FinalizeI
 
 
 def parse_create_product(body: object) -> Parsed[CreateProduct]:
-    """The whole body is optional (``null`` reads as ``{}``); so is ``product``."""
+    """The whole body is optional (an empty body reads as ``{}``); so is ``product``. A
+    JSON ``null`` body is not an object: 400, like any other non-object body."""
     problems: FieldErrors = {}
-    data = {} if body is None else as_object(body)
+    data = as_object(body)
     if data is None:
         return finish(CreateProduct(), problems, NOT_AN_OBJECT)
     raw_product = data.get("product")
