@@ -77,6 +77,7 @@ async def test_lifestyle_run_generates_decodable_scenes_then_approve_and_delete(
     run = queued.json()["data"]["lifestyle_generation_run"]
     assert (run["status"], run["step"], run["scene_family"]) == ("queued", "queued", "apparel")
     assert run["requested_count"] == 3 and run["completed_count"] == 0
+    assert queued.json()["data"]["product"]["latest_lifestyle_generation_run"] == run
 
     busy = await fx_client.post(f"{path}/generate_lifestyle_images", headers=fx_account.headers)
     assert busy.status_code == 422
@@ -100,6 +101,7 @@ async def test_lifestyle_run_generates_decodable_scenes_then_approve_and_delete(
     ]
 
     fetched = (await fx_client.get(path, headers=fx_account.headers)).json()["data"]["product"]
+    assert fetched["latest_lifestyle_generation_run"] == done
     generated = [i for i in fetched["images"] if i["kind"] == "lifestyle_generated"]
     assert [(i["scene_key"], i["variant_index"]) for i in generated] == [
         ("model_studio", 1),

@@ -41,6 +41,7 @@ ACTIONS = (
     "image_storefront",
     "order_images",
     "delete_image",
+    "lifestyle",
 )
 Scenario = Callable[[ResellerCore], Awaitable[None]]
 
@@ -162,6 +163,9 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
                 else:
                     await core.delete_image(user, product_id, ids[0])
                     pending = [image_id for image_id in pending if image_id != ids[0]]
+            elif action == "lifestyle":
+                generated = await core.generate_lifestyle_images(user, product_id)
+                await core.container.services.lifestyle_runner.process(generated.run.id)
             elif action == "rebuild":
                 await core.container.services.reads.rebuild_all()
         except Exception as error:  # a refused action (wrong state) changes nothing
@@ -218,7 +222,7 @@ def test_every_write_path_in_one_sequence(fx_engine_url: Callable[[str], str]) -
                     [
                         *("finalize", "process", "prepare", "finalize", "reprocess", "process"),
                         *("rename_tab", "delete_tab"),
-                        *("image_storefront", "order_images", "delete_image"),
+                        *("lifestyle", "image_storefront", "order_images", "delete_image"),
                     ],
                 )
             finally:

@@ -22,6 +22,7 @@ from reseller_core.domain.artifacts import (
 )
 from reseller_core.domain.images import ImageStatus, ProductImage
 from reseller_core.domain.listing_query import ProductListQuery
+from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.products import ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import IssuedToken, User
@@ -42,6 +43,7 @@ from reseller_entrypoints.http.schemas import (
     FinalizeData,
     FinalizeResponse,
     ImageBody,
+    LifestyleRunBody,
     MarketplaceListingBody,
     MarketplaceOption,
     PaginationBody,
@@ -313,7 +315,7 @@ def product_body(view: ProductView, public_url: PublicUrl) -> ProductBody:
         inserted_at=iso(product.created_at),
         updated_at=iso(product.updated_at),
         latest_processing_run=run_body_or_none(view.latest_run),
-        latest_lifestyle_generation_run=None,
+        latest_lifestyle_generation_run=lifestyle_run_or_none(view.latest_lifestyle_run),
         description_draft=draft_body(view.description_draft),
         price_research=price_research_body(view.price_research),
         marketplace_listings=[
@@ -401,3 +403,33 @@ def reprocess_response(result: ReprocessResult, public_url: PublicUrl) -> Reproc
 def error_payload(status: int, code: str, detail: str, extra: dict[str, Any]) -> dict[str, Any]:
     """The error envelope; ``extra`` (fields, limit details…) sits inside ``error``."""
     return {"error": {"code": code, "detail": detail, "status": status, **extra}}
+
+
+def lifestyle_run_body(run: LifestyleRun) -> LifestyleRunBody:
+    payload: dict[str, Any] = {
+        "summary": None,
+        "scene_keys": [],
+        "source_image_ids": [],
+        "scene_results": [],
+    }
+    return LifestyleRunBody(
+        id=run.id,
+        status=run.status,  # type: ignore[arg-type]
+        step=run.step,
+        scene_family=run.scene_family,
+        model=run.model,
+        prompt_version=run.prompt_version,
+        requested_count=run.requested_count,
+        completed_count=run.completed_count,
+        error_code=run.error_code,
+        error_message=run.error_message,
+        started_at=iso_or_none(run.started_at),
+        finished_at=iso_or_none(run.finished_at),
+        inserted_at=iso(run.created_at),
+        updated_at=iso(run.updated_at),
+        payload={**payload, **run.payload},
+    )
+
+
+def lifestyle_run_or_none(run: LifestyleRun | None) -> LifestyleRunBody | None:
+    return lifestyle_run_body(run) if run is not None else None

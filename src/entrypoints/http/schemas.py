@@ -264,6 +264,29 @@ class ImageBody(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: Timestamp
 
 
+LifestyleStatus = Literal["queued", "running", "completed", "partial", "failed"]
+
+
+class LifestyleRunBody(msgspec.Struct, frozen=True, kw_only=True):
+    """A lifestyle generation run (spec 30 §8.3)."""
+
+    id: Ulid
+    status: LifestyleStatus
+    step: str
+    scene_family: str
+    model: str | None
+    prompt_version: str
+    requested_count: int
+    completed_count: int
+    error_code: str | None
+    error_message: str | None
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    inserted_at: Timestamp
+    updated_at: Timestamp
+    payload: dict[str, Any]
+
+
 class ProductBody(msgspec.Struct, frozen=True, kw_only=True):
     """The product payload (spec 20 §2.2), identical in every product endpoint."""
 
@@ -293,7 +316,7 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True):
     inserted_at: Timestamp
     updated_at: Timestamp
     latest_processing_run: ProcessingRunBody | None
-    latest_lifestyle_generation_run: dict[str, Any] | None
+    latest_lifestyle_generation_run: LifestyleRunBody | None
     """Always null until lifestyle generation ships; typed as an object for forward compat."""
     description_draft: DescriptionDraftBody | None
     price_research: PriceResearchBody | None

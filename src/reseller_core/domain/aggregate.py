@@ -6,12 +6,13 @@ import msgspec
 
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
+from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.products import Product, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 
 
 class ProductView(msgspec.Struct, frozen=True, kw_only=True):
-    """One product with its tab, images (payload order), AI artifacts and latest run."""
+    """One product with its tab, images (payload order), AI artifacts and latest runs."""
 
     product: Product
     tab: ProductTab | None = None
@@ -20,6 +21,8 @@ class ProductView(msgspec.Struct, frozen=True, kw_only=True):
     price_research: PriceResearch | None = None
     marketplace_listings: tuple[MarketplaceListing, ...] = ()
     latest_run: ProcessingRun | None = None
+    latest_lifestyle_run: LifestyleRun | None = None
+    """The newest lifestyle generation run (creation time, then id), if any."""
 
     @property
     def latest_processing_run(self) -> ProcessingRun | None:

@@ -333,7 +333,9 @@ class MemoryProductRepository(_Repo):
         tab = self._t.tabs.get(product.product_tab_id) if product.product_tab_id else None
         run = self._t.runs.get(product.latest_run_id) if product.latest_run_id else None
         images = [image for image in self._t.images.values() if image.product_id == product.id]
+        lifestyle = [r for r in self._t.lifestyle_runs.values() if r.product_id == product.id]
         return ProductView(
+            latest_lifestyle_run=max(lifestyle, key=lambda r: (r.created_at, r.id), default=None),
             product=product,
             tab=tab,
             images=tuple(sort_images(images)),

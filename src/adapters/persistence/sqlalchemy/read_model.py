@@ -29,6 +29,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from reseller_adapters.persistence.sqlalchemy import mappers as m
+from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
+    SqlLifestyleRunRepository,
+)
 from reseller_adapters.persistence.sqlalchemy.repositories import (
     _AUTHENTICATE,
     _IMAGES_OF_MANY,
@@ -51,6 +54,7 @@ from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import ProductListQuery, total_pages
+from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import ApiToken, User
@@ -339,5 +343,26 @@ class TrackedRunRepository(SqlRunRepository):
         return run
 
     async def update(self, run: ProcessingRun) -> None:
+        await super().update(run)
+        _sql(self._uow).note_changed((run.product_id,))
+
+
+class TrackedLifestyleRunRepository(SqlLifestyleRunRepository):
+    """``SqlLifestyleRunRepository`` that marks the product of each run it writes as changed
+    (the payload shows the latest run). The heartbeat is left out: it is not shown."""
+
+    async def add(self, run: LifestyleRun) -> None:
+        await super().add(run)
+        _sql(self._uow).note_changed((run.product_id,))
+
+    async def claim(
+        self, run_id: str, now: datetime, stale_before: datetime
+    ) -> LifestyleRun | None:
+        run = await super().claim(run_id, now, stale_before)
+        if run is not None:
+            _sql(self._uow).note_changed((run.product_id,))
+        return run
+
+    async def update(self, run: LifestyleRun) -> None:
         await super().update(run)
         _sql(self._uow).note_changed((run.product_id,))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Result, Row
 from sqlalchemy.sql.elements import ColumnElement
@@ -28,6 +29,7 @@ from reseller_adapters.persistence.sqlalchemy.search import search_condition
 from reseller_adapters.persistence.sqlalchemy.tables import (
     api_tokens,
     confirmation_tokens,
+    lifestyle_generation_runs,
     processing_runs,
     product_images,
     product_tabs,
@@ -40,6 +42,7 @@ from reseller_core.domain.aggregate import ProductPage, ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import ProductListQuery, SortKey, total_pages
+from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunStatus
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
@@ -65,10 +68,29 @@ _P_END = len(PRODUCT_COLUMNS)
 _A_END = _P_END + len(ARTIFACT_COLUMNS)
 _T_END = _A_END + len(TAB_COLUMNS)
 _R_END = _T_END + len(RUN_COLUMNS)
-_VIEW_COLUMNS = [*PRODUCT_COLUMNS, *ARTIFACT_COLUMNS, *TAB_COLUMNS, *RUN_COLUMNS]
-_VIEW_FROM = products.outerjoin(
-    product_tabs, product_tabs.c.id == products.c.product_tab_id
-).outerjoin(processing_runs, processing_runs.c.id == products.c.latest_run_id)
+_LATEST_LIFESTYLE = lifestyle_generation_runs.alias("latest_lifestyle")
+_LIFESTYLE_FIELDS: tuple[str, ...] = LifestyleRun.__struct_fields__
+LIFESTYLE_COLUMNS = [
+    _LATEST_LIFESTYLE.c[name].label(f"lifestyle_{name}") for name in _LIFESTYLE_FIELDS
+]
+_LATEST_LIFESTYLE_ID = (
+    sa.select(lifestyle_generation_runs.c.id)
+    .where(lifestyle_generation_runs.c.product_id == products.c.id)
+    .order_by(lifestyle_generation_runs.c.created_at.desc(), lifestyle_generation_runs.c.id.desc())
+    .limit(1)
+    .correlate(products)
+    .scalar_subquery()
+)
+"""The product's newest lifestyle run, joined in the same statement as the product."""
+_VIEW_COLUMNS = [
+    *PRODUCT_COLUMNS, *ARTIFACT_COLUMNS, *TAB_COLUMNS, *RUN_COLUMNS, *LIFESTYLE_COLUMNS
+]  # fmt: skip
+_L_END = _R_END + len(LIFESTYLE_COLUMNS)
+_VIEW_FROM = (
+    products.outerjoin(product_tabs, product_tabs.c.id == products.c.product_tab_id)
+    .outerjoin(processing_runs, processing_runs.c.id == products.c.latest_run_id)
+    .outerjoin(_LATEST_LIFESTYLE, _LATEST_LIFESTYLE.c.id == _LATEST_LIFESTYLE_ID)
+)
 
 # The hot read statements are built once, with bound parameters: building a statement of
 # this many columns and computing its cache key costs more than running it on SQLite, and
@@ -220,6 +242,12 @@ def _rowcount(result: Result[*tuple[Any, ...]]) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
+def _lifestyle(values: Sequence[Any]) -> LifestyleRun | None:
+    if values[0] is None:
+        return None
+    return msgspec.convert(dict(zip(_LIFESTYLE_FIELDS, values, strict=True)), LifestyleRun)
+
+
 def _view_from_row(row: Sequence[Any], images: Sequence[ProductImage]) -> ProductView:
     product = m.from_values(Product, m.PRODUCT_FIELDS, row[:_P_END])
     draft, research, listings = m.artifacts_from_values(row[_P_END:_A_END])
@@ -232,6 +260,7 @@ def _view_from_row(row: Sequence[Any], images: Sequence[ProductImage]) -> Produc
         description_draft=draft,
         price_research=research,
         marketplace_listings=tuple(listings),
+        latest_lifestyle_run=_lifestyle(row[_R_END:_L_END]),
         latest_run=m.from_values(ProcessingRun, m.RUN_FIELDS, run_values)
         if run_values[0]
         else None,

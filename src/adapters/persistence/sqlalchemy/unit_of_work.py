@@ -32,13 +32,11 @@ from reseller_adapters.persistence.sqlalchemy.engine import (
 )
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
 from reseller_adapters.persistence.sqlalchemy.idempotency_repository import SqlIdempotencyRepository
-from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
-    SqlLifestyleRunRepository,
-)
 from reseller_adapters.persistence.sqlalchemy.migrations import migrate
 from reseller_adapters.persistence.sqlalchemy.read_model import (
     SqlProductReadModel,
     TrackedImageRepository,
+    TrackedLifestyleRunRepository,
     TrackedProductRepository,
     TrackedRunRepository,
     TrackedTabRepository,
@@ -162,7 +160,7 @@ class SqlAlchemyUnitOfWork:
         self.exports: ExportRepository = SqlExportRepository(self)
         self.imports: ImportRepository = SqlImportRepository(self)
         self.storefronts: StorefrontRepository = SqlStorefrontRepository(self)
-        self.lifestyle_runs: LifestyleRunRepository = SqlLifestyleRunRepository(self)
+        self.lifestyle_runs: LifestyleRunRepository = TrackedLifestyleRunRepository(self)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(self)
 
     @property
