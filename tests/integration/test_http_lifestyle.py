@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 from collections.abc import Mapping
 from datetime import timedelta
@@ -102,6 +103,8 @@ async def test_lifestyle_run_generates_decodable_scenes_then_approve_and_delete(
 
     fetched = (await fx_client.get(path, headers=fx_account.headers)).json()["data"]["product"]
     assert fetched["latest_lifestyle_generation_run"] == done
+    usage = (await fx_client.get("/api/v1/me/usage", headers=fx_account.headers)).json()
+    assert usage["data"]["usage"]["lifestyle"] == 3  # one unit per generated image
     generated = [i for i in fetched["images"] if i["kind"] == "lifestyle_generated"]
     assert [(i["scene_key"], i["variant_index"]) for i in generated] == [
         ("model_studio", 1),
@@ -238,3 +241,43 @@ async def test_a_run_left_by_a_dead_worker_is_swept_and_completed(
     listed = await fx_client.get(f"{path}/lifestyle_generation_runs", headers=fx_account.headers)
     (run,) = listed.json()["data"]["runs"]
     assert (run["id"], run["status"], run["completed_count"]) == (run_id, "completed", 3)
+
+
+async def test_a_worker_killed_mid_run_leaves_each_image_with_its_usage_unit(
+    fx_client: Client, fx_account: Account, fx_fakes: Fakes, fx_container: Container
+) -> None:
+    """Decision Q-A6: the unit is written with the image; a resumed run counts no scene twice."""
+    run_jobs(fx_fakes, fx_container)
+    product = await processed_product(fx_client, fx_account, fx_fakes)
+    path = f"/api/v1/products/{product['id']}"
+    runner = fx_container.services.lifestyle_runner
+    generator = runner._generator
+    assert generator is not None
+    real = generator.generate_scene
+    calls: list[str] = []
+
+    async def dies_on_the_second_scene(request: Any) -> Any:
+        calls.append(request.scene_key)
+        if len(calls) == 2:
+            raise asyncio.CancelledError  # the worker process is killed mid-scene
+        return await real(request)
+
+    generator.generate_scene = dies_on_the_second_scene  # type: ignore[method-assign]
+    queued = await fx_client.post(f"{path}/generate_lifestyle_images", headers=fx_account.headers)
+    run_id = queued.json()["data"]["lifestyle_generation_run"]["id"]
+    fx_fakes.queue.pending.clear()
+    with contextlib.suppress(asyncio.CancelledError):
+        await runner.process(run_id)
+
+    async def counts() -> tuple[int, int]:
+        usage = (await fx_client.get("/api/v1/me/usage", headers=fx_account.headers)).json()
+        fetched = (await fx_client.get(path, headers=fx_account.headers)).json()["data"]
+        images = [i for i in fetched["product"]["images"] if i["kind"] == "lifestyle_generated"]
+        return usage["data"]["usage"]["lifestyle"], len(images)
+
+    assert await counts() == (1, 1)
+    generator.generate_scene = real  # type: ignore[method-assign]
+    later = fx_fakes.clock.now() + timedelta(hours=1)
+    assert await fx_container.services.sweeper.sweep(stale_before=later) == 1
+    await fx_fakes.queue.run_all(raise_errors=True)
+    assert await counts() == (3, 3)

@@ -6,7 +6,8 @@ stored with no transaction open; each scene's image row is then written in its o
 transaction together with the run's progress and heartbeat, so a killed worker leaves
 only whole scenes behind and a resumed run skips the scenes that already have an image.
 The run ends ``completed``, ``partial`` or ``failed`` by how many scenes produced an
-image; one ``lifestyle`` usage unit is recorded per generated image (decision Q-A6).
+image; one ``lifestyle`` usage unit is recorded with each generated image, in the same
+transaction (decision Q-A6).
 """
 
 from __future__ import annotations
@@ -198,7 +199,20 @@ class LifestyleRunner:
             if latest["status"] == "generated":
                 images = await uow.images.for_product(run.product_id)
                 position = max((image.position for image in images), default=0) + 1
-                await uow.images.add_many([self._image(run, latest, position, now)])
+                image = self._image(run, latest, position, now)
+                await uow.images.add_many([image])
+                # Decision Q-A6: the unit is recorded with the image it counts.
+                await uow.usage.record(
+                    UsageEvent(
+                        id=self._ids.new_id(),
+                        user_id=run.user_id,
+                        product_id=run.product_id,
+                        run_id=run.id,
+                        bucket=Bucket.LIFESTYLE.value,
+                        quantity=1,
+                        created_at=now,
+                    )
+                )
             completed = sum(1 for r in results if r["status"] == "generated")
             model = run.model or next(
                 (r["model"] for r in results if r["status"] == "generated"), None
@@ -267,18 +281,6 @@ class LifestyleRunner:
         )
         async with self._uow() as uow:
             await uow.lifestyle_runs.update(finished)
-            if completed:
-                await uow.usage.record(
-                    UsageEvent(
-                        id=self._ids.new_id(),
-                        user_id=run.user_id,
-                        product_id=run.product_id,
-                        run_id=run.id,
-                        bucket=Bucket.LIFESTYLE.value,
-                        quantity=completed,
-                        created_at=now,
-                    )
-                )
             await uow.commit()
 
 
