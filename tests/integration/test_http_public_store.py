@@ -364,3 +364,29 @@ async def test_a_branding_asset_is_public_only_once_its_upload_is_verified(
     assert header["storage_key"] not in list(storage.keys())  # larger than declared
     deleted = await fx_client.delete("/api/v1/storefront/assets/header", headers=fx_account.headers)
     assert deleted.status_code == 200
+
+
+async def test_an_inquiry_outlives_its_product_with_no_product_id(
+    fx_client: Client, fx_container: Container, fx_account: Account
+) -> None:
+    """The in-memory store and SQL (``ON DELETE SET NULL``) agree."""
+    store = await seed_store(fx_container, await _user(fx_container, fx_account))
+    path = f"/store/fresh-threads/products/{store.refs[0]}"
+    token = _csrf((await fx_client.get(path)).text)
+    form = {
+        "_csrf_token": token,
+        "inquiry[full_name]": "Jane Buyer",
+        "inquiry[contact]": "jane@example.com",
+        "inquiry[message]": "Still available?",
+        "inquiry[website]": "",
+    }
+    assert (
+        await fx_client.post(f"{path}/inquiries", data=form, follow_redirects=False)
+    ).status_code == 302
+    deleted = await fx_client.delete(
+        f"/api/v1/products/{store.product_ids[0]}", headers=fx_account.headers
+    )
+    assert deleted.status_code == 200
+    listed = (await fx_client.get("/api/v1/inquiries", headers=fx_account.headers)).json()
+    (inquiry,) = listed["data"]["inquiries"]
+    assert inquiry["full_name"] == "Jane Buyer" and inquiry["product_id"] is None

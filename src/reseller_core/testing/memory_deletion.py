@@ -26,3 +26,7 @@ def delete_product_rows(tables: _Tables, product_id: str) -> None:
     for key, call in list(tables.provider_calls.items()):
         if call.product_id == product_id:
             tables.provider_calls[key] = msgspec.structs.replace(call, product_id=None)
+    inquiries = tables.storefronts.inquiries
+    for key, inquiry in list(inquiries.items()):
+        if inquiry.product_id == product_id:  # kept, as SQL's ON DELETE SET NULL keeps it
+            inquiries[key] = msgspec.structs.replace(inquiry, product_id=None)
