@@ -8,6 +8,8 @@ write transaction), best-effort.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from reseller_core.commands import NO_PROBLEMS, InputProblems
@@ -95,35 +97,26 @@ class ProductImageService:
         """§4.2: any status, any kind; neither field given changes nothing."""
         problems.raise_invalid_request()
 
-        async def operation() -> ProductView:
-            now = self._clock.now()
-            async with self._uow() as uow:
-                product, images = await _owned_images(
-                    uow, user, command.product_id, PRODUCT_OR_IMAGE_NOT_FOUND
-                )
-                image = _image(images, command.image_id, PRODUCT_OR_IMAGE_NOT_FOUND)
-                errors = Errors()
-                position = command.storefront_position
-                unread = errors.carry("storefront_position", problems.fields)
-                if not unread and isinstance(position, int) and position <= 0:
-                    errors.add("storefront_position", greater_than(0))
-                elif not unread and isinstance(position, int) and position > MAX_POSITION:
-                    errors.add("storefront_position", less_or_equal(MAX_POSITION))
-                errors.carry("storefront_visible", problems.fields)
-                errors.raise_if_any()
-                changes: dict[str, object] = {}
-                if isinstance(command.storefront_visible, bool):
-                    changes["storefront_visible"] = command.storefront_visible
-                if position is None or isinstance(position, int):
-                    changes["storefront_position"] = position
-                updated = msgspec.structs.replace(image, **changes) if changes else image
-                if updated != image:
-                    await uow.images.update_many([msgspec.structs.replace(updated, updated_at=now)])
-                view = await product_view(uow, user, product.id)
-                await uow.commit()
-            return view
+        def change(images: list[ProductImage]) -> list[ProductImage]:
+            image = _image(images, command.image_id, PRODUCT_OR_IMAGE_NOT_FOUND)
+            errors = Errors()
+            position = command.storefront_position
+            unread = errors.carry("storefront_position", problems.fields)
+            if not unread and isinstance(position, int) and position <= 0:
+                errors.add("storefront_position", greater_than(0))
+            elif not unread and isinstance(position, int) and position > MAX_POSITION:
+                errors.add("storefront_position", less_or_equal(MAX_POSITION))
+            errors.carry("storefront_visible", problems.fields)
+            errors.raise_if_any()
+            changes: dict[str, object] = {}
+            if isinstance(command.storefront_visible, bool):
+                changes["storefront_visible"] = command.storefront_visible
+            if position is None or isinstance(position, int):
+                changes["storefront_position"] = position
+            updated = msgspec.structs.replace(image, **changes) if changes else image
+            return [updated] if updated != image else []
 
-        return await retrying(operation)
+        return await self._rewrite(user, command.product_id, change)
 
     async def order_storefront(
         self, user: User, command: OrderStorefrontImages, problems: InputProblems = NO_PROBLEMS
@@ -131,25 +124,41 @@ class ProductImageService:
         """§4.3: positions 1..N in list order, in one transaction; ``[]`` changes nothing."""
         problems.raise_invalid_request()
 
+        def change(images: list[ProductImage]) -> list[ProductImage]:
+            chosen = [
+                _image(images, image_id, PRODUCT_OR_IMAGE_NOT_FOUND)
+                for image_id in command.image_ids
+            ]
+            if len({image.id for image in chosen}) != len(chosen):
+                raise ValidationFailed({"image_ids": [DUPLICATE_IMAGE_IDS]})
+            return [
+                msgspec.structs.replace(image, storefront_position=place)
+                for place, image in enumerate(chosen, start=1)
+                if image.storefront_position != place
+            ]
+
+        return await self._rewrite(user, command.product_id, change)
+
+    async def _rewrite(
+        self,
+        user: User,
+        product_id: str,
+        change: Callable[[list[ProductImage]], list[ProductImage]],
+    ) -> ProductView:
+        """One unit of work: the caller's product and images, the images ``change``
+        returns written (stamped now), the fresh view; run again on a concurrent write."""
+
         async def operation() -> ProductView:
             now = self._clock.now()
             async with self._uow() as uow:
                 product, images = await _owned_images(
-                    uow, user, command.product_id, PRODUCT_OR_IMAGE_NOT_FOUND
+                    uow, user, product_id, PRODUCT_OR_IMAGE_NOT_FOUND
                 )
-                chosen = [
-                    _image(images, image_id, PRODUCT_OR_IMAGE_NOT_FOUND)
-                    for image_id in command.image_ids
-                ]
-                if len({image.id for image in chosen}) != len(chosen):
-                    raise ValidationFailed({"image_ids": [DUPLICATE_IMAGE_IDS]})
-                moved = [
-                    msgspec.structs.replace(image, storefront_position=place, updated_at=now)
-                    for place, image in enumerate(chosen, start=1)
-                    if image.storefront_position != place
-                ]
-                if moved:
-                    await uow.images.update_many(moved)
+                changed = change(images)
+                if changed:
+                    await uow.images.update_many(
+                        [msgspec.structs.replace(image, updated_at=now) for image in changed]
+                    )
                 view = await product_view(uow, user, product.id)
                 await uow.commit()
             return view
