@@ -57,6 +57,8 @@ class LifestyleGeneratorConformance:
             str(image.format)
         ] == scene.content_type
         assert abs(image.width / image.height - 4 / 5) < 0.02
+        if scene.width is not None or scene.height is not None:
+            assert (scene.width, scene.height) == image.size  # a declared size is the real one
         assert scene.returned_image_count >= 1
         assert scene.model
 

@@ -118,7 +118,7 @@ async def test_lifestyle_run_generates_decodable_scenes_then_approve_and_delete(
         data = await fx_fakes.storage.get(image["storage_key"])
         decoded = Image.open(io.BytesIO(data))
         decoded.load()
-        assert decoded.size == (1024, 1280)
+        assert decoded.size == (1024, 1280) == (image["width"], image["height"])
 
     first = generated[0]["id"]
     approved = await fx_client.post(

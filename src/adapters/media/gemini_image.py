@@ -148,6 +148,7 @@ class GeminiImageGenerator:
             with Image.open(io.BytesIO(data)) as decoded:
                 decoded.verify()
                 image_format = decoded.format
+                width, height = decoded.size
         except (binascii.Error, ValueError, UnidentifiedImageError, OSError) as exc:
             raise LifestyleGenerationError(
                 "the image model returned data that is not an image", reason="undecodable"
@@ -158,4 +159,6 @@ class GeminiImageGenerator:
             content_type=content_type or "application/octet-stream",
             model=str(answer.get("modelVersion") or self.model),
             returned_image_count=len(images),
+            width=width,
+            height=height,
         )

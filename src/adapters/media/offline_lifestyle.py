@@ -198,6 +198,12 @@ class OfflineLifestyleGenerator:
 
     async def generate_scene(self, request: SceneRequest) -> GeneratedScene:
         data = await asyncio.to_thread(compose_scene, request, self.max_image_pixels)
+        width, height = _aspect(request.aspect_ratio)
         return GeneratedScene(
-            data=data, content_type="image/jpeg", model=self.model, returned_image_count=1
+            data=data,
+            content_type="image/jpeg",
+            model=self.model,
+            returned_image_count=1,
+            width=width,
+            height=height,
         )

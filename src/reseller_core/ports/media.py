@@ -40,6 +40,9 @@ class GeneratedScene(msgspec.Struct, frozen=True, kw_only=True):
     content_type: str
     model: str
     returned_image_count: int
+    width: int | None = None
+    height: int | None = None
+    """The image's size in pixels, when the generator knows it (stored on the image row)."""
 
 
 class LifestyleGenerationError(Exception):

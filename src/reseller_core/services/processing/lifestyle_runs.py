@@ -188,6 +188,8 @@ class LifestyleRunner:
                 "storage_key": key,
                 "content_type": scene.content_type,
                 "byte_size": len(scene.data),
+                "width": scene.width,
+                "height": scene.height,
                 "source_image_ids": source_ids,
             },
         }
@@ -242,6 +244,8 @@ class LifestyleRunner:
             storage_key=stored["storage_key"],
             content_type=stored["content_type"],
             byte_size=stored["byte_size"],
+            width=stored.get("width"),
+            height=stored.get("height"),
             background_style="lifestyle",
             processing_status=ImageStatus.READY,
             original_filename=stored["storage_key"].rsplit("/", 1)[-1],
