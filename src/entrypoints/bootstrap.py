@@ -45,6 +45,8 @@ from reseller_core.services.processing.lifestyle_requests import (
     LifestyleRequests,
 )
 from reseller_core.services.processing.lifestyle_runs import LifestyleRunner, lifestyle_job_handlers
+from reseller_core.services.processing.video_requests import VideoRequests
+from reseller_core.services.processing.video_runs import VideoRunner, video_job_handlers
 from reseller_core.services.product_edits import ProductEditService
 from reseller_core.services.product_images import ProductImageService
 from reseller_core.services.product_reads import ProductReadService
@@ -290,6 +292,24 @@ def build_services(deps: Deps, read_model: ProductReadModel | None = None) -> Se
             ids=deps.ids,
             config=deps.config,
         ),
+        videos=VideoRequests(
+            uow=deps.uow,
+            reader=deps.reader,
+            storage=deps.storage,
+            queue=deps.queue,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
+        video_runner=VideoRunner(
+            uow=deps.uow,
+            storage=deps.storage,
+            queue=deps.queue,
+            renderer=deps.video_renderer,
+            clock=deps.clock,
+            ids=deps.ids,
+            config=deps.config,
+        ),
     )
 
 
@@ -424,6 +444,7 @@ async def build_container(
     )
     context.job_handlers.update(job_handlers(runs=services.pipeline))
     context.job_handlers.update(lifestyle_job_handlers(services.lifestyle_runner))
+    context.job_handlers.update(video_job_handlers(services.video_runner))
     context.job_handlers.update(storage_cleanup_job_handlers(deps.storage))
     context.job_handlers.update(
         transfer_job_handlers(exports=services.exports, imports=services.imports)

@@ -31,6 +31,8 @@ from reseller_core.services.plans import PlanService
 from reseller_core.services.processing import PipelineService, RunSweeper
 from reseller_core.services.processing.lifestyle_requests import LifestyleRequests
 from reseller_core.services.processing.lifestyle_runs import LifestyleRunner
+from reseller_core.services.processing.video_requests import VideoRequests
+from reseller_core.services.processing.video_runs import VideoRunner
 from reseller_core.services.product_edits import ProductEditService
 from reseller_core.services.product_images import ProductImageService
 from reseller_core.services.product_reads import ProductReadService
@@ -84,6 +86,8 @@ class Services:
     idempotency: IdempotencyService
     lifestyle: LifestyleRequests
     lifestyle_runner: LifestyleRunner
+    videos: VideoRequests
+    video_runner: VideoRunner
     reads: ProductReadService | None = None
     """Product reads from the read model (None: the HTTP layer answers from the tables)."""
 

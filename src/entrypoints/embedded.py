@@ -33,7 +33,12 @@ from reseller_core.commands import (
     UpdateMe,
 )
 from reseller_core.commands.images import ImageRef, OrderStorefrontImages, SetImageStorefront
-from reseller_core.commands.media import GeneratedImageRef, GenerateLifestyle
+from reseller_core.commands.media import (
+    GeneratedImageRef,
+    GenerateLifestyle,
+    GenerateVideo,
+    VideoRef,
+)
 from reseller_core.commands.product_edits import ProductAction, UpdateProduct
 from reseller_core.commands.tabs import SaveProductTab
 from reseller_core.commands.transfers import ExportFilters, RequestExport, RequestImport
@@ -47,6 +52,7 @@ from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.transfers import Import
 from reseller_core.domain.uploads import UploadIntent
 from reseller_core.domain.users import IssuedToken, User
+from reseller_core.domain.videos import ProductVideo, VideoRun
 from reseller_core.errors import (
     DependencyUnavailable,
     DomainError,
@@ -64,6 +70,7 @@ from reseller_core.errors import (
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.plans import UsageReport
 from reseller_core.services.processing.lifestyle_requests import LifestyleResult
+from reseller_core.services.processing.video_requests import VideoResult
 from reseller_core.services.results import (
     FinalizeResult,
     ProductListResult,
@@ -97,6 +104,7 @@ __all__ = [
     "ProductImage",
     "ProductListResult",
     "ProductStatus",
+    "ProductVideo",
     "ProductView",
     "ProductWithUploads",
     "RateLimited",
@@ -114,6 +122,8 @@ __all__ = [
     "UsageReport",
     "User",
     "ValidationFailed",
+    "VideoResult",
+    "VideoRun",
 ]
 """Everything an embedding application needs, importable from this one module."""
 
@@ -331,6 +341,35 @@ class ResellerCore:
     ) -> ProductView:
         ref = GeneratedImageRef(product_id=product_id, image_id=image_id)
         return await self._container.services.lifestyle.delete(user, ref)
+
+    # -- marketplace videos (spec 30 §9) -------------------------------------------------
+
+    async def generate_marketplace_video(
+        self,
+        user: User,
+        product_id: str,
+        marketplace: str,
+        *,
+        duration_seconds: int | None = None,
+        aspect_ratio: str | None = None,
+    ) -> VideoResult:
+        """Queue a video run for ``marketplace`` (5-30 s, default 10; ``9:16``, ``1:1`` or
+        ``4:5``, default ``9:16``); the worker renders it and replaces that marketplace's
+        video."""
+        command = GenerateVideo(
+            product_id=product_id,
+            marketplace=marketplace,
+            duration_seconds=duration_seconds,
+            aspect_ratio=aspect_ratio,
+        )
+        return await self._container.services.videos.generate(await self._fresh(user), command)
+
+    async def video_generation_runs(self, user: User, product_id: str) -> list[VideoRun]:
+        return await self._container.services.videos.runs(user, product_id)
+
+    async def delete_video(self, user: User, product_id: str, video_id: str) -> ProductView:
+        ref = VideoRef(product_id=product_id, video_id=video_id)
+        return await self._container.services.videos.delete(user, ref)
 
     async def product(self, user: User, product_id: str) -> ProductView:
         return await self._container.services.products.get(user, GetProduct(product_id=product_id))

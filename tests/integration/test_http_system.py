@@ -25,6 +25,8 @@ Client = AsyncTestClient[Litestar]
 
 PROTECTED = {
     ("GET", "/api/v1/products/{id}/lifestyle_generation_runs"),
+    ("GET", "/api/v1/products/{id}/video_generation_runs"),
+    ("DELETE", "/api/v1/products/{id}/videos/{video_id}"),
     ("POST", "/api/v1/products/{id}/generated_images/{image_id}/approve"),
     ("DELETE", "/api/v1/products/{id}/generated_images/{image_id}"),
     ("POST", "/api/v1/auth/resend_confirmation"),
@@ -51,6 +53,7 @@ PROTECTED = {
     ("POST", "/api/v1/products/{id}/finalize_uploads"),
     ("POST", "/api/v1/products/{id}/reprocess"),
     ("POST", "/api/v1/products/{id}/generate_lifestyle_images"),
+    ("POST", "/api/v1/products/{id}/generate_marketplace_video"),
     ("POST", "/api/v1/exports"),
     ("GET", "/api/v1/exports"),
     ("GET", "/api/v1/exports/{id}"),
@@ -97,6 +100,8 @@ PRODUCT_FIELDS = (
     "updated_at",
     "latest_processing_run",
     "latest_lifestyle_generation_run",
+    "videos",
+    "latest_video_generation_run",
     "description_draft",
     "price_research",
     "marketplace_listings",
@@ -110,6 +115,7 @@ WRITE_GATED = {
     ("POST", "/api/v1/products/{id}/finalize_uploads"),
     ("POST", "/api/v1/products/{id}/reprocess"),
     ("POST", "/api/v1/products/{id}/generate_lifestyle_images"),
+    ("POST", "/api/v1/products/{id}/generate_marketplace_video"),
     ("POST", "/api/v1/imports"),
     ("POST", "/api/v1/storefront/assets/{kind}/prepare_upload"),
 }
@@ -446,6 +452,7 @@ async def test_request_bodies_are_documented_objects_with_examples(fx_client: Cl
         ("post", "/api/v1/products/{id}/prepare_uploads"),
         ("post", "/api/v1/products/{id}/finalize_uploads"),
         ("post", "/api/v1/products/{id}/generate_lifestyle_images"),
+        ("post", "/api/v1/products/{id}/generate_marketplace_video"),
         ("post", "/api/v1/exports"),
         ("post", "/api/v1/imports"),
         ("put", "/api/v1/storefront"),
@@ -466,6 +473,38 @@ async def test_request_bodies_are_documented_objects_with_examples(fx_client: Cl
         assert "400" in document["paths"][path][method]["responses"]
 
 
+def _string_patterns(schema: Any) -> list[str]:
+    """Every ``pattern`` of a string schema anywhere inside ``schema``."""
+    if isinstance(schema, dict):
+        own = [schema["pattern"]] if schema.get("type") == "string" and "pattern" in schema else []
+        return own + [p for value in schema.values() for p in _string_patterns(value)]
+    if isinstance(schema, list):
+        return [p for item in schema for p in _string_patterns(item)]
+    return []
+
+
+async def test_no_documented_request_string_admits_nul(fx_client: Client) -> None:
+    """The server refuses NUL in any text it stores, so a pattern that admits NUL would
+    call a refused request valid. Marketplace ids are the one any-text value: an
+    unsupported id (NUL included) is the selection rule's refusal, not a shape error."""
+    document = await fetch_document(fx_client)
+    request_parts = [
+        op.get("requestBody", {}) for item in document["paths"].values() for op in item.values()
+    ]
+    request_parts += [
+        param.get("schema", {})
+        for item in document["paths"].values()
+        for op in item.values()
+        for param in op.get("parameters", [])
+    ]
+    patterns = _string_patterns(request_parts) + _string_patterns(document["components"]["schemas"])
+    admitting = {p for p in patterns if re.search(p, "A\x00b")}
+    assert admitting == {r"^[\s\S]*$"}
+    storefront = document["components"]["schemas"]["SaveStorefront"]["properties"]
+    assert not re.search(storefront["title"]["pattern"], "p\x00q")
+    assert re.search(storefront["title"]["pattern"], " p ")
+
+
 async def test_tags_are_sorted_and_components_hold_the_envelopes(fx_client: Client) -> None:
     document = await fetch_document(fx_client)
     tags = [tag["name"] for tag in document["tags"]]
@@ -476,6 +515,7 @@ async def test_tags_are_sorted_and_components_hold_the_envelopes(fx_client: Clie
         "Imports",
         "Inquiries",
         "Lifestyle media",
+        "Marketplace videos",
         "Product images",
         "Product tabs",
         "Products",

@@ -114,12 +114,23 @@ RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
                 "slug": ("",),
                 "title": ("can't be blank",),
                 "body": ("can't be blank",),
-                "menu_label": ("can't be blank",),
+                # Spec 40 §5.5: the label defaults to the title, so a title over 40
+                # characters without a label fails on the label.
+                "menu_label": ("can't be blank", "should be at most 40"),
                 # JSON Schema counts 5.0 as an integer; the contract reads JSON integers only.
                 "position": ("is not a number",),
             },
         ),
         Rule(422, "storefront_not_found", "pages need a saved storefront"),
+    ),
+    "patchApiV1StorefrontPagesByPageId": (
+        Rule(
+            422,
+            "validation_failed",
+            "page slugs are unique per storefront; a blank label takes the title, which may "
+            "be longer than a label (spec 40 §5.5)",
+            {"slug": ("",), "menu_label": ("should be at most 40",)},
+        ),
     ),
     "putApiV1StorefrontPagesOrder": (
         Rule(
@@ -158,6 +169,16 @@ RULES: Final[Mapping[str, tuple[Rule, ...]]] = {
     ),
     "postApiV1ProductsByIdReprocess": (_STATE, _LIMIT),
     "postApiV1ProductsByIdGenerateLifestyleImages": (_STATE, _LIMIT),
+    "postApiV1ProductsByIdGenerateMarketplaceVideo": (
+        _STATE,
+        _LIMIT,
+        Rule(
+            422,
+            "validation_failed",
+            "the video-enabled marketplaces are a deployment setting",
+            {"marketplace": ("",)},
+        ),
+    ),
     "deleteApiV1ProductsByIdImagesByImageId": (_STATE,),
     "putApiV1ProductsByIdImagesStorefrontOrder": (
         Rule(

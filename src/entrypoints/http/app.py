@@ -41,6 +41,7 @@ from reseller_entrypoints.http.controllers.storefront import (
 from reseller_entrypoints.http.controllers.system import DocsController, SystemController
 from reseller_entrypoints.http.controllers.tabs import ProductTabsController
 from reseller_entrypoints.http.controllers.uploads_local import LocalStorageController
+from reseller_entrypoints.http.controllers.videos import VideoController
 from reseller_entrypoints.http.cors import CorsMiddleware
 from reseller_entrypoints.http.dependencies import SERVICE_DEPENDENCIES
 from reseller_entrypoints.http.errors import exception_handlers
@@ -59,6 +60,7 @@ API_CONTROLLERS: Final = (
     MeController,
     ProductsController,
     LifestyleController,
+    VideoController,
     ProductTabsController,
     ProductLifecycleController,
     ProductImagesController,

@@ -117,7 +117,8 @@ _AMOUNT: Final = {
         "null; 0 to 9999999999.99, rounded half up to cents."
     ),
     "anyOf": [
-        {"type": "number", "minimum": 0, "maximum": 9999999999.99},
+        # Rounding comes first: what rounds into 0.00..9999999999.99 is accepted.
+        {"type": "number", "exclusiveMinimum": -0.005, "exclusiveMaximum": 9999999999.995},
         {"type": "string", "pattern": r"^\s*(\+?(0*[0-9]{1,10}(\.[0-9]*)?|\.[0-9]+))?\s*$"},
         {"type": "null"},
     ],
@@ -129,9 +130,11 @@ _TAB_ID: Final = {
         {"type": "null"},
     ],
 }
+NOT_BLANK: Final = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+"""Text with at least one visible character and no NUL (a required name or title)."""
 _NAMED: Final = {
     "type": "string",
-    "pattern": r"^[^\u0000]*[^\s\u0000][^\u0000]*$",
+    "pattern": NOT_BLANK,
     "maxLength": 255,
 }
 
@@ -191,7 +194,7 @@ COMPONENT_OVERRIDES: Final[dict[str, dict[str, dict[str, Any]]]] = {
         },
         "title": {
             "type": "string",
-            "pattern": r"\S",
+            "pattern": NOT_BLANK,
             "maxLength": 120,
             "description": "At most 120 characters; required (a storefront needs a title).",
         },
@@ -200,7 +203,7 @@ COMPONENT_OVERRIDES: Final[dict[str, dict[str, dict[str, Any]]]] = {
         "position": _positive(2**31 - 1, "1 or more; on create defaults to the last + 1."),
         "name": {
             "type": "string",
-            "pattern": r"\S",
+            "pattern": NOT_BLANK,
             "maxLength": 80,
             "description": "Trimmed; 1 to 80 characters; unique per seller ignoring case.",
         },

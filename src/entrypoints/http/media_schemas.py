@@ -1,11 +1,12 @@
-"""Response shapes of the lifestyle media endpoints (spec 30 §8.3, §8.5-8.8)."""
+"""Response shapes of the generated media endpoints: lifestyle (spec 30 §8.3, §8.5-8.8) and
+marketplace video (§9)."""
 
 from __future__ import annotations
 
 import msgspec
 
 from reseller_entrypoints.http.presenters import lifestyle_run_body
-from reseller_entrypoints.http.schemas import LifestyleRunBody, ProductBody
+from reseller_entrypoints.http.schemas import LifestyleRunBody, ProductBody, VideoRunBody
 
 __all__ = ["LifestyleRunBody", "lifestyle_run_body"]
 
@@ -34,3 +35,20 @@ class ProductDeletedData(msgspec.Struct, frozen=True, kw_only=True):
 
 class ProductDeletedResponse(msgspec.Struct, frozen=True, kw_only=True):
     data: ProductDeletedData
+
+
+class VideoGenerationData(msgspec.Struct, frozen=True, kw_only=True):
+    product: ProductBody
+    video_generation_run: VideoRunBody
+
+
+class VideoGenerationResponse(msgspec.Struct, frozen=True, kw_only=True):
+    data: VideoGenerationData
+
+
+class VideoRunsData(msgspec.Struct, frozen=True, kw_only=True):
+    runs: list[VideoRunBody]
+
+
+class VideoRunsResponse(msgspec.Struct, frozen=True, kw_only=True):
+    data: VideoRunsData

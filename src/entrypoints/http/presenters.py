@@ -27,6 +27,7 @@ from reseller_core.domain.products import ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import IssuedToken, User
 from reseller_core.domain.validation import format_money
+from reseller_core.domain.videos import ProductVideo, VideoRun
 from reseller_core.services.plans import UsageReport
 from reseller_core.services.results import (
     FinalizeResult,
@@ -67,6 +68,8 @@ from reseller_entrypoints.http.schemas import (
     UsagePeriod,
     UsageResponse,
     UserBody,
+    VideoBody,
+    VideoRunBody,
 )
 
 PublicUrl = Callable[[str], str | None]
@@ -316,6 +319,8 @@ def product_body(view: ProductView, public_url: PublicUrl) -> ProductBody:
         updated_at=iso(product.updated_at),
         latest_processing_run=run_body_or_none(view.latest_run),
         latest_lifestyle_generation_run=lifestyle_run_or_none(view.latest_lifestyle_run),
+        videos=[video_body(video, public_url) for video in view.videos],
+        latest_video_generation_run=video_run_or_none(view.latest_video_run),
         description_draft=draft_body(view.description_draft),
         price_research=price_research_body(view.price_research),
         marketplace_listings=[
@@ -433,3 +438,44 @@ def lifestyle_run_body(run: LifestyleRun) -> LifestyleRunBody:
 
 def lifestyle_run_or_none(run: LifestyleRun | None) -> LifestyleRunBody | None:
     return lifestyle_run_body(run) if run is not None else None
+
+
+def video_run_body(run: VideoRun) -> VideoRunBody:
+    return VideoRunBody(
+        id=run.id,
+        status=run.status,  # type: ignore[arg-type]
+        step=run.step,
+        marketplace=run.marketplace,
+        aspect_ratio=run.aspect_ratio,  # type: ignore[arg-type]
+        duration_seconds=run.duration_seconds,
+        source_image_ids=list(run.source_image_ids),
+        error_code=run.error_code,
+        error_message=run.error_message,
+        payload=dict(run.payload),
+        started_at=iso_or_none(run.started_at),
+        finished_at=iso_or_none(run.finished_at),
+        inserted_at=iso(run.created_at),
+        updated_at=iso(run.updated_at),
+    )
+
+
+def video_run_or_none(run: VideoRun | None) -> VideoRunBody | None:
+    return video_run_body(run) if run is not None else None
+
+
+def video_body(video: ProductVideo, public_url: PublicUrl) -> VideoBody:
+    return VideoBody(
+        id=video.id,
+        marketplace=video.marketplace,
+        video_generation_run_id=video.video_generation_run_id,
+        storage_key=video.storage_key,
+        url=public_url(video.storage_key),
+        content_type="video/mp4",
+        duration_seconds=video.duration_seconds,
+        width=video.width,
+        height=video.height,
+        byte_size=video.byte_size,
+        source_image_ids=list(video.source_image_ids),
+        inserted_at=iso(video.created_at),
+        updated_at=iso(video.updated_at),
+    )

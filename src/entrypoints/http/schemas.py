@@ -287,6 +287,47 @@ class LifestyleRunBody(msgspec.Struct, frozen=True, kw_only=True):
     payload: dict[str, Any]
 
 
+VideoRunStatus = Literal["queued", "running", "completed", "failed"]
+AspectRatio = Literal["9:16", "1:1", "4:5"]
+
+
+class VideoRunBody(msgspec.Struct, frozen=True, kw_only=True):
+    """A marketplace video generation run (spec 30 §9)."""
+
+    id: Ulid
+    status: VideoRunStatus
+    step: str
+    marketplace: str
+    aspect_ratio: AspectRatio
+    duration_seconds: int
+    source_image_ids: list[Ulid]
+    error_code: str | None
+    error_message: str | None
+    payload: dict[str, Any]
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    inserted_at: Timestamp
+    updated_at: Timestamp
+
+
+class VideoBody(msgspec.Struct, frozen=True, kw_only=True):
+    """The product's current video for one marketplace (spec 30 §9): a silent MP4."""
+
+    id: Ulid
+    marketplace: str
+    video_generation_run_id: Ulid
+    storage_key: str
+    url: str | None
+    content_type: Literal["video/mp4"]
+    duration_seconds: float
+    width: int
+    height: int
+    byte_size: int
+    source_image_ids: list[Ulid]
+    inserted_at: Timestamp
+    updated_at: Timestamp
+
+
 class ProductBody(msgspec.Struct, frozen=True, kw_only=True):
     """The product payload (spec 20 §2.2), identical in every product endpoint."""
 
@@ -317,7 +358,11 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True):
     updated_at: Timestamp
     latest_processing_run: ProcessingRunBody | None
     latest_lifestyle_generation_run: LifestyleRunBody | None
-    """Always null until lifestyle generation ships; typed as an object for forward compat."""
+    """The newest lifestyle generation run, if any."""
+    videos: list[VideoBody]
+    """One video per marketplace, by marketplace id."""
+    latest_video_generation_run: VideoRunBody | None
+    """The newest video generation run, if any."""
     description_draft: DescriptionDraftBody | None
     price_research: PriceResearchBody | None
     marketplace_listings: list[MarketplaceListingBody]

@@ -9,6 +9,7 @@ from reseller_core.domain.images import ProductImage
 from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.products import Product, ProductTab
 from reseller_core.domain.runs import ProcessingRun
+from reseller_core.domain.videos import ProductVideo, VideoRun
 
 
 class ProductView(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,6 +24,10 @@ class ProductView(msgspec.Struct, frozen=True, kw_only=True):
     latest_run: ProcessingRun | None = None
     latest_lifestyle_run: LifestyleRun | None = None
     """The newest lifestyle generation run (creation time, then id), if any."""
+    videos: tuple[ProductVideo, ...] = ()
+    """The current marketplace videos, one per marketplace, by marketplace id."""
+    latest_video_run: VideoRun | None = None
+    """The newest video generation run (creation time, then id), if any."""
 
     @property
     def latest_processing_run(self) -> ProcessingRun | None:

@@ -87,3 +87,33 @@ def deletion_cascade(image: ProductImage, images: Sequence[ProductImage]) -> lis
             or (other.kind == ImageKind.LIFESTYLE_GENERATED and image.id in other.source_image_ids)
         )
     ]
+
+
+_GALLERY_KINDS = ("original", "background_removed", "lifestyle_generated")
+_NO_POSITION = 99_999
+
+
+def public_gallery(images: tuple[ProductImage, ...] | list[ProductImage]) -> list[ProductImage]:
+    """Spec 30 §4.4 / 40 §6.7: which images a buyer sees, in order; the first is the
+    primary. Marketplace videos use the same selection for their slides."""
+    candidates = [
+        image
+        for image in images
+        if image.processing_status == "ready" and image.kind in _GALLERY_KINDS
+    ]
+    visible = [image for image in candidates if image.storefront_visible]
+    if visible:
+        return sorted(
+            visible,
+            key=lambda i: (
+                i.storefront_position if i.storefront_position is not None else _NO_POSITION,
+                i.position,
+                i.id,
+            ),
+        )
+    by_place = sorted(candidates, key=lambda i: (i.position, i.id))
+    lifestyle = [i for i in by_place if i.kind == "lifestyle_generated" and i.seller_approved]
+    removed = [i for i in by_place if i.kind == "background_removed"]
+    if lifestyle or removed:
+        return lifestyle + removed
+    return [i for i in by_place if i.kind == "original"]

@@ -23,8 +23,9 @@ from reseller_core.domain.plans import DailyUsage
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
+from reseller_core.domain.videos import ProductVideo
 from reseller_core.ports.idempotency import IdempotencyRepository
-from reseller_core.ports.media_runs import LifestyleRunRepository
+from reseller_core.ports.media_runs import LifestyleRunRepository, VideoRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 
@@ -169,6 +170,17 @@ class ProductRepository(Protocol):
         """Replace the product's listings with ``listings`` (one per marketplace)."""
         ...
 
+    async def replace_video(self, product_id: str, video: ProductVideo) -> ProductVideo | None:
+        """Make ``video`` the product's one video for its marketplace; the video it replaced
+        (if any) is returned so its object can be deleted. Concurrent writers of one
+        product's videos are serialised (the product row is locked for the transaction)."""
+        ...
+
+    async def remove_video(self, product_id: str, video_id: str) -> ProductVideo | None:
+        """Remove one of the product's videos; the removed video, or None if it has none
+        with that id."""
+        ...
+
     async def artifacts(
         self, product_id: str
     ) -> tuple[
@@ -228,7 +240,8 @@ class UsageRepository(Protocol):
 
         A processing run created at or after ``since`` holds one unit of each processing
         bucket until it records that bucket's usage event; a lifestyle run holds one
-        ``lifestyle`` unit per image it was asked for and has not completed yet. The call
+        ``lifestyle`` unit per image it was asked for and has not completed yet; a video run
+        holds one ``videos`` unit until it ends (its unit is recorded as it ends). The call
         first takes the user's write lock (held until the unit of work ends), so two
         requests of one user that check their limits run one after the other and the
         second counts the run the first queued.
@@ -250,6 +263,7 @@ class UnitOfWork(Protocol):
     imports: ImportRepository
     storefronts: StorefrontRepository
     lifestyle_runs: LifestyleRunRepository
+    video_runs: VideoRunRepository
     idempotency: IdempotencyRepository
 
     async def __aenter__(self) -> Self: ...

@@ -7,6 +7,7 @@ import msgspec
 from reseller_core.domain.marketplaces import CATALOG_IDS, DEFAULT_MARKETPLACES
 from reseller_core.domain.plans import DailyCeilings
 from reseller_core.domain.uploads import DEFAULT_MAX_ORIGINALS, MAX_BYTE_SIZE
+from reseller_core.domain.videos import VIDEO_MARKETPLACES
 
 
 class TransferLimits(msgspec.Struct, frozen=True, kw_only=True):
@@ -29,6 +30,8 @@ class TransferLimits(msgspec.Struct, frozen=True, kw_only=True):
 
 class CoreConfig(msgspec.Struct, frozen=True, kw_only=True):
     supported_marketplaces: tuple[str, ...] = CATALOG_IDS
+    video_marketplaces: tuple[str, ...] = VIDEO_MARKETPLACES
+    """Marketplaces a video can be made for (spec 30 §9), among the supported ones."""
     default_marketplaces: tuple[str, ...] = DEFAULT_MARKETPLACES
     api_token_ttl_days: int = 365
     confirmation_ttl_hours: int = 48

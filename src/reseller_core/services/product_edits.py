@@ -148,13 +148,17 @@ class ProductEditService:
                 errors.add("sku", TAKEN)
 
     async def delete(self, user: User, command: ProductAction) -> None:
-        """``DELETE /products/{id}``: the rows now, the storage objects in the background."""
+        """``DELETE /products/{id}``: the rows now, the storage objects (images, videos) in
+        the background."""
         async with self._uow() as uow:
             product = await owned_product(uow, user, command.product_id)
-            images = await uow.images.for_product(product.id)
+            view = await uow.products.view(user.id, product.id)
             await uow.products.delete(product.id)
             await uow.commit()
-        await queue_object_deletion(self._queue, [image.storage_key for image in images])
+        keys: list[str] = []
+        if view is not None:
+            keys = [i.storage_key for i in view.images] + [v.storage_key for v in view.videos]
+        await queue_object_deletion(self._queue, keys)
 
     async def mark_sold(self, user: User, command: ProductAction) -> ProductView:
         return await self._transition(user, command, state_machine.mark_sold)

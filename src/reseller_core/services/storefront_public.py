@@ -17,6 +17,7 @@ from reseller_core.commands.storefronts import SubmitInquiry
 from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.images import ProductImage
+from reseller_core.domain.images import public_gallery as gallery
 from reseller_core.domain.marketplaces import humanise
 from reseller_core.domain.storefronts import (
     SLUG_MAX,
@@ -39,8 +40,6 @@ log = logging.getLogger(__name__)
 
 CATALOGUE_PAGE_SIZE = 48
 """Decision 40-6."""
-_GALLERY_KINDS = ("original", "background_removed", "lifestyle_generated")
-_NO_POSITION = 99_999
 SUCCESS_FLASH = "Your request has been sent. The seller will be in touch soon."
 RATE_LIMITED_FLASH = "Too many requests. Please try again later."
 
@@ -83,31 +82,6 @@ class InquiryOutcome(StrEnum):
 class InquiryResult:
     outcome: InquiryOutcome
     message: str
-
-
-def gallery(images: tuple[ProductImage, ...] | list[ProductImage]) -> list[ProductImage]:
-    """Spec 40 §6.7: which images a buyer sees, in order; the first is the primary."""
-    candidates = [
-        image
-        for image in images
-        if image.processing_status == "ready" and image.kind in _GALLERY_KINDS
-    ]
-    visible = [image for image in candidates if image.storefront_visible]
-    if visible:
-        return sorted(
-            visible,
-            key=lambda i: (
-                i.storefront_position if i.storefront_position is not None else _NO_POSITION,
-                i.position,
-                i.id,
-            ),
-        )
-    by_place = sorted(candidates, key=lambda i: (i.position, i.id))
-    lifestyle = [i for i in by_place if i.kind == "lifestyle_generated" and i.seller_approved]
-    removed = [i for i in by_place if i.kind == "background_removed"]
-    if lifestyle or removed:
-        return lifestyle + removed
-    return [i for i in by_place if i.kind == "original"]
 
 
 def is_public(view: ProductView) -> bool:

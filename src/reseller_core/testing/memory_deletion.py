@@ -1,6 +1,6 @@
 """Deleting a product from the in-memory tables as the SQL schema's keys do (spec 20 §3.5).
 
-Owned rows (images, processing and lifestyle runs) go with the product, as by their
+Owned rows (images, processing, lifestyle and video runs) go with the product, as by their
 ``CASCADE`` keys; metering rows stay with ``product_id`` null.
 """
 
@@ -11,12 +11,17 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 if TYPE_CHECKING:
-    from reseller_core.testing.memory_uow import _Tables
+    from reseller_core.testing.memory_tables import Tables
 
 
-def delete_product_rows(tables: _Tables, product_id: str) -> None:
+def delete_product_rows(tables: Tables, product_id: str) -> None:
     tables.products.pop(product_id, None)
-    owned: tuple[dict[str, Any], ...] = (tables.images, tables.runs, tables.lifestyle_runs)
+    owned: tuple[dict[str, Any], ...] = (
+        tables.images,
+        tables.runs,
+        tables.lifestyle_runs,
+        tables.video_runs,
+    )
     for rows in owned:
         for key in [key for key, row in rows.items() if row.product_id == product_id]:
             del rows[key]

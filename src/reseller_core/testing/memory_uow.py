@@ -15,9 +15,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
@@ -32,108 +30,58 @@ from reseller_core.domain.artifacts import (
 )
 from reseller_core.domain.images import ProductImage, sort_images
 from reseller_core.domain.listing_query import (
-    SEARCH_FIELDS,
     ProductListQuery,
     SortKey,
     matches,
-    search_document,
     total_pages,
 )
-from reseller_core.domain.plans import DAILY_RESOURCE_BY_ROLE, PROCESSING_BUCKETS, DailyUsage
-from reseller_core.domain.products import Product, ProductStatus, ProductTab
+from reseller_core.domain.products import Product, ProductStatus
 from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunStatus
-from reseller_core.domain.transfers import Export, Import
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
+from reseller_core.domain.videos import ProductVideo, with_video
 from reseller_core.errors import Conflict
-from reseller_core.ports.idempotency import IdempotencyRepository, StoredAnswer
+from reseller_core.ports.idempotency import IdempotencyRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
     ImageRepository,
     ProductRepository,
-    ProviderCall,
     RunRepository,
     TabRepository,
     TokenRepository,
     UnitOfWorkFactory,
-    UsageEvent,
     UsageRepository,
     UserRepository,
 )
 from reseller_core.testing.memory_deletion import delete_product_rows
-from reseller_core.testing.memory_idempotency import AnswerKey, MemoryIdempotencyRepository
-from reseller_core.testing.memory_media_runs import LifestyleRunTable, lifestyle_run_repository
-from reseller_core.testing.memory_storefronts import MemoryStorefrontRepository, StorefrontTables
+from reseller_core.testing.memory_idempotency import MemoryIdempotencyRepository
+from reseller_core.testing.memory_media_runs import lifestyle_run_repository, video_run_repository
+from reseller_core.testing.memory_storefronts import MemoryStorefrontRepository
+from reseller_core.testing.memory_tables import (
+    MemoryRepo,
+    ProductRow,
+    Tables,
+    TokenRow,
+    product_document,
+)
 from reseller_core.testing.memory_tabs import MemoryTabRepository
 from reseller_core.testing.memory_transfers import MemoryExportRepository, MemoryImportRepository
+from reseller_core.testing.memory_usage import MemoryUsageRepository
 
-__all__ = ["MemoryDatabase", "MemoryUnitOfWork", "memory_uow_factory", "product_document"]
-
-
-def product_document(product: Product) -> str:
-    """The product's search document, built from ``SEARCH_FIELDS`` (tags last)."""
-    values: list[str | None] = [getattr(product, name) for name in SEARCH_FIELDS if name != "tags"]
-    return search_document(values, product.tags)
-
-
-class _ProductRow(msgspec.Struct, frozen=True, kw_only=True):
-    """A stored product: the entity, its AI artifacts and its search document."""
-
-    product: Product
-    document: str
-    description_draft: DescriptionDraft | None = None
-    price_research: PriceResearch | None = None
-    listings: tuple[MarketplaceListing, ...] = ()
-
-
-class _TokenRow(msgspec.Struct, frozen=True, kw_only=True):
-    token: ApiToken
-    revoked: bool = False
-
-
-@dataclass(slots=True)
-class _Tables:
-    """Every table as ``id → frozen row``; ``copy()`` is a snapshot."""
-
-    users: dict[str, User] = field(default_factory=dict)
-    tokens: dict[str, _TokenRow] = field(default_factory=dict)
-    confirmations: dict[str, ConfirmationToken] = field(default_factory=dict)
-    tabs: dict[str, ProductTab] = field(default_factory=dict)
-    products: dict[str, _ProductRow] = field(default_factory=dict)
-    images: dict[str, ProductImage] = field(default_factory=dict)
-    runs: dict[str, ProcessingRun] = field(default_factory=dict)
-    usage_events: dict[str, UsageEvent] = field(default_factory=dict)
-    provider_calls: dict[str, ProviderCall] = field(default_factory=dict)
-    exports: dict[str, Export] = field(default_factory=dict)
-    imports: dict[str, Import] = field(default_factory=dict)
-    storefronts: StorefrontTables = field(default_factory=StorefrontTables)
-    lifestyle_runs: LifestyleRunTable = field(default_factory=dict)
-    idempotency: dict[AnswerKey, StoredAnswer] = field(default_factory=dict)
-
-    def copy(self) -> _Tables:
-        return _Tables(
-            users=dict(self.users),
-            tokens=dict(self.tokens),
-            confirmations=dict(self.confirmations),
-            tabs=dict(self.tabs),
-            products=dict(self.products),
-            images=dict(self.images),
-            runs=dict(self.runs),
-            usage_events=dict(self.usage_events),
-            provider_calls=dict(self.provider_calls),
-            exports=dict(self.exports),
-            imports=dict(self.imports),
-            storefronts=self.storefronts.copy(),
-            lifestyle_runs=dict(self.lifestyle_runs),
-            idempotency=dict(self.idempotency),
-        )
+__all__ = [
+    "MemoryDatabase",
+    "MemoryUnitOfWork",
+    "MemoryUsageRepository",
+    "memory_uow_factory",
+    "product_document",
+]
 
 
 class MemoryDatabase:
     """The committed state shared by every ``MemoryUnitOfWork`` opened on it."""
 
     def __init__(self) -> None:
-        self._tables = _Tables()
+        self._tables = Tables()
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[object] | None = None
 
@@ -141,7 +89,7 @@ class MemoryDatabase:
         """A new unit of work; the method itself is a ``UnitOfWorkFactory``."""
         return MemoryUnitOfWork(self)
 
-    def snapshot(self) -> _Tables:
+    def snapshot(self) -> Tables:
         """A copy of the committed tables (for assertions in tests)."""
         return self._tables.copy()
 
@@ -151,18 +99,7 @@ def memory_uow_factory(db: MemoryDatabase) -> UnitOfWorkFactory:
     return db.unit_of_work
 
 
-class _Repo:
-    """Base of the repositories: they read and write the unit of work's staged tables."""
-
-    def __init__(self, uow: MemoryUnitOfWork) -> None:
-        self._uow = uow
-
-    @property
-    def _t(self) -> _Tables:
-        return self._uow.staged()
-
-
-class MemoryUserRepository(_Repo):
+class MemoryUserRepository(MemoryRepo):
     async def add(self, user: User) -> None:
         if any(other.email == user.email for other in self._t.users.values()):
             raise Conflict("Email has already been taken")
@@ -183,11 +120,11 @@ class MemoryUserRepository(_Repo):
         self._t.users[user.id] = msgspec.structs.replace(user, created_at=stored.created_at)
 
 
-class MemoryTokenRepository(_Repo):
+class MemoryTokenRepository(MemoryRepo):
     async def add(self, token: ApiToken) -> None:
         if any(row.token.token_hash == token.token_hash for row in self._t.tokens.values()):
             raise Conflict("Token hash collision")
-        self._t.tokens[token.id] = _TokenRow(token=token)
+        self._t.tokens[token.id] = TokenRow(token=token)
 
     async def authenticate(self, token_hash: str, now: datetime) -> tuple[ApiToken, User] | None:
         for row in self._t.tokens.values():
@@ -260,8 +197,8 @@ def _sorted_products(products: Iterable[Product], sort: SortKey, descending: boo
     return sorted(items, key=_SORT_KEYS[sort], reverse=descending)
 
 
-class MemoryProductRepository(_Repo):
-    def _owned(self, user_id: str, product_id: str) -> _ProductRow | None:
+class MemoryProductRepository(MemoryRepo):
+    def _owned(self, user_id: str, product_id: str) -> ProductRow | None:
         row = self._t.products.get(product_id)
         return row if row is not None and row.product.user_id == user_id else None
 
@@ -279,7 +216,7 @@ class MemoryProductRepository(_Repo):
 
     async def add(self, product: Product) -> None:
         self._check_sku(product)
-        self._t.products[product.id] = _ProductRow(
+        self._t.products[product.id] = ProductRow(
             product=product, document=product_document(product)
         )
 
@@ -328,14 +265,17 @@ class MemoryProductRepository(_Repo):
         self._t.products[product_id] = msgspec.structs.replace(row, product=stored)
         return True
 
-    def _view(self, row: _ProductRow) -> ProductView:
+    def _view(self, row: ProductRow) -> ProductView:
         product = row.product
         tab = self._t.tabs.get(product.product_tab_id) if product.product_tab_id else None
         run = self._t.runs.get(product.latest_run_id) if product.latest_run_id else None
         images = [image for image in self._t.images.values() if image.product_id == product.id]
         lifestyle = [r for r in self._t.lifestyle_runs.values() if r.product_id == product.id]
+        video_runs = [r for r in self._t.video_runs.values() if r.product_id == product.id]
         return ProductView(
             latest_lifestyle_run=max(lifestyle, key=lambda r: (r.created_at, r.id), default=None),
+            latest_video_run=max(video_runs, key=lambda r: (r.created_at, r.id), default=None),
+            videos=row.videos,
             product=product,
             tab=tab,
             images=tuple(sort_images(images)),
@@ -390,6 +330,21 @@ class MemoryProductRepository(_Repo):
     async def save_listings(self, product_id: str, listings: Sequence[MarketplaceListing]) -> None:
         self._replace_row(product_id, listings=tuple(sort_listings(list(listings))))
 
+    async def replace_video(self, product_id: str, video: ProductVideo) -> ProductVideo | None:
+        row = self._t.products.get(product_id)
+        if row is None:
+            return None
+        replaced = next((v for v in row.videos if v.marketplace == video.marketplace), None)
+        self._replace_row(product_id, videos=with_video(row.videos, video))
+        return replaced
+
+    async def remove_video(self, product_id: str, video_id: str) -> ProductVideo | None:
+        row = self._t.products.get(product_id)
+        removed = next((v for v in row.videos if v.id == video_id), None) if row else None
+        if row is not None and removed is not None:
+            self._replace_row(product_id, videos=tuple(v for v in row.videos if v != removed))
+        return removed
+
     async def artifacts(
         self, product_id: str
     ) -> tuple[DescriptionDraft | None, PriceResearch | None, builtins.list[MarketplaceListing]]:
@@ -399,7 +354,7 @@ class MemoryProductRepository(_Repo):
         return row.description_draft, row.price_research, sort_listings(list(row.listings))
 
 
-class MemoryImageRepository(_Repo):
+class MemoryImageRepository(MemoryRepo):
     async def add_many(self, images: Sequence[ProductImage]) -> None:
         for image in images:
             if image.id in self._t.images:
@@ -426,7 +381,7 @@ def _last_activity(run: ProcessingRun) -> datetime:
     return run.heartbeat_at if run.heartbeat_at is not None else run.updated_at
 
 
-class MemoryRunRepository(_Repo):
+class MemoryRunRepository(MemoryRepo):
     async def add(self, run: ProcessingRun) -> None:
         if run.status in ACTIVE_RUN_STATUSES and any(
             other.product_id == run.product_id and other.status in ACTIVE_RUN_STATUSES
@@ -495,60 +450,12 @@ class MemoryRunRepository(_Repo):
         return runs[:limit]
 
 
-class MemoryUsageRepository(_Repo):
-    async def record(self, event: UsageEvent) -> None:
-        self._t.usage_events[event.id] = event
-
-    async def record_call(self, call: ProviderCall) -> None:
-        self._t.provider_calls[call.id] = call
-
-    async def monthly_counts(self, user_id: str, start: datetime, end: datetime) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for event in self._t.usage_events.values():
-            if event.user_id == user_id and start <= event.created_at < end:
-                counts[event.bucket] = counts.get(event.bucket, 0) + event.quantity
-        return counts
-
-    async def in_flight(self, user_id: str, since: datetime) -> dict[str, int]:
-        # Units of work on one MemoryDatabase already run one at a time: no lock to take.
-        recorded = {(event.run_id, event.bucket) for event in self._t.usage_events.values()}
-        counts: dict[str, int] = {}
-        for run in self._t.runs.values():
-            if run.user_id != user_id or run.status not in ACTIVE_RUN_STATUSES:
-                continue
-            if run.created_at < since:
-                continue
-            for bucket in PROCESSING_BUCKETS:
-                if (run.id, bucket.value) not in recorded:
-                    counts[bucket.value] = counts.get(bucket.value, 0) + 1
-        images = sum(
-            max(0, run.requested_count - run.completed_count)
-            for run in self._t.lifestyle_runs.values()
-            if run.user_id == user_id and run.active and run.created_at >= since
-        )
-        if images:
-            counts["lifestyle"] = images
-        return counts
-
-    async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:
-        calls: dict[str, int] = {}
-        cost = Decimal("0")
-        for call in self._t.provider_calls.values():
-            if call.user_id != user_id or not start <= call.created_at < end:
-                continue
-            cost += call.cost_usd
-            resource = DAILY_RESOURCE_BY_ROLE.get(call.role)
-            if resource is not None:
-                calls[resource.value] = calls.get(resource.value, 0) + 1
-        return msgspec.convert({**calls, "cost_usd": cost}, DailyUsage)
-
-
 class MemoryUnitOfWork:
     """One transaction over a ``MemoryDatabase``; see the module docstring for isolation."""
 
     def __init__(self, db: MemoryDatabase) -> None:
         self._db = db
-        self._staged: _Tables | None = None
+        self._staged: Tables | None = None
         self.users: UserRepository = MemoryUserRepository(self)
         self.tokens: TokenRepository = MemoryTokenRepository(self)
         self.tabs: TabRepository = MemoryTabRepository(self)
@@ -560,11 +467,12 @@ class MemoryUnitOfWork:
         self.imports: ImportRepository = MemoryImportRepository(lambda: self.staged().imports)
         self.storefronts: StorefrontRepository = MemoryStorefrontRepository(self.staged)
         self.lifestyle_runs = lifestyle_run_repository(lambda: self.staged().lifestyle_runs)
+        self.video_runs = video_run_repository(lambda: self.staged().video_runs)
         self.idempotency: IdempotencyRepository = MemoryIdempotencyRepository(
             lambda: self.staged().idempotency
         )
 
-    def staged(self) -> _Tables:
+    def staged(self) -> Tables:
         if self._staged is None:
             raise RuntimeError("Use the unit of work inside 'async with'")
         return self._staged

@@ -87,6 +87,7 @@ def product_values(product: Product) -> dict[str, Any]:
     values["description_draft"] = None
     values["price_research"] = None
     values["marketplace_listings"] = []
+    values["videos"] = []
     return values
 
 

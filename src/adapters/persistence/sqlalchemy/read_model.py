@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from reseller_adapters.persistence.sqlalchemy import mappers as m
 from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
     SqlLifestyleRunRepository,
+    SqlVideoRunRepository,
 )
 from reseller_adapters.persistence.sqlalchemy.repositories import (
     _AUTHENTICATE,
@@ -54,10 +55,10 @@ from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.listing_query import ProductListQuery, total_pages
-from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ProcessingRun
 from reseller_core.domain.users import ApiToken, User
+from reseller_core.domain.videos import ProductVideo
 from reseller_core.ports.read_model import (
     CallerDocument,
     DocumentPage,
@@ -293,6 +294,17 @@ class TrackedProductRepository(SqlProductRepository):
         await super().save_listings(product_id, listings)
         self._changed((product_id,))
 
+    async def replace_video(self, product_id: str, video: ProductVideo) -> ProductVideo | None:
+        replaced = await super().replace_video(product_id, video)
+        self._changed((product_id,))
+        return replaced
+
+    async def remove_video(self, product_id: str, video_id: str) -> ProductVideo | None:
+        removed = await super().remove_video(product_id, video_id)
+        if removed is not None:
+            self._changed((product_id,))
+        return removed
+
 
 class TrackedImageRepository(SqlImageRepository):
     """``SqlImageRepository`` that marks the products of the images it writes as changed."""
@@ -351,18 +363,12 @@ class TrackedLifestyleRunRepository(SqlLifestyleRunRepository):
     """``SqlLifestyleRunRepository`` that marks the product of each run it writes as changed
     (the payload shows the latest run). The heartbeat is left out: it is not shown."""
 
-    async def add(self, run: LifestyleRun) -> None:
-        await super().add(run)
-        _sql(self._uow).note_changed((run.product_id,))
+    def _written(self, product_id: str) -> None:
+        _sql(self._uow).note_changed((product_id,))
 
-    async def claim(
-        self, run_id: str, now: datetime, stale_before: datetime
-    ) -> LifestyleRun | None:
-        run = await super().claim(run_id, now, stale_before)
-        if run is not None:
-            _sql(self._uow).note_changed((run.product_id,))
-        return run
 
-    async def update(self, run: LifestyleRun) -> None:
-        await super().update(run)
-        _sql(self._uow).note_changed((run.product_id,))
+class TrackedVideoRunRepository(SqlVideoRunRepository):
+    """``SqlVideoRunRepository`` that marks the product of each run it writes as changed."""
+
+    def _written(self, product_id: str) -> None:
+        _sql(self._uow).note_changed((product_id,))

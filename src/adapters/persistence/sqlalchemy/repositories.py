@@ -37,6 +37,7 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
     provider_calls,
     usage_events,
     users,
+    video_generation_runs,
 )
 from reseller_core.domain.aggregate import ProductPage, ProductView
 from reseller_core.domain.artifacts import DescriptionDraft, MarketplaceListing, PriceResearch
@@ -45,7 +46,7 @@ from reseller_core.domain.listing_query import ProductListQuery, SortKey, total_
 from reseller_core.domain.media_runs import LifestyleRun
 from reseller_core.domain.products import Product, ProductStatus, ProductTab
 from reseller_core.domain.runs import ACTIVE_RUN_STATUSES, ProcessingRun, RunStatus
-from reseller_core.domain.users import ApiToken, ConfirmationToken, User
+from reseller_core.domain.videos import ProductVideo, VideoRun, sort_videos, with_video
 from reseller_core.errors import Conflict
 
 
@@ -82,15 +83,35 @@ _LATEST_LIFESTYLE_ID = (
     .scalar_subquery()
 )
 """The product's newest lifestyle run, joined in the same statement as the product."""
+_LATEST_VIDEO = video_generation_runs.alias("latest_video")
+_VIDEO_RUN_FIELDS: tuple[str, ...] = VideoRun.__struct_fields__
+VIDEO_RUN_COLUMNS = [_LATEST_VIDEO.c[name].label(f"video_{name}") for name in _VIDEO_RUN_FIELDS]
+_LATEST_VIDEO_ID = (
+    sa.select(video_generation_runs.c.id)
+    .where(video_generation_runs.c.product_id == products.c.id)
+    .order_by(video_generation_runs.c.created_at.desc(), video_generation_runs.c.id.desc())
+    .limit(1)
+    .correlate(products)
+    .scalar_subquery()
+)
+"""The product's newest video run, joined as the newest lifestyle run is."""
+VIDEOS_COLUMN = sa.cast(products.c.videos, sa.Text()).label("videos")
 _VIEW_COLUMNS = [
-    *PRODUCT_COLUMNS, *ARTIFACT_COLUMNS, *TAB_COLUMNS, *RUN_COLUMNS, *LIFESTYLE_COLUMNS
+    *PRODUCT_COLUMNS, *ARTIFACT_COLUMNS, *TAB_COLUMNS, *RUN_COLUMNS, *LIFESTYLE_COLUMNS,
+    *VIDEO_RUN_COLUMNS, VIDEOS_COLUMN,
 ]  # fmt: skip
 _L_END = _R_END + len(LIFESTYLE_COLUMNS)
+_V_END = _L_END + len(VIDEO_RUN_COLUMNS)
 _VIEW_FROM = (
     products.outerjoin(product_tabs, product_tabs.c.id == products.c.product_tab_id)
     .outerjoin(processing_runs, processing_runs.c.id == products.c.latest_run_id)
     .outerjoin(_LATEST_LIFESTYLE, _LATEST_LIFESTYLE.c.id == _LATEST_LIFESTYLE_ID)
+    .outerjoin(_LATEST_VIDEO, _LATEST_VIDEO.c.id == _LATEST_VIDEO_ID)
 )
+_VIDEOS_FOR_UPDATE = (
+    sa.select(VIDEOS_COLUMN).where(products.c.id == sa.bindparam("product_id")).with_for_update()
+)
+_VIDEOS_JSON = msgspec.json.Decoder(list[ProductVideo])
 
 # The hot read statements are built once, with bound parameters: building a statement of
 # this many columns and computing its cache key costs more than running it on SQLite, and
@@ -154,90 +175,6 @@ class _Repository:
         return await self._uow.execute(statement, params, conflict=conflict)
 
 
-class SqlUserRepository(_Repository):
-    async def add(self, user: User) -> None:
-        await self._execute(
-            sa.insert(users).values(m.to_values(user)), conflict="Email has already been taken"
-        )
-
-    async def _one(self, condition: ColumnElement[bool]) -> User | None:
-        row = (await self._execute(sa.select(*USER_COLUMNS).where(condition))).first()
-        return m.from_values(User, m.USER_FIELDS, row) if row is not None else None
-
-    async def get(self, user_id: str) -> User | None:
-        row = (await self._execute(_USER_BY_ID, {"user_id": user_id})).first()
-        return m.from_values(User, m.USER_FIELDS, row) if row is not None else None
-
-    async def get_by_email(self, email: str) -> User | None:
-        return await self._one(users.c.email == email)
-
-    async def update(self, user: User) -> None:
-        await self._execute(
-            sa.update(users).where(users.c.id == user.id).values(m.to_update_values(user)),
-            conflict="Email has already been taken",
-        )
-
-
-class SqlTokenRepository(_Repository):
-    async def add(self, token: ApiToken) -> None:
-        await self._execute(sa.insert(api_tokens).values({**m.to_values(token), "revoked": False}))
-
-    async def authenticate(self, token_hash: str, now: datetime) -> tuple[ApiToken, User] | None:
-        row = (await self._execute(_AUTHENTICATE, {"token_hash": token_hash, "now": now})).first()
-        if row is None:
-            return None
-        split = len(TOKEN_COLUMNS)
-        token = m.from_values(ApiToken, m.TOKEN_FIELDS, row[:split])
-        user = m.from_values(User, m.USER_FIELDS, row[split:])
-        return token, user
-
-    async def touch(self, token_id: str, now: datetime) -> None:
-        await self._execute(_STAMP_TOKEN, {"token_id": token_id, "used_at": now})
-
-    async def revoke(self, token_id: str) -> None:
-        await self._execute(
-            sa.update(api_tokens).where(api_tokens.c.id == token_id).values(revoked=True)
-        )
-
-    async def add_confirmation(self, token: ConfirmationToken) -> None:
-        await self._execute(sa.insert(confirmation_tokens).values(m.to_values(token)))
-
-    async def find_confirmation(self, token_hash: str) -> ConfirmationToken | None:
-        statement = sa.select(*CONFIRMATION_COLUMNS).where(
-            confirmation_tokens.c.token_hash == token_hash
-        )
-        row = (await self._execute(statement)).first()
-        return m.from_values(ConfirmationToken, m.CONFIRMATION_FIELDS, row) if row else None
-
-    async def use_confirmation(self, token_id: str, now: datetime) -> bool:
-        result = await self._execute(
-            sa.update(confirmation_tokens)
-            .where(confirmation_tokens.c.id == token_id, confirmation_tokens.c.used_at.is_(None))
-            .values(used_at=now)
-        )
-        return _rowcount(result) == 1
-
-    async def invalidate_confirmations(self, user_id: str, now: datetime) -> None:
-        await self._execute(
-            sa.update(confirmation_tokens)
-            .where(
-                confirmation_tokens.c.user_id == user_id, confirmation_tokens.c.used_at.is_(None)
-            )
-            .values(used_at=now)
-        )
-
-    async def confirmation_sends_since(self, user_id: str, since: datetime) -> list[datetime]:
-        statement = (
-            sa.select(confirmation_tokens.c.created_at)
-            .where(
-                confirmation_tokens.c.user_id == user_id,
-                confirmation_tokens.c.created_at >= since,
-            )
-            .order_by(confirmation_tokens.c.created_at)
-        )
-        return list((await self._execute(statement)).scalars())
-
-
 def _rowcount(result: Result[*tuple[Any, ...]]) -> int:
     return int(getattr(result, "rowcount", 0))
 
@@ -246,6 +183,16 @@ def _lifestyle(values: Sequence[Any]) -> LifestyleRun | None:
     if values[0] is None:
         return None
     return msgspec.convert(dict(zip(_LIFESTYLE_FIELDS, values, strict=True)), LifestyleRun)
+
+
+def _video_run(values: Sequence[Any]) -> VideoRun | None:
+    if values[0] is None:
+        return None
+    return msgspec.convert(dict(zip(_VIDEO_RUN_FIELDS, values, strict=True)), VideoRun)
+
+
+def _videos(text: str | None) -> tuple[ProductVideo, ...]:
+    return sort_videos(_VIDEOS_JSON.decode(text)) if text else ()
 
 
 def _view_from_row(row: Sequence[Any], images: Sequence[ProductImage]) -> ProductView:
@@ -261,6 +208,8 @@ def _view_from_row(row: Sequence[Any], images: Sequence[ProductImage]) -> Produc
         price_research=research,
         marketplace_listings=tuple(listings),
         latest_lifestyle_run=_lifestyle(row[_R_END:_L_END]),
+        latest_video_run=_video_run(row[_L_END:_V_END]),
+        videos=_videos(row[_V_END]),
         latest_run=m.from_values(ProcessingRun, m.RUN_FIELDS, run_values)
         if run_values[0]
         else None,
@@ -441,6 +390,25 @@ class SqlProductRepository(_Repository):
 
     async def save_listings(self, product_id: str, listings: Sequence[MarketplaceListing]) -> None:
         await self._set(product_id, marketplace_listings=m.artifact_json(list(listings)))
+
+    async def _locked_videos(self, product_id: str) -> tuple[ProductVideo, ...]:
+        """The product's videos, its row locked (PostgreSQL) until the transaction ends."""
+        row = (await self._execute(_VIDEOS_FOR_UPDATE, {"product_id": product_id})).first()
+        return _videos(row[0]) if row is not None else ()
+
+    async def replace_video(self, product_id: str, video: ProductVideo) -> ProductVideo | None:
+        current = await self._locked_videos(product_id)
+        replaced = next((v for v in current if v.marketplace == video.marketplace), None)
+        await self._set(product_id, videos=m.artifact_json(list(with_video(current, video))))
+        return replaced
+
+    async def remove_video(self, product_id: str, video_id: str) -> ProductVideo | None:
+        current = await self._locked_videos(product_id)
+        removed = next((v for v in current if v.id == video_id), None)
+        if removed is not None:
+            kept = [v for v in current if v.id != video_id]
+            await self._set(product_id, videos=m.artifact_json(kept))
+        return removed
 
     async def artifacts(
         self, product_id: str

@@ -5,7 +5,8 @@ Decisions:
 - The ULID is the primary key of every table (26-char string); there are no integer ids.
 - Column names equal the domain struct field names, so the mappers zip them directly.
 - ``products`` carries the AI artifacts as JSON (``description_draft``, ``price_research``,
-  ``marketplace_listings``): they are read with the product and only ever replaced whole.
+  ``marketplace_listings``) and its marketplace videos (``videos``): they are read with the
+  product and only ever replaced whole.
 - ``products.latest_run_id`` points at the newest processing run. It has no foreign key on
   purpose: a use case writes the product (pointing at the new run) before the run row, and
   the pointer is only ever followed by a LEFT JOIN.
@@ -154,6 +155,7 @@ products = sa.Table(
     sa.Column("description_draft", json_column_type()),
     sa.Column("price_research", json_column_type()),
     sa.Column("marketplace_listings", json_column_type(), nullable=False),
+    sa.Column("videos", json_column_type(), nullable=False, server_default=sa.text("'[]'")),
     sa.Column("search_document", sa.Text(), nullable=False),
     sa.UniqueConstraint("user_id", "sku"),
     sa.Index(None, "user_id", "updated_at"),
@@ -423,6 +425,39 @@ lifestyle_generation_runs = sa.Table(
 )
 """Lifestyle generation runs (spec 30 §8.3). The partial unique index admits one active run
 per product, so concurrent requests cannot both queue one (decision Q-M14)."""
+
+video_generation_runs = sa.Table(
+    "video_generation_runs",
+    metadata,
+    sa.Column("id", ULID, primary_key=True),
+    sa.Column("product_id", ULID, _fk("products.id", "CASCADE"), nullable=False),
+    sa.Column("user_id", ULID, _fk("users.id", "CASCADE"), nullable=False),
+    sa.Column("status", SHORT_TEXT, nullable=False),
+    sa.Column("step", SHORT_TEXT, nullable=False),
+    sa.Column("marketplace", SHORT_TEXT, nullable=False),
+    sa.Column("aspect_ratio", SHORT_TEXT, nullable=False),
+    sa.Column("duration_seconds", sa.Integer(), nullable=False),
+    sa.Column("source_image_ids", json_column_type(), nullable=False),
+    sa.Column("error_code", SHORT_TEXT),
+    sa.Column("error_message", sa.Text()),
+    sa.Column("payload", json_column_type(), nullable=False),
+    sa.Column("started_at", UtcDateTime()),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("heartbeat_at", UtcDateTime()),
+    *_timestamps(),
+    sa.Index(None, "product_id", "created_at"),
+    sa.Index(None, "status"),
+    sa.Index(
+        "uq_video_generation_runs_active_product",
+        "product_id",
+        unique=True,
+        postgresql_where=sa.text("status IN ('queued', 'running')"),
+        sqlite_where=sa.text("status IN ('queued', 'running')"),
+    ),
+)
+"""Marketplace video runs (spec 30 §9), one active per product as for lifestyle runs. The
+videos themselves are the product's ``videos`` JSON column (one per marketplace, replaced
+whole), read with the product."""
 
 idempotency_keys = sa.Table(
     "idempotency_keys",

@@ -24,6 +24,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.sql.expression import Executable
 
+from reseller_adapters.persistence.sqlalchemy.account_repositories import (
+    SqlTokenRepository,
+    SqlUserRepository,
+)
 from reseller_adapters.persistence.sqlalchemy.engine import (
     SQLITE_BEGIN_OPTION,
     SQLITE_BUSY_TIMEOUT_MS,
@@ -40,10 +44,7 @@ from reseller_adapters.persistence.sqlalchemy.read_model import (
     TrackedProductRepository,
     TrackedRunRepository,
     TrackedTabRepository,
-)
-from reseller_adapters.persistence.sqlalchemy.repositories import (
-    SqlTokenRepository,
-    SqlUserRepository,
+    TrackedVideoRunRepository,
 )
 from reseller_adapters.persistence.sqlalchemy.storefront_repositories import (
     SqlStorefrontRepository,
@@ -54,7 +55,7 @@ from reseller_adapters.persistence.sqlalchemy.transfer_repositories import (
 )
 from reseller_adapters.persistence.sqlalchemy.usage_repository import SqlUsageRepository
 from reseller_core.ports.idempotency import IdempotencyRepository
-from reseller_core.ports.media_runs import LifestyleRunRepository
+from reseller_core.ports.media_runs import LifestyleRunRepository, VideoRunRepository
 from reseller_core.ports.storefronts import StorefrontRepository
 from reseller_core.ports.transfers import ExportRepository, ImportRepository
 from reseller_core.ports.unit_of_work import (
@@ -161,6 +162,7 @@ class SqlAlchemyUnitOfWork:
         self.imports: ImportRepository = SqlImportRepository(self)
         self.storefronts: StorefrontRepository = SqlStorefrontRepository(self)
         self.lifestyle_runs: LifestyleRunRepository = TrackedLifestyleRunRepository(self)
+        self.video_runs: VideoRunRepository = TrackedVideoRunRepository(self)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(self)
 
     @property

@@ -19,6 +19,9 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
     usage_events,
     users,
 )
+from reseller_adapters.persistence.sqlalchemy.tables import (
+    video_generation_runs as video_runs,
+)
 from reseller_core.domain.media_runs import ACTIVE_LIFESTYLE_STATUSES
 from reseller_core.domain.plans import (
     DAILY_RESOURCE_BY_ROLE,
@@ -89,6 +92,14 @@ class SqlUsageRepository(_Repository):
         pending_images = max(0, int((await self._execute(images)).scalar_one()))
         if pending_images:
             counts[Bucket.LIFESTYLE.value] = pending_images
+        renders = sa.select(sa.func.count()).where(
+            video_runs.c.user_id == user_id,
+            video_runs.c.status.in_(_ACTIVE),
+            video_runs.c.created_at >= since,
+        )
+        pending_renders = int((await self._execute(renders)).scalar_one())
+        if pending_renders:
+            counts[Bucket.VIDEOS.value] = pending_renders
         return counts
 
     async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:

@@ -20,11 +20,10 @@ How a run survives a dying worker:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +54,7 @@ from reseller_core.services.processing.failures import (
     product_deleted,
 )
 from reseller_core.services.processing.journal import RunJournal
+from reseller_core.services.processing.keepalive import keepalive
 from reseller_core.services.processing.progress import RunProgress
 from reseller_core.services.processing.stages import Stage, default_stages
 from reseller_core.services.processing.usage import UsageMeter
@@ -300,31 +300,16 @@ class PipelineService:
             run.product_id, ProductStatus.PROCESSING, ProductStatus.REVIEW, now
         )
 
-    @contextlib.asynccontextmanager
-    async def _keepalive(self, ctx: RunContext) -> AsyncIterator[None]:
-        """Heartbeat in the background while a stage waits on a slow provider.
+    def _keepalive(self, ctx: RunContext) -> contextlib.AbstractAsyncContextManager[None]:
+        """Heartbeat in the background while a stage waits on a slow provider."""
 
-        Stage commits heartbeat too, but one provider call (with its retries) can outlast
-        ``run_heartbeat_timeout_s``; without this the sweeper would hand a live run to a
-        second worker.
-        """
-        interval = max(1.0, self._config.run_heartbeat_timeout_s / 3)
+        async def beat(uow: UnitOfWork, now: datetime) -> None:
+            await uow.runs.heartbeat(ctx.run_id, now)
 
-        async def beat() -> None:
-            while True:
-                await asyncio.sleep(interval)
-                try:
-                    async with self._uow() as uow:
-                        await uow.runs.heartbeat(ctx.run_id, self._clock.now())
-                        await uow.commit()
-                except Exception:
-                    logger.warning("heartbeat for run %s failed", ctx.run_id, exc_info=True)
-
-        task = asyncio.create_task(beat(), name=f"heartbeat-{ctx.run_id}")
-        try:
-            yield
-        finally:
-            task.cancel()
-            # ``wait`` does not re-raise the task's cancellation into this task, but a
-            # cancellation of this task still propagates.
-            await asyncio.wait([task])
+        return keepalive(
+            self._uow,
+            self._clock,
+            beat,
+            interval_s=self._config.run_heartbeat_timeout_s / 3,
+            label=f"run {ctx.run_id}",
+        )

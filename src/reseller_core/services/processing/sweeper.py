@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 from reseller_core.domain.runs import RunStatus
-from reseller_core.ports import Clock, TaskQueue, UnitOfWorkFactory
+from reseller_core.ports import Clock, Job, TaskQueue, UnitOfWorkFactory
+from reseller_core.ports.media_runs import MediaRunRepository
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing.jobs import process_run_job
 from reseller_core.services.processing.lifestyle_requests import lifestyle_run_job
+from reseller_core.services.processing.video_requests import video_run_job
 
 logger = logging.getLogger(__name__)
 
@@ -51,20 +55,26 @@ class RunSweeper:
             ]
             for run in released:
                 await uow.runs.heartbeat(run.id, timeout_cutoff - timedelta(seconds=1))
-            # Lifestyle runs are claimed and resumed the same way (one image per scene).
-            lifestyle = await uow.lifestyle_runs.stale(cutoff)
-            held = [
-                item.id
-                for item in lifestyle
-                if item.status == "running"
-                and (item.heartbeat_at or item.updated_at) >= timeout_cutoff
-            ]
-            for run_id in held:
-                await uow.lifestyle_runs.heartbeat(run_id, timeout_cutoff - timedelta(seconds=1))
+            # Media runs (lifestyle scenes, videos) are claimed and resumed the same way.
+            media: list[Job] = []
+            held = False
+            kinds: tuple[tuple[MediaRunRepository[Any], Callable[[str], Job]], ...] = (
+                (uow.lifestyle_runs, lifestyle_run_job),
+                (uow.video_runs, video_run_job),
+            )
+            for repository, job_for in kinds:
+                for item in await repository.stale(cutoff):
+                    media.append(job_for(item.id))
+                    if (
+                        item.status == "running"
+                        and (item.heartbeat_at or item.updated_at) >= timeout_cutoff
+                    ):
+                        held = True
+                        backdated = timeout_cutoff - timedelta(seconds=1)
+                        await repository.heartbeat(item.id, backdated)
             if released or held:
                 await uow.commit()
-        jobs = [process_run_job(run.id) for run in stale]
-        jobs += [lifestyle_run_job(item.id) for item in lifestyle]
+        jobs = [process_run_job(run.id) for run in stale] + media
         count = 0
         for job in jobs:
             try:

@@ -54,6 +54,28 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+async def record_unit(uow: UnitOfWork, event: UsageEvent, *, trial_limits_plan: str) -> None:
+    """Record ``event`` (one unit) in the caller's unit of work; beyond the user's plan
+    limit for its bucket it consumes an add-on credit (decision Q-A7)."""
+    user = await uow.users.get(event.user_id)
+    if user is not None:
+        credits = int(user.addon_credits.get(event.bucket, 0))
+        if credits > 0:
+            start, end = month_window(event.created_at)
+            monthly = await uow.usage.monthly_counts(user.id, start, end)
+            used = int(monthly.get(event.bucket, 0))
+            limits = PLANS[effective_plan(user, event.created_at, trial_limits_plan)]
+            consume = credits_to_consume(used, 1, limits.for_bucket(Bucket(event.bucket)), credits)
+            if consume > 0:
+                balance = {**user.addon_credits, event.bucket: credits - consume}
+                await uow.users.update(
+                    msgspec.structs.replace(
+                        user, addon_credits=balance, updated_at=event.created_at
+                    )
+                )
+    await uow.usage.record(event)
+
+
 class UsageMeter:
     """Records a run's usage events and provider calls."""
 
@@ -69,21 +91,8 @@ class UsageMeter:
         self, uow: UnitOfWork, ctx: RunContext, bucket: Bucket, now: datetime
     ) -> None:
         """One usage event in the caller's unit of work, consuming an add-on credit if due."""
-        user = await uow.users.get(ctx.user_id)
-        if user is not None:
-            credits = int(user.addon_credits.get(bucket.value, 0))
-            if credits > 0:
-                start, end = month_window(now)
-                monthly = await uow.usage.monthly_counts(user.id, start, end)
-                used = int(monthly.get(bucket.value, 0))
-                limits = PLANS[effective_plan(user, now, self._config.trial_limits_plan)]
-                consume = credits_to_consume(used, 1, limits.for_bucket(bucket), credits)
-                if consume > 0:
-                    balance = {**user.addon_credits, bucket.value: credits - consume}
-                    await uow.users.update(
-                        msgspec.structs.replace(user, addon_credits=balance, updated_at=now)
-                    )
-        await uow.usage.record(
+        await record_unit(
+            uow,
             UsageEvent(
                 id=self._ids.new_id(),
                 user_id=ctx.user_id,
@@ -92,7 +101,8 @@ class UsageMeter:
                 bucket=bucket.value,
                 quantity=1,
                 created_at=now,
-            )
+            ),
+            trial_limits_plan=self._config.trial_limits_plan,
         )
 
     async def metered(
