@@ -14,7 +14,8 @@ in-memory fake (``reseller_core.testing.memory_uow``) is the reference: SQL adap
 answer exactly as it does, including list order and search.
 
 The suite is the sum of one mixin per aggregate (``uow_transactions``, ``uow_accounts``,
-``uow_products``, ``uow_product_list``, ``uow_runs``, ``uow_usage``), each a
+``uow_products``, ``uow_product_list``, ``uow_runs``, ``uow_usage``, ``uow_media_runs``,
+``uow_videos``), each a
 :class:`~reseller_core.testing.conformance.uow_base.UnitOfWorkSuiteBase`; an adapter that
 implements only some repositories may combine just those mixins. The ``build_*``
 functions (``uow_builders``) make valid domain objects for these tests and for adapter
@@ -50,6 +51,7 @@ from reseller_core.testing.conformance.uow_runs import RunConformance
 from reseller_core.testing.conformance.uow_transactions import TransactionConformance
 from reseller_core.testing.conformance.uow_transfers import TransferConformance
 from reseller_core.testing.conformance.uow_usage import UsageConformance
+from reseller_core.testing.conformance.uow_videos import VideoConformance
 
 __all__ = [
     "T0",
@@ -63,6 +65,7 @@ __all__ = [
     "UnitOfWorkConformance",
     "UnitOfWorkSuiteBase",
     "UsageConformance",
+    "VideoConformance",
     "assert_utc",
     "build_call",
     "build_confirmation",
@@ -90,5 +93,6 @@ class UnitOfWorkConformance(
     UsageConformance,
     TransferConformance,
     LifestyleRunConformance,
+    VideoConformance,
 ):
     """What every ``UnitOfWork`` implementation owes the use cases."""
