@@ -87,8 +87,7 @@ def product_values(product: Product) -> dict[str, Any]:
     values["description_draft"] = None
     values["price_research"] = None
     values["marketplace_listings"] = []
-    values["videos"] = []
-    return values
+    return values  # ``videos`` starts as the column's default, ``[]``
 
 
 def artifact_json(artifact: msgspec.Struct | Sequence[msgspec.Struct] | None) -> Any:
