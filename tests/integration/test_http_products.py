@@ -49,6 +49,8 @@ PRODUCT_KEYS = [
     "marketplace_listings",
     "image_urls",
     "images",
+    "videos",
+    "latest_video_generation_run",
 ]
 IMAGE_KEYS = {
     "id",

@@ -359,15 +359,15 @@ class ProductBody(msgspec.Struct, frozen=True, kw_only=True):
     latest_processing_run: ProcessingRunBody | None
     latest_lifestyle_generation_run: LifestyleRunBody | None
     """The newest lifestyle generation run, if any."""
-    videos: list[VideoBody]
-    """One video per marketplace, by marketplace id."""
-    latest_video_generation_run: VideoRunBody | None
-    """The newest video generation run, if any."""
     description_draft: DescriptionDraftBody | None
     price_research: PriceResearchBody | None
     marketplace_listings: list[MarketplaceListingBody]
     image_urls: list[str]
     images: list[ImageBody]
+    videos: list[VideoBody]
+    """One video per marketplace, by marketplace id."""
+    latest_video_generation_run: VideoRunBody | None
+    """The newest video generation run, if any."""
 
 
 class UploadInstructionBody(msgspec.Struct, frozen=True, kw_only=True):
