@@ -34,16 +34,14 @@ from reseller_core.errors import (
     NotFound,
     ValidationFailed,
 )
-from reseller_core.ports import Clock, IdFactory, Job, ObjectStorage, TaskQueue, UnitOfWork
-from reseller_core.ports.unit_of_work import UnitOfWorkFactory
-from reseller_core.services.config import CoreConfig
+from reseller_core.ports import Job, UnitOfWork
 from reseller_core.services.limits import ensure_within_limit
+from reseller_core.services.processing.media_requests import PRODUCT_NOT_FOUND, MediaRequests
 
 log = logging.getLogger(__name__)
 
 LIFESTYLE_RUN_JOB = "lifestyle_run"
 """Job name; its args are ``{"run_id": <ULID>}``."""
-PRODUCT_NOT_FOUND = "Product not found"
 GENERATED_NOT_FOUND = "Generated image not found"
 SOURCE_KINDS = (ImageKind.BACKGROUND_REMOVED, ImageKind.WHITE_BACKGROUND, ImageKind.ORIGINAL)
 SOURCE_STATUSES = frozenset({ImageStatus.UPLOADED, ImageStatus.PROCESSING, ImageStatus.READY})
@@ -79,39 +77,7 @@ class LifestyleResult(msgspec.Struct, frozen=True, kw_only=True):
     run: LifestyleRun
 
 
-class LifestyleRequests:
-    def __init__(
-        self,
-        *,
-        uow: UnitOfWorkFactory,
-        reader: UnitOfWorkFactory | None = None,
-        storage: ObjectStorage,
-        queue: TaskQueue,
-        clock: Clock,
-        ids: IdFactory,
-        config: CoreConfig,
-    ) -> None:
-        self._uow = uow
-        self._reader = reader or uow
-        self._storage = storage
-        self._queue = queue
-        self._clock = clock
-        self._ids = ids
-        self._config = config
-
-    async def _owned(self, uow: UnitOfWork, user: User, product_id: str, detail: str) -> Product:
-        canonical = parse_ulid(product_id)
-        product = await uow.products.get(user.id, canonical) if canonical else None
-        if product is None:
-            raise NotFound(detail)
-        return product
-
-    async def _view(self, uow: UnitOfWork, user: User, product_id: str) -> ProductView:
-        view = await uow.products.view(user.id, product_id)
-        if view is None:
-            raise NotFound(PRODUCT_NOT_FOUND)
-        return view
-
+class LifestyleRequests(MediaRequests):
     def _new_run(
         self,
         *,

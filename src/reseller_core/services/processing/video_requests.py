@@ -20,7 +20,6 @@ from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.ids import parse_ulid
 from reseller_core.domain.images import ImageStatus, ProductImage, public_gallery, sort_images
 from reseller_core.domain.plans import MeteredAction
-from reseller_core.domain.products import Product
 from reseller_core.domain.runs import RunStatus
 from reseller_core.domain.state_machine import Action
 from reseller_core.domain.users import User
@@ -39,16 +38,15 @@ from reseller_core.errors import (
     NotFound,
     ValidationFailed,
 )
-from reseller_core.ports import Clock, IdFactory, Job, ObjectStorage, TaskQueue, UnitOfWork
-from reseller_core.ports.unit_of_work import UnitOfWorkFactory
+from reseller_core.ports import Job
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.limits import ensure_within_limit
+from reseller_core.services.processing.media_requests import PRODUCT_NOT_FOUND, MediaRequests
 
 log = logging.getLogger(__name__)
 
 VIDEO_RUN_JOB = "video_run"
 """Job name; its args are ``{"run_id": <ULID>}``."""
-PRODUCT_NOT_FOUND = "Product not found"
 VIDEO_NOT_FOUND = "Video not found"
 
 
@@ -109,39 +107,7 @@ class VideoResult(msgspec.Struct, frozen=True, kw_only=True):
     run: VideoRun
 
 
-class VideoRequests:
-    def __init__(
-        self,
-        *,
-        uow: UnitOfWorkFactory,
-        reader: UnitOfWorkFactory | None = None,
-        storage: ObjectStorage,
-        queue: TaskQueue,
-        clock: Clock,
-        ids: IdFactory,
-        config: CoreConfig,
-    ) -> None:
-        self._uow = uow
-        self._reader = reader or uow
-        self._storage = storage
-        self._queue = queue
-        self._clock = clock
-        self._ids = ids
-        self._config = config
-
-    async def _owned(self, uow: UnitOfWork, user: User, product_id: str, detail: str) -> Product:
-        canonical = parse_ulid(product_id)
-        product = await uow.products.get(user.id, canonical) if canonical else None
-        if product is None:
-            raise NotFound(detail)
-        return product
-
-    async def _view(self, uow: UnitOfWork, user: User, product_id: str) -> ProductView:
-        view = await uow.products.view(user.id, product_id)
-        if view is None:
-            raise NotFound(PRODUCT_NOT_FOUND)
-        return view
-
+class VideoRequests(MediaRequests):
     async def generate(
         self, user: User, command: GenerateVideo, problems: InputProblems = NO_PROBLEMS
     ) -> VideoResult:
