@@ -2,8 +2,8 @@
 
 ``tests/unit/test_state_machine.py`` checks the pure transition rules. This machine drives
 one product through the embedding API instead (create with uploads, upload, finalize, the
-worker's runs, reprocess, status edits, mark sold, archive, unarchive, lifestyle runs,
-image deletion) on the in-memory unit of work, with jobs run only when the ``worker`` rule
+worker's runs, reprocess, status edits, mark sold, archive, unarchive, lifestyle and video runs,
+image and video deletion) on the in-memory unit of work, with jobs run only when the ``worker`` rule
 says so, so requests land while runs are queued. After every step the invariants check
 that the product's status, its images and its runs agree, and every refusal is the
 contract's ``invalid_product_state`` exactly when spec 20 §4.4 forbids the action in the
@@ -40,6 +40,7 @@ from reseller_core.errors import DomainError, InvalidProductState
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing import job_handlers
 from reseller_core.services.processing.lifestyle_runs import lifestyle_job_handlers
+from reseller_core.services.processing.video_runs import video_job_handlers
 from reseller_core.services.results import UploadInstruction
 from reseller_core.services.storage_cleanup import storage_cleanup_job_handlers
 from reseller_core.testing import (
@@ -50,6 +51,7 @@ from reseller_core.testing import (
     PlainPasswordHasher,
     RecordingRateLimiter,
     RecordingTaskQueue,
+    RecordingVideoRenderer,
     SequentialIds,
     memory_uow_factory,
 )
@@ -125,11 +127,13 @@ class ProductLifecycleThroughServices(RuleBasedStateMachine):
             clock=FixedClock(),
             ids=SequentialIds(),
             marketplaces=builtin_marketplaces(settings.core.supported_marketplaces),
+            video_renderer=RecordingVideoRenderer(),
         )
         services = container.services
         for handlers in (
             job_handlers(runs=services.pipeline),
             lifestyle_job_handlers(services.lifestyle_runner),
+            video_job_handlers(services.video_runner),
             storage_cleanup_job_handlers(self.storage),
         ):
             for name, handler in handlers.items():
@@ -160,6 +164,9 @@ class ProductLifecycleThroughServices(RuleBasedStateMachine):
         if action is not None:
             assert sm.allowed(action, before), f"{action} succeeded in {before}"
         return result
+
+    def videos(self) -> list[Any]:
+        return list(self.run(self.core.product(self.user, self.product_id)).videos)
 
     def images(self) -> list[Any]:
         return [i for i in self.db.snapshot().images.values() if i.product_id == self.product_id]
@@ -217,6 +224,7 @@ class ProductLifecycleThroughServices(RuleBasedStateMachine):
         tables = self.db.snapshot()
         assert not [r for r in tables.runs.values() if r.status in ACTIVE]
         assert not [r for r in tables.lifestyle_runs.values() if r.status in ACTIVE]
+        assert not [r for r in tables.video_runs.values() if r.status in ACTIVE]
 
     @rule()
     def reprocess(self) -> None:
@@ -228,6 +236,24 @@ class ProductLifecycleThroughServices(RuleBasedStateMachine):
             Action.GENERATE_LIFESTYLE,
             lambda: self.core.generate_lifestyle_images(self.user, self.product_id),
         )
+
+    @rule(marketplace=st.sampled_from(["ebay", "depop"]))
+    def generate_video(self, marketplace: str) -> None:
+        self.attempt(
+            Action.GENERATE_VIDEO,
+            lambda: self.core.generate_marketplace_video(
+                self.user, self.product_id, marketplace, duration_seconds=5
+            ),
+        )
+
+    @precondition(lambda self: bool(self.videos()))
+    @rule(data=st.data())
+    def delete_video(self, data: st.DataObject) -> None:
+        video = data.draw(st.sampled_from(self.videos()))
+        view = self.run(self.core.delete_video(self.user, self.product_id, video.id))
+        assert video.id not in {v.id for v in view.videos}
+        self.run(self.queue.run_all(raise_errors=True))  # the object deletion
+        assert self.run(self.storage.head(video.storage_key)) is None
 
     # -- manual transitions ----------------------------------------------------------------
 
@@ -307,6 +333,15 @@ class ProductLifecycleThroughServices(RuleBasedStateMachine):
         originals = [i for i in images if i.kind == ImageKind.ORIGINAL]
         assert len(active) <= 1, "at most one active processing run"
         assert len(lifestyle_active) <= 1, "at most one active lifestyle run"
+        video_runs = [r for r in tables.video_runs.values() if r.product_id == self.product_id]
+        assert len([r for r in video_runs if r.status in ACTIVE]) <= 1, "one active video run"
+        row = tables.products[self.product_id]
+        marketplaces = [v.marketplace for v in row.videos]
+        assert len(marketplaces) == len(set(marketplaces)), "one video per marketplace"
+        finished = {r.id for r in video_runs if r.status == RunStatus.COMPLETED}
+        assert {v.video_generation_run_id for v in row.videos} <= finished
+        units = [e for e in tables.usage_events.values() if e.bucket == "videos"]
+        assert len(units) == len(finished), "one videos unit per rendered video"
         if product.status == S.PROCESSING:
             assert active, "processing means a run is queued or running"
             assert any(i.processing_status != ImageStatus.PENDING_UPLOAD for i in originals)

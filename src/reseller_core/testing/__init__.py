@@ -5,6 +5,7 @@ conformance modules also import pytest), so adapter authors can use it in their 
 """
 
 from reseller_core.testing.fake_ai import FakeAIProvider, FakeImageEditor
+from reseller_core.testing.fake_media import RecordingVideoRenderer
 from reseller_core.testing.fakes import (
     FixedClock,
     MemoryMailer,
@@ -27,6 +28,7 @@ __all__ = [
     "PlainPasswordHasher",
     "RecordingRateLimiter",
     "RecordingTaskQueue",
+    "RecordingVideoRenderer",
     "SequentialIds",
     "memory_uow_factory",
 ]
