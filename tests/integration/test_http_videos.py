@@ -313,3 +313,20 @@ async def test_deleting_the_product_deletes_its_videos(
     assert (await fx_client.delete(path, headers=fx_account.headers)).status_code == 200
     await fx_fakes.queue.run_all(raise_errors=True)
     assert await fx_fakes.storage.head(video["storage_key"]) is None
+
+
+async def test_a_keyed_retry_replays_the_first_answer(
+    fx_client: Client, fx_account: Account, fx_fakes: Fakes, fx_container: Container
+) -> None:
+    run_jobs(fx_fakes, fx_container)
+    product = await processed_product(fx_client, fx_account, fx_fakes)
+    path = f"/api/v1/products/{product['id']}"
+    headers = {**fx_account.headers, "Idempotency-Key": "video-retry-1"}
+    body = {"marketplace": "poshmark"}
+    first = await fx_client.post(f"{path}/generate_marketplace_video", json=body, headers=headers)
+    again = await fx_client.post(f"{path}/generate_marketplace_video", json=body, headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.content == first.content
+    runs = await fx_client.get(f"{path}/video_generation_runs", headers=fx_account.headers)
+    assert len(runs.json()["data"]["runs"]) == 1
