@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from reseller_core.ports.media import RenderedVideo, VideoRenderError, VideoRequest
 from reseller_core.services.processing import PROCESS_RUN_JOB
+from reseller_core.services.processing.lifestyle_requests import LIFESTYLE_RUN_JOB
 from reseller_core.services.processing.video_requests import VIDEO_RUN_JOB
 from reseller_core.services.storage_cleanup import DELETE_OBJECTS_JOB, storage_cleanup_job_handlers
 from reseller_entrypoints.bootstrap import Container
@@ -330,3 +331,34 @@ async def test_a_keyed_retry_replays_the_first_answer(
     assert again.content == first.content
     runs = await fx_client.get(f"{path}/video_generation_runs", headers=fx_account.headers)
     assert len(runs.json()["data"]["runs"]) == 1
+
+
+async def test_renders_beyond_the_plan_consume_add_on_credits(
+    fx_client: Client, fx_account: Account, fx_fakes: Fakes, fx_container: Container
+) -> None:
+    """Decision Q-A7, for videos and lifestyle images alike: past the trial the free plan
+    allows none, so each unit is paid with a credit, in the transaction that records it."""
+    run_jobs(fx_fakes, fx_container)
+
+    async def lifestyle(args: Mapping[str, str]) -> None:
+        await fx_container.services.lifestyle_runner.process(args["run_id"])
+
+    fx_fakes.queue.register(LIFESTYLE_RUN_JOB, lifestyle)
+    product = await processed_product(fx_client, fx_account, fx_fakes)
+    fx_fakes.clock.advance(timedelta(days=8))
+    plans = fx_container.services.plans
+    await plans.add_credits(fx_account.email, "videos", 2)
+    await plans.add_credits(fx_account.email, "lifestyle", 4)
+    path = f"/api/v1/products/{product['id']}"
+    queued = await fx_client.post(
+        f"{path}/generate_marketplace_video",
+        json={"marketplace": "ebay", "duration_seconds": 5},
+        headers=fx_account.headers,
+    )
+    assert queued.status_code == 202, queued.text
+    scenes = await fx_client.post(f"{path}/generate_lifestyle_images", headers=fx_account.headers)
+    assert scenes.status_code == 202, scenes.text
+    await fx_fakes.queue.run_all(raise_errors=True)
+    me = (await fx_client.get("/api/v1/me/usage", headers=fx_account.headers)).json()["data"]
+    assert (me["usage"]["videos"], me["usage"]["lifestyle"]) == (1, 3)
+    assert me["addon_credits"]["videos"] == 1 and me["addon_credits"]["lifestyle"] == 1

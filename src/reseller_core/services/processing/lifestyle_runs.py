@@ -41,6 +41,7 @@ from reseller_core.ports.unit_of_work import UnitOfWorkFactory
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing.jobs import JobHandler
 from reseller_core.services.processing.lifestyle_requests import LIFESTYLE_RUN_JOB, family_texts
+from reseller_core.services.processing.usage import record_unit
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +204,10 @@ class LifestyleRunner:
                 position = max((image.position for image in images), default=0) + 1
                 image = self._image(run, latest, position, now)
                 await uow.images.add_many([image])
-                # Decision Q-A6: the unit is recorded with the image it counts.
-                await uow.usage.record(
+                # Decision Q-A6: the unit is recorded with the image it counts (beyond the
+                # plan it consumes an add-on credit, Q-A7).
+                await record_unit(
+                    uow,
                     UsageEvent(
                         id=self._ids.new_id(),
                         user_id=run.user_id,
@@ -213,7 +216,8 @@ class LifestyleRunner:
                         bucket=Bucket.LIFESTYLE.value,
                         quantity=1,
                         created_at=now,
-                    )
+                    ),
+                    trial_limits_plan=self._config.trial_limits_plan,
                 )
             completed = sum(1 for r in results if r["status"] == "generated")
             model = run.model or next(
