@@ -361,3 +361,27 @@ def test_the_product_lookup_answers_401_before_404_and_never_a_foreign_document(
                 await core.close()
 
     asyncio.run(scenario())
+
+
+def test_a_new_payload_field_makes_every_stored_document_stale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fingerprint covers the payload's schema: documents stored before a field was
+    added (a product's ``videos``, say) are rebuilt, never served without it."""
+    import msgspec
+
+    from reseller_entrypoints.http import documents
+    from reseller_entrypoints.http.schemas import ProductBody
+
+    def public_url(key: str) -> str:
+        return f"https://files.example.test/{key}"
+
+    before = documents.PayloadRenderer(public_url).fingerprint
+    assert documents.PayloadRenderer(public_url).fingerprint == before
+
+    class Extended(ProductBody, frozen=True, kw_only=True):
+        added: int
+
+    monkeypatch.setattr(documents, "ProductBody", Extended)
+    assert documents.PayloadRenderer(public_url).fingerprint != before
+    assert msgspec.json.schema(Extended) != msgspec.json.schema(ProductBody)

@@ -2,8 +2,9 @@
 
 - ``PayloadRenderer`` makes a product's stored document: the JSON bytes of its payload
   (spec 20 §2.2) exactly as the presenters build it and Litestar would encode it. Its
-  fingerprint names the payload format and the storage's public URL scheme, so a new
-  ``public_base_url`` makes every stored document stale (rebuilt, never served).
+  fingerprint names the payload format, the payload's schema and the storage's public URL
+  scheme, so a new field or a new ``public_base_url`` makes every stored document stale
+  (rebuilt, never served).
 - ``provide_read_session`` authenticates the bearer token and reads in one reading unit of
   work: one transaction, one connection, and no write while the request is answered.
 - The responses splice the stored bytes into the envelope without decoding them; products
@@ -35,10 +36,11 @@ from reseller_core.services.product_reads import (
 )
 from reseller_entrypoints.http.app_state import container_from
 from reseller_entrypoints.http.presenters import PublicUrl, filters_body, product_body
-from reseller_entrypoints.http.schemas import PaginationBody
+from reseller_entrypoints.http.schemas import PaginationBody, ProductBody
 
-PAYLOAD_FORMAT: Final = "product-payload/1"
-"""Change it whenever the payload's shape changes: every stored document becomes stale."""
+PAYLOAD_FORMAT: Final = "product-payload/2"
+"""Change it whenever what the payload holds changes without changing its schema (the
+schema of ``ProductBody`` is part of the fingerprint): every stored document becomes stale."""
 _PROBE_KEY: Final = "read-model/probe"
 _JSON: Final = "application/json"
 _encoder = msgspec.json.Encoder()
@@ -49,7 +51,8 @@ class PayloadRenderer:
 
     def __init__(self, public_url: PublicUrl) -> None:
         self._public_url = public_url
-        shaped_by = f"{PAYLOAD_FORMAT}|{public_url(_PROBE_KEY)}"
+        schema = msgspec.json.encode(msgspec.json.schema(ProductBody), order="sorted")
+        shaped_by = f"{PAYLOAD_FORMAT}|{public_url(_PROBE_KEY)}|{schema.decode()}"
         self.fingerprint = hashlib.sha256(shaped_by.encode()).hexdigest()[:32]
 
     def render(self, view: ProductView) -> bytes:
