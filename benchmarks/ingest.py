@@ -36,6 +36,8 @@ PRODUCTS_PER_SELLER = 25
 """The daily provider ceilings are per seller: 25 products stay well inside them."""
 WARMUP_PRODUCTS = 3
 POLL_S = 0.1
+PROBE_INTERVAL_S = 0.05
+"""Pause between two probe reads of ``GET /products/:id`` while the ingest runs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +111,89 @@ async def _settle(core: Any, product_ids: Sequence[str], queue: str, timeout_s: 
         await asyncio.sleep(POLL_S)
 
 
+class ReadProbe:
+    """``GET /products/:id`` through the HTTP app, in this process and on its event loop,
+    every ``PROBE_INTERVAL_S`` while the ingest runs: what a seller polling a product sees
+    while the worker is busy. The request goes through the whole ASGI app (middleware,
+    authentication, the read model) without a socket."""
+
+    def __init__(self, app: Any, path: str, token: str) -> None:
+        self._app = app
+        self._scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"bench"), (b"authorization", f"Bearer {token}".encode())],
+            "client": ("127.0.0.1", 9),
+            "server": ("127.0.0.1", 80),
+        }
+        self.latencies_ms: list[float] = []
+        self.failures = 0
+
+    async def _get(self) -> None:
+        statuses: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(int(message["status"]))
+
+        started = time.perf_counter()
+        await self._app({**self._scope, "state": {}}, receive, send)
+        self.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if statuses != [200]:
+            self.failures += 1
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self._get()
+            await asyncio.sleep(PROBE_INTERVAL_S)
+
+    def p99(self) -> float | None:
+        if not self.latencies_ms:
+            return None
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, math.ceil(len(ordered) * 0.99) - 1)]
+
+
+async def _read_probe(core: Any, timeout_s: float) -> ReadProbe:
+    """A processed product of a seller of its own, and the probe that reads it."""
+    from reseller_entrypoints.http import create_app
+
+    user, token = await seller(core, f"probe-{os.getpid()}@bench.example")
+    product_id, image_ids = await upload_product(
+        core, user, {"title": "Probe boots", "price": "20.00"}, [photo(1), photo(2)]
+    )
+    await core.finalize_uploads(user, product_id, image_ids)
+    await core.wait_until_settled(user, product_id, timeout=timeout_s)
+    app = create_app(container=core.container)
+    started: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    await started.put({"type": "lifespan.startup"})
+    answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    lifespan = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    asyncio.get_running_loop().create_task(app(lifespan, started.get, answers.put))
+    answer = await answers.get()
+    if answer["type"] != "lifespan.startup.complete":
+        raise RuntimeError(f"the HTTP app did not start: {answer}")
+    return ReadProbe(app, f"/api/v1/products/{product_id}", token)
+
+
 async def measure_ingest(
-    database_url: str, data_dir: str, queue: str, count: int, timeout_s: float
+    database_url: str,
+    data_dir: str,
+    queue: str,
+    count: int,
+    timeout_s: float,
+    *,
+    probe_reads: bool = False,
 ) -> IngestResult:
     from reseller_entrypoints.embedded import ResellerCore
 
@@ -125,15 +208,28 @@ async def measure_ingest(
         warmup = await _prepared(core, WARMUP_PRODUCTS, f"warmup-{os.getpid()}")
         await _finalize_all(core, warmup)
         await _settle(core, [p for _, p, _ in warmup], queue, timeout_s)
+        probe = await _read_probe(core, timeout_s) if probe_reads else None
         prepared = await _prepared(core, count, f"ingest-{os.getpid()}")
         product_ids = [product_id for _, product_id, _ in prepared]
+        stop = asyncio.Event()
+        reading = asyncio.create_task(probe.run(stop)) if probe else None
         started = time.perf_counter()
         await _finalize_all(core, prepared)
         await _settle(core, product_ids, queue, timeout_s)
         elapsed = time.perf_counter() - started
+        stop.set()
+        if reading is not None:
+            await reading
         completed, failed, _ = await _run_counts(core, product_ids)
+    if probe is not None and probe.failures:
+        raise RuntimeError(f"{probe.failures} probe reads were not answered 200")
     return IngestResult(
-        queue=queue, products=count, completed=completed, failed=failed, elapsed_s=elapsed
+        queue=queue,
+        products=count,
+        completed=completed,
+        failed=failed,
+        elapsed_s=elapsed,
+        get_p99_ms=probe.p99() if probe else None,
     )
 
 
@@ -146,11 +242,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cpu", type=int, default=None, help="pin this process to one core")
     parser.add_argument("--timeout", type=float, default=600.0)
     parser.add_argument("--workers", type=int, default=1, help="worker processes (recorded)")
+    parser.add_argument(
+        "--probe-reads",
+        action="store_true",
+        help="read a product through the HTTP app every 50 ms during the ingest; report p99",
+    )
     args = parser.parse_args(argv)
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     result = asyncio.run(
-        measure_ingest(args.database_url, args.data_dir, args.queue, args.products, args.timeout)
+        measure_ingest(
+            args.database_url,
+            args.data_dir,
+            args.queue,
+            args.products,
+            args.timeout,
+            probe_reads=args.probe_reads,
+        )
     )
     result = replace(
         result,

@@ -127,6 +127,7 @@ def _run_ingest(
     cpu: int | None,
     env: dict[str, str],
     workers: int = 1,
+    probe_reads: bool = False,
 ) -> IngestResult:
     command = [
         sys.executable,
@@ -145,6 +146,8 @@ def _run_ingest(
     ]
     if cpu is not None:
         command += ["--cpu", str(cpu)]
+    if probe_reads:
+        command.append("--probe-reads")
     done = subprocess.run(
         command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
     )
@@ -273,6 +276,7 @@ def _measure_engine(
                         RESELLER_AI_LATENCY_S=f"{SLOW_CALL_S:g}",
                         RESELLER_WORKER_CONCURRENCY=str(SLOW_CONCURRENCY),
                     ),
+                    probe_reads=True,
                 )
             )
         if "taskiq" in parts:
