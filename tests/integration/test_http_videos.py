@@ -18,6 +18,7 @@ from reseller_core.services.processing import PROCESS_RUN_JOB
 from reseller_core.services.processing.lifestyle_requests import LIFESTYLE_RUN_JOB
 from reseller_core.services.processing.video_requests import VIDEO_RUN_JOB
 from reseller_core.services.storage_cleanup import DELETE_OBJECTS_JOB, storage_cleanup_job_handlers
+from reseller_core.testing import RecordingVideoRenderer
 from reseller_entrypoints.bootstrap import Container
 from tests.integration.conftest import Account, Fakes
 from tests.integration.openapi_check import assert_documented
@@ -362,3 +363,38 @@ async def test_renders_beyond_the_plan_consume_add_on_credits(
     me = (await fx_client.get("/api/v1/me/usage", headers=fx_account.headers)).json()["data"]
     assert (me["usage"]["videos"], me["usage"]["lifestyle"]) == (1, 3)
     assert me["addon_credits"]["videos"] == 1 and me["addon_credits"]["lifestyle"] == 1
+
+
+async def test_a_product_deleted_while_rendering_leaves_no_file(
+    fx_client: Client, fx_account: Account, fx_fakes: Fakes, fx_container: Container
+) -> None:
+    run_jobs(fx_fakes, fx_container)
+    product = await processed_product(fx_client, fx_account, fx_fakes)
+    rendered = RecordingVideoRenderer()
+
+    class DeletingRenderer:
+        name = "deleting"
+
+        async def render(self, request: VideoRequest) -> RenderedVideo:
+            async with fx_container.deps.uow() as uow:  # the seller deletes it meanwhile
+                await uow.products.delete(product["id"])
+                await uow.commit()
+            return await rendered.render(request)
+
+    fx_container.services.video_runner._renderer = DeletingRenderer()
+    queued = await fx_client.post(
+        f"/api/v1/products/{product['id']}/generate_marketplace_video",
+        json={"marketplace": "ebay"},
+        headers=fx_account.headers,
+    )
+    run_id = queued.json()["data"]["video_generation_run"]["id"]
+    await fx_fakes.queue.run_all(raise_errors=True)
+    assert len(rendered.requests) == 1
+    key = f"users/{fx_account.user_id}/products/{product['id']}/videos/{run_id}-ebay.mp4"
+    assert await fx_fakes.storage.head(key) is None
+    async with fx_container.deps.uow() as uow:
+        now = fx_fakes.clock.now()
+        counts = await uow.usage.monthly_counts(
+            fx_account.user_id, now - timedelta(days=1), now + timedelta(days=1)
+        )
+    assert counts["ai_drafts"] == 1 and "videos" not in counts  # nothing rendered is counted

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import msgspec
@@ -181,48 +181,62 @@ class VideoRunner:
             created_at=now,
             updated_at=now,
         )
+        replaced: ProductVideo | None = None
         async with self._uow() as uow:
-            current = await self._current(uow, run)
-            if current is None or await uow.products.get_by_id(run.product_id) is None:
-                return  # finished elsewhere, or the product is gone (and the run with it)
-            replaced = await uow.products.replace_video(run.product_id, video)
-            await record_unit(
-                uow,
-                UsageEvent(
-                    id=self._ids.new_id(),
-                    user_id=run.user_id,
-                    product_id=run.product_id,
-                    run_id=run.id,
-                    bucket=Bucket.VIDEOS.value,
-                    quantity=1,
-                    created_at=now,
-                ),
-                trial_limits_plan=self._config.trial_limits_plan,
-            )
-            payload: dict[str, Any] = {
-                "video_id": video.id,
-                "storage_key": key,
-                "byte_size": video.byte_size,
-                "width": video.width,
-                "height": video.height,
-                "duration_seconds": video.duration_seconds,
-                "slide_count": len(run.source_image_ids),
-                "renderer": getattr(self._renderer, "name", None),
-                "render_seconds": round(seconds, 3),
-            }
-            await uow.video_runs.update(
-                msgspec.structs.replace(
-                    current,
-                    status=RunStatus.COMPLETED.value,
-                    step=videos.GENERATED_STEP,
-                    payload=payload,
-                    finished_at=now,
-                    updated_at=now,
-                )
-            )
-            await uow.commit()
+            gone = await uow.products.get_by_id(run.product_id) is None
+            current = None if gone else await self._current(uow, run)
+            if current is not None:
+                replaced = await self._record(uow, current, video, seconds, now)
+                await uow.commit()
+        if current is None:
+            # The product was deleted while rendering (the run went with it): the file is an
+            # orphan. Otherwise a worker that took the run over finished it: the file is its.
+            if gone:
+                await queue_object_deletion(self._queue, [key])
+            return
         if replaced is not None and replaced.storage_key != key:
             await queue_object_deletion(self._queue, [replaced.storage_key])
+
+    async def _record(
+        self, uow: UnitOfWork, run: VideoRun, video: ProductVideo, seconds: float, now: datetime
+    ) -> ProductVideo | None:
+        """The video, its usage unit and the completed run; the video it replaced."""
+        replaced = await uow.products.replace_video(run.product_id, video)
+        await record_unit(
+            uow,
+            UsageEvent(
+                id=self._ids.new_id(),
+                user_id=run.user_id,
+                product_id=run.product_id,
+                run_id=run.id,
+                bucket=Bucket.VIDEOS.value,
+                quantity=1,
+                created_at=now,
+            ),
+            trial_limits_plan=self._config.trial_limits_plan,
+        )
+        payload: dict[str, Any] = {
+            "video_id": video.id,
+            "storage_key": video.storage_key,
+            "byte_size": video.byte_size,
+            "width": video.width,
+            "height": video.height,
+            "duration_seconds": video.duration_seconds,
+            "slide_count": len(run.source_image_ids),
+            "renderer": getattr(self._renderer, "name", None),
+            "render_seconds": round(seconds, 3),
+        }
+        await uow.video_runs.update(
+            msgspec.structs.replace(
+                run,
+                status=RunStatus.COMPLETED.value,
+                step=videos.GENERATED_STEP,
+                payload=payload,
+                finished_at=now,
+                updated_at=now,
+            )
+        )
+        return replaced
 
     async def _fail(self, run: VideoRun, failure: _Failed) -> None:
         now = self._clock.now()
