@@ -27,6 +27,7 @@ from reseller_adapters.persistence.sqlalchemy.tables import product_documents, p
 from reseller_core.commands import PrepareUploads, SellerFields
 from reseller_core.domain.listing_query import parse_list_query
 from reseller_core.domain.uploads import UploadIntent
+from reseller_core.testing import RecordingVideoRenderer
 from reseller_entrypoints.embedded import ResellerCore
 
 ACTIONS = (
@@ -42,12 +43,17 @@ ACTIONS = (
     "order_images",
     "delete_image",
     "lifestyle",
+    "video",
+    "delete_video",
 )
 Scenario = Callable[[ResellerCore], Awaitable[None]]
 
 
 async def _open(url: str, data_dir: str) -> ResellerCore:
-    return await ResellerCore.open(url, data_dir, run_worker=False)
+    core = await ResellerCore.open(url, data_dir, run_worker=False)
+    # Videos without encoding one: the document shows the video and its run either way.
+    core.container.services.video_runner._renderer = RecordingVideoRenderer()
+    return core
 
 
 async def stored_and_fresh(core: ResellerCore, product_id: str) -> tuple[bytes | None, bytes]:
@@ -166,6 +172,12 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
             elif action == "lifestyle":
                 generated = await core.generate_lifestyle_images(user, product_id)
                 await core.container.services.lifestyle_runner.process(generated.run.id)
+            elif action == "video":
+                queued = await core.generate_marketplace_video(user, product_id, "ebay")
+                await core.container.services.video_runner.process(queued.run.id)
+            elif action == "delete_video":
+                for video in (await core.product(user, product_id)).videos:
+                    await core.delete_video(user, product_id, video.id)
             elif action == "rebuild":
                 await core.container.services.reads.rebuild_all()
         except Exception as error:  # a refused action (wrong state) changes nothing
@@ -222,7 +234,8 @@ def test_every_write_path_in_one_sequence(fx_engine_url: Callable[[str], str]) -
                     [
                         *("finalize", "process", "prepare", "finalize", "reprocess", "process"),
                         *("rename_tab", "delete_tab"),
-                        *("lifestyle", "image_storefront", "order_images", "delete_image"),
+                        *("lifestyle", "video", "image_storefront", "delete_video"),
+                        *("video", "order_images", "delete_image"),
                     ],
                 )
             finally:
