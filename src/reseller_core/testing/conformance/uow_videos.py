@@ -3,18 +3,20 @@ the product's videos (one per marketplace), as the product view shows them."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 import msgspec
 
 from reseller_core.domain.products import Product
-from reseller_core.domain.videos import ProductVideo, VideoRun
-from reseller_core.errors import Conflict
+from reseller_core.domain.videos import RENDER_STEP, ProductVideo, VideoRun
 from reseller_core.ports.unit_of_work import UnitOfWorkFactory
 from reseller_core.testing.conformance.uow_base import UnitOfWorkSuiteBase
 from reseller_core.testing.conformance.uow_builders import T0, new_id
+from reseller_core.testing.conformance.uow_media_runs import (
+    check_claim_admits_one_worker_then_a_stale_one,
+    check_concurrent_adds_admit_one,
+)
 
 
 def build_video_run(product: Product, **overrides: Any) -> VideoRun:
@@ -83,18 +85,9 @@ class VideoConformance(UnitOfWorkSuiteBase):
     ) -> None:
         owner = await self.given_user(uow_factory)
         product = await self.given_product(uow_factory, owner)
-
-        async def add() -> bool:
-            try:
-                await self.in_uow(
-                    uow_factory, lambda uow: uow.video_runs.add(build_video_run(product))
-                )
-            except Conflict:
-                return False
-            return True
-
-        outcomes = await asyncio.gather(*(add() for _ in range(4)))
-        assert sorted(outcomes) == [False, False, False, True]
+        await check_concurrent_adds_admit_one(
+            self, uow_factory, lambda uow: uow.video_runs, lambda: build_video_run(product)
+        )
         (active,) = await self.read(uow_factory, lambda uow: uow.video_runs.for_product(product.id))
         done = msgspec.structs.replace(active, status="completed", step="video_generated")
         await self.in_uow(uow_factory, lambda uow: uow.video_runs.update(done))
@@ -105,28 +98,9 @@ class VideoConformance(UnitOfWorkSuiteBase):
     ) -> None:
         owner = await self.given_user(uow_factory)
         product = await self.given_product(uow_factory, owner)
-        run = build_video_run(product)
-        await self.in_uow(uow_factory, lambda uow: uow.video_runs.add(run))
-        now = T0 + timedelta(seconds=10)
-        window = timedelta(minutes=2)
-        first = await self.in_uow(
-            uow_factory, lambda uow: uow.video_runs.claim(run.id, now, now - window)
+        await check_claim_admits_one_worker_then_a_stale_one(
+            self, uow_factory, lambda uow: uow.video_runs, build_video_run(product), RENDER_STEP
         )
-        assert first is not None
-        assert (first.status, first.step, first.started_at) == ("running", "video_rendering", now)
-        again = await self.in_uow(
-            uow_factory, lambda uow: uow.video_runs.claim(run.id, now, now - window)
-        )
-        assert again is None
-        stale = await self.read(
-            uow_factory, lambda uow: uow.video_runs.stale(now + timedelta(minutes=5))
-        )
-        assert run.id in {found.id for found in stale}
-        later = now + timedelta(minutes=5)
-        taken = await self.in_uow(
-            uow_factory, lambda uow: uow.video_runs.claim(run.id, later, later - window)
-        )
-        assert taken is not None and taken.heartbeat_at == later and taken.started_at == now
 
     async def test_one_video_per_marketplace_replaced_and_removed(
         self, uow_factory: UnitOfWorkFactory
