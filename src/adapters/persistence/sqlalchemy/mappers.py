@@ -10,10 +10,12 @@ Timestamps are normalised to aware UTC by the ``UtcDateTime`` column type.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 import msgspec
+import sqlalchemy as sa
 
 from reseller_core.domain.artifacts import (
     DescriptionDraft,
@@ -105,3 +107,13 @@ def artifacts_from_values(
         _RESEARCH_JSON.decode(research) if research is not None else None,
         sort_listings(_LISTINGS_JSON.decode(listings)) if listings else [],
     )
+
+
+@functools.cache
+def columns_of(table: sa.Table, fields: tuple[str, ...]) -> list[sa.Column[Any]]:
+    """``table``'s columns named ``fields``, in that order.
+
+    Built once per table and field list: repositories are made with every unit of work,
+    which is one per request.
+    """
+    return [table.c[name] for name in fields]

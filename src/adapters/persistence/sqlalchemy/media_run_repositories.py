@@ -19,6 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from reseller_adapters.persistence.sqlalchemy.column_types import UtcDateTime
 from reseller_adapters.persistence.sqlalchemy.executor import StatementExecutor
+from reseller_adapters.persistence.sqlalchemy.mappers import columns_of
 from reseller_adapters.persistence.sqlalchemy.tables import (
     lifestyle_generation_runs,
     video_generation_runs,
@@ -44,9 +45,10 @@ class SqlMediaRunRepository(Generic[RunT]):
     already_active: str
 
     def __init__(self, uow: StatementExecutor) -> None:
+        # A unit of work is made per request: the column list is built once per table.
         self._uow = uow
         self._fields: tuple[str, ...] = self.run_type.__struct_fields__
-        self._columns = [self.table.c[name] for name in self._fields]
+        self._columns = columns_of(self.table, self._fields)
 
     def _runs(self, rows: Iterable[Any]) -> builtins.list[RunT]:
         fields = self._fields

@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from reseller_adapters.persistence.sqlalchemy.column_types import UtcDateTime
 from reseller_adapters.persistence.sqlalchemy.executor import StatementExecutor
+from reseller_adapters.persistence.sqlalchemy.mappers import columns_of
 from reseller_adapters.persistence.sqlalchemy.tables import exports, imports, users
 from reseller_core.domain.transfers import Export, Import
 
@@ -36,7 +37,7 @@ class _TransferRepository(Generic[R]):
         self._table = table
         self._kind: type[R] = kind
         self._fields: tuple[str, ...] = kind.__struct_fields__
-        self._columns = [table.c[name] for name in self._fields]
+        self._columns = columns_of(table, self._fields)
 
     def _values(self, record: R) -> dict[str, Any]:
         values = msgspec.structs.asdict(record)
