@@ -77,8 +77,8 @@ async def test_colour_of_a_solid_image(
     recognition = await fx_ai.recognize([_input(_solid(rgb, fmt))], ProductFacts(product_id="P"))
 
     assert recognition.color == name
-    observed = recognition.observations
-    assert observed["offline"] is True
+    assert recognition.observations["offline"] is True
+    observed = recognition.observations["images"][0]
     assert (observed["width"], observed["height"]) == (120, 90)
     assert observed["orientation"] == "landscape"
     assert observed["dominant_color"]["name"] == name
@@ -91,7 +91,7 @@ async def test_the_item_colour_wins_over_a_plain_backdrop(fx_ai: OfflineAIProvid
     recognition = await fx_ai.recognize([_input(photo)], ProductFacts(product_id="P"))
 
     assert recognition.color == "blue"
-    assert recognition.observations["background_excluded"] is True
+    assert recognition.observations["images"][0]["background_excluded"] is True
     assert recognition.field_confidence["color"] == pytest.approx(0.6)
 
 
@@ -148,7 +148,7 @@ async def test_seller_facts_are_used_and_raise_confidence(fx_ai: OfflineAIProvid
     assert (recognition.brand, recognition.category) == ("Nike", "Sneakers")
     assert recognition.needs_review is False
     assert recognition.confidence_score > 0.75
-    assert recognition.observations["sources"]["brand"] == "seller"
+    assert recognition.field_confidence["brand"] == 1.0
     assert draft.suggested_title == "Nike Red Sneakers"
     assert "Condition: Used - good." in draft.short_description
     assert draft.missing_details_warning is None

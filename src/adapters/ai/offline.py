@@ -172,7 +172,7 @@ class OfflineAIProvider:
         """
         if not images:
             raise AIProviderError(
-                "no_recognition_images", "No image was given to recognise", retryable=False
+                "no_recognition_images", "No image was given to recognise.", retryable=False
             )
         measurements: list[ImageMeasurement] = []
         for image_input in images:
@@ -196,26 +196,11 @@ class OfflineAIProvider:
         if category:
             field_confidence["category"] = 1.0
         features = (f"Predominantly {primary.colour} in the photos",) if primary.colour else ()
+        # Each image's own measurements, the primary first; which facts came from the seller
+        # is already in field_confidence (1.0), so nothing is stated twice.
         observations: dict[str, Any] = {
             "offline": True,
-            "provider": self.name,
-            "model": self.model,
-            "image_count": len(measurements),
-            "width": primary.width,
-            "height": primary.height,
-            "orientation": primary.orientation,
-            "aspect_ratio": primary.aspect_ratio,
-            "brightness": primary.brightness,
-            "dominant_color": None
-            if primary.rgb is None
-            else {"name": primary.colour, "rgb": list(primary.rgb), "share": primary.colour_share},
-            "background_excluded": primary.background_excluded,
             "images": [measurement.as_observation() for measurement in measurements],
-            "sources": {
-                "brand": "seller" if brand else None,
-                "category": "seller" if category else None,
-                "color": "image" if primary.colour else None,
-            },
         }
         return Recognition(
             category=category or "",
@@ -246,6 +231,8 @@ class OfflineAIProvider:
         sentences = [f"{subject}."]
         if known.condition:
             sentences.append(f"Condition: {known.condition}.")
+        if known.colour:
+            sentences.append(f"Color: {known.colour}.")
         if known.size:
             sentences.append(f"Size: {known.size}.")
         if known.material:

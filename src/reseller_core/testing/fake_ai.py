@@ -318,7 +318,7 @@ class FakeAIProvider(_Hooks[AIProviderError]):
         self._enter("recognize", tuple(images), facts)
         if not images:
             raise AIProviderError(
-                "no_recognition_images", "No image was given to recognise", retryable=False
+                "no_recognition_images", "No image was given to recognise.", retryable=False
             )
         headers: list[dict[str, Any]] = []
         for image in images:

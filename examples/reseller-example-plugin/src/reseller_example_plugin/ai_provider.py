@@ -105,7 +105,7 @@ class ExampleAIProvider:
         if not images:
             raise AIProviderError(
                 RunErrorCode.NO_RECOGNITION_IMAGES.value,
-                "No image was given to recognise",
+                "No image was given to recognise.",
                 retryable=False,
             )
         formats = [await asyncio.to_thread(_image_format, image) for image in images]

@@ -239,7 +239,7 @@ class PydanticAIProvider:
     async def recognize(self, images: Sequence[ImageInput], facts: ProductFacts) -> Recognition:
         if not images:
             raise AIProviderError(
-                "no_recognition_images", "No image was given to recognise", retryable=False
+                "no_recognition_images", "No image was given to recognise.", retryable=False
             )
         parts: list[BinaryContent] = []
         for image in images:
