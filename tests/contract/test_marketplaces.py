@@ -37,6 +37,32 @@ class TestCustomRulesMarketplace(MarketplaceAdapterConformance):
         )
 
 
+class TestTightRulesMarketplace(MarketplaceAdapterConformance):
+    """The built-in adapter under the tightest rules a plugin may declare: every limit at 1."""
+
+    @pytest.fixture
+    def marketplace(self) -> MarketplaceAdapter:
+        return BuiltinMarketplace(
+            Marketplace(
+                id="tight_market",
+                label="Tight Market",
+                rules=MarketplaceRules(
+                    model="social",
+                    tone="casual",
+                    title_max_chars=24,
+                    title_max_words=1,
+                    tags_max=1,
+                    tags_min=1,
+                    tag_max_chars=8,
+                    hashtags_in_description=1,
+                    hashtags_min=1,
+                    description_max_chars=120,
+                    plain_title=True,
+                ),
+            )
+        )
+
+
 def test_builtin_marketplaces_cover_the_catalogue_in_the_asked_order() -> None:
     adapters = builtin_marketplaces(["etsy", "not_in_catalogue", "ebay"])
     assert list(adapters) == ["etsy", "ebay"]

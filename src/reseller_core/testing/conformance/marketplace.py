@@ -55,7 +55,7 @@ MORE_CONTACTS = (
 )
 """Each contact shape a listing may carry, with a fragment that must not survive it."""
 
-SHOUTED_TITLE = "ACME TRAIL RUNNER SNEAKERS \U0001f525 NWT"
+SHOUTED_TITLE = "ACME RED TRAIL RUNNER SNEAKERS \U0001f525 NWT"
 """A title in capitals with an emoji and a listing acronym."""
 
 _ID = re.compile(r"[a-z0-9][a-z0-9_]*")
@@ -130,6 +130,11 @@ class MarketplaceAdapterConformance:
         tags = [*WORDS[: rules.tags_max + 3], long_tag]
         return _draft(LONG_TITLE, f"Acme trail runner sneakers.\n\n{hashtags}", tags)
 
+    @staticmethod
+    def _shaped_title(marketplace: MarketplaceAdapter, title: str) -> str:
+        """``title`` as this marketplace's length limits leave it (it is plain already)."""
+        return marketplace.shape(_draft(title, "Acme.", [])).title
+
     # identity
 
     def test_has_an_id_a_label_and_rules(self, marketplace: MarketplaceAdapter) -> None:
@@ -167,6 +172,9 @@ class MarketplaceAdapterConformance:
         assert shaped.title == draft.generated_title
         assert shaped.description == draft.generated_description
         assert shaped.tags == draft.generated_tags
+        messy = "Acme sneakers.  \r\n  Used,   good.\r\n\r\n\r\n\r\nRed."
+        tidy = marketplace.shape(_draft(draft.generated_title, messy, draft.generated_tags))
+        assert tidy.description == "Acme sneakers.\nUsed, good.\n\nRed.", "one paragraph break"
 
     # limits
 
@@ -205,8 +213,11 @@ class MarketplaceAdapterConformance:
         if limit is None:
             return
         words = ("word " * limit)[:limit].rstrip()
-        shaped = marketplace.shape(_draft("Acme Sneakers", words, []))
+        draft = self.compliant_draft(marketplace)
+        shaped = marketplace.shape(_draft(draft.generated_title, words, draft.generated_tags))
         assert shaped.description == words
+        if len(words) == limit:
+            assert shaped.compliance_warnings == (), "nothing was shortened"
 
     def test_the_closing_hashtags_survive_a_cut(self, marketplace: MarketplaceAdapter) -> None:
         rules = marketplace.rules
@@ -250,6 +261,8 @@ class MarketplaceAdapterConformance:
         assert shaped.tags == draft.generated_tags[:1]
         below_minimum = len(shaped.tags) < marketplace.rules.tags_min
         assert bool(shaped.compliance_warnings) == below_minimum, shaped.compliance_warnings
+        bare = marketplace.shape(_draft(draft.generated_title, draft.generated_description, []))
+        assert bool(bare.compliance_warnings) == (marketplace.rules.tags_min > 0)
 
     def test_description_hashtags_are_limited(self, marketplace: MarketplaceAdapter) -> None:
         allowed = max(0, marketplace.rules.hashtags_in_description)
@@ -258,8 +271,7 @@ class MarketplaceAdapterConformance:
             _draft("Acme Sneakers", "Acme trail runner sneakers.\n\n" + " ".join(hashtags), [])
         )
         kept = re.findall(r"#\w+", shaped.description)
-        assert len(kept) <= allowed
-        assert kept == hashtags[: len(kept)], "the first hashtags are the ones to keep"
+        assert kept == hashtags[:allowed], "the first hashtags, as many as allowed, are kept"
         assert "Acme trail runner sneakers." in shaped.description
         assert shaped.compliance_warnings
 
@@ -288,6 +300,22 @@ class MarketplaceAdapterConformance:
         warnings = shaped.compliance_warnings
         assert all(isinstance(w, str) and w.strip() for w in warnings)
         assert len(set(warnings)) == len(warnings) >= 3, warnings
+
+    def test_each_warning_names_the_marketplace(self, marketplace: MarketplaceAdapter) -> None:
+        """A seller reads the warnings of every marketplace in one list: each says which."""
+        rules = marketplace.rules
+        long_tags = ["x" * (rules.tag_max_chars + 1), f"{'y' * rules.tag_max_chars} z"]
+        drafts = [
+            self.overflowing_draft(marketplace),
+            _draft("", "", []),
+            _draft(SHOUTED_TITLE, "Acme sneakers. " + " ".join(CONTACTS), [CONTACTS[1]]),
+            _draft("Acme", "Acme.", long_tags),
+            _draft("Acme", "Acme. " + "sneakers " * 400, WORDS[:1]),
+        ]
+        for draft in drafts:
+            for warning in marketplace.shape(draft).compliance_warnings:
+                assert isinstance(warning, str) and marketplace.label in warning, warning
+                assert not re.search(r"(?<![\w-])-\d", warning), f"a negative count: {warning}"
 
     def test_shaping_never_adds_content(self, marketplace: MarketplaceAdapter) -> None:
         drafts = [
@@ -371,6 +399,17 @@ class MarketplaceAdapterConformance:
         assert shaped.title == fitting, (shaped.title, fitting)
         assert shaped.compliance_warnings
 
+    def test_a_title_at_the_character_limit_is_kept(self, marketplace: MarketplaceAdapter) -> None:
+        rules = marketplace.rules
+        limit = min(rules.title_max_chars, TITLE_HARD_CAP)
+        count = max(1, min(3, rules.title_max_words or 3))
+        if limit < 2 * count:
+            return
+        title = _fitting_words(count, limit)
+        draft = self.compliant_draft(marketplace)
+        shaped = marketplace.shape(_draft(title, draft.generated_description, draft.generated_tags))
+        assert (shaped.title, shaped.compliance_warnings) == (title, ())
+
     def test_a_title_at_the_word_limit_is_kept(self, marketplace: MarketplaceAdapter) -> None:
         rules = marketplace.rules
         if rules.title_max_words is None:
@@ -406,6 +445,10 @@ class MarketplaceAdapterConformance:
         shaped = marketplace.shape(_draft("Acme", "Acme.", [f"{fitting} extra", unbroken, exact]))
         assert shaped.tags == (fitting, exact), "cut at a word, drop what cannot be, keep a fit"
         assert len(shaped.compliance_warnings) >= 2, shaped.compliance_warnings
+        draft = self.compliant_draft(marketplace)
+        fits = (exact, *draft.generated_tags[1:])
+        kept = marketplace.shape(_draft(draft.generated_title, draft.generated_description, fits))
+        assert (kept.tags, kept.compliance_warnings) == (fits, ()), "a tag that fits is kept"
 
     def test_every_kind_of_contact_is_scrubbed(self, marketplace: MarketplaceAdapter) -> None:
         if self.allows_contact_details:
@@ -417,9 +460,11 @@ class MarketplaceAdapterConformance:
             text = "\n".join([shaped.title, shaped.description, *shaped.tags])
             assert fragment not in text, (contact, text)
             assert "@" not in text
-            assert shaped.title == "Acme Sneakers"
+            assert shaped.title == self._shaped_title(marketplace, "Acme Sneakers")
             assert shaped.description == "Acme sneakers. Ask:"
             assert shaped.tags == ()
+            cleaned = marketplace.shape(_draft("Acme", "Acme.", ["", contact, f"trail {contact}"]))
+            assert cleaned.tags == ("trail",)[: marketplace.rules.tags_max], cleaned.tags
             warnings = " ".join(shaped.compliance_warnings)
             assert "title" in warnings and "description" in warnings and "tag" in warnings
 
@@ -439,7 +484,8 @@ class MarketplaceAdapterConformance:
         if not marketplace.rules.plain_title:
             assert shaped.title == SHOUTED_TITLE, "no plain-title rule: the casing is the seller's"
             return
-        assert shaped.title == "Acme Trail Runner Sneakers NWT"
+        assert shaped.title == self._shaped_title(marketplace, "Acme Red Trail Runner Sneakers NWT")
         assert len(shaped.compliance_warnings) >= 2, "recasing and emoji are separate changes"
-        mixed = marketplace.shape(_draft("Acme RUNNER Red SNEAKERS XL USB", "Acme.", []))
-        assert mixed.title == "Acme Runner Red Sneakers XL USB"
+        mixed = marketplace.shape(_draft("Acme RUNNER red LACE SNEAKERS XL USB", "Acme.", []))
+        plain = "Acme Runner red Lace Sneakers XL USB"
+        assert mixed.title == self._shaped_title(marketplace, plain), "3 capitals: an acronym"
