@@ -19,6 +19,9 @@ class TestOfflineAIProvider(AIProviderConformance):
     follows_marketplace_rules = True
     prices_from_evidence = True
     reports_missing_details = True
+    reconciles_by_brand = True
+    states_every_fact = True
+    writes_sentences = True
     fault_codes = ("no_recognition_images",)
 
     @pytest.fixture

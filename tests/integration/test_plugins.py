@@ -208,9 +208,12 @@ EXAMPLE_LACKS: Final = {
     "the provider does not declare prices_from_evidence",
     "the core shapes this provider's copy (follows_marketplace_rules)",
     "the provider does not declare reports_missing_details",
+    "the provider does not declare reconciles_by_brand",
+    "the provider does not declare states_every_fact",
 }
 """Optional abilities the example provider does not have: a fixed price band, no search
-evidence, and copy the core shapes. Every other capability it has is declared and tested."""
+evidence, no reconciliation by brand, copy from the seller's main facts only, and copy the
+core shapes. Every other capability it has is declared and tested."""
 
 
 def test_the_example_passes_its_own_conformance_tests(fx_example_plugin: Path) -> None:

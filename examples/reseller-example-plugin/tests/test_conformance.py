@@ -16,6 +16,7 @@ from reseller_example_plugin import ExampleAIProvider, VintedMarketplace
 
 class TestExampleAIProvider(AIProviderConformance):
     deterministic = True
+    writes_sentences = True
     fault_codes = ("no_recognition_images",)
 
     @pytest.fixture

@@ -14,14 +14,13 @@ image list) lists the run error codes in ``fault_codes`` and implements
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from decimal import Decimal
 
 import pytest
 
 from reseller_core.domain.listing_rules import shape_listing
-from reseller_core.domain.marketplaces import CATALOG, Marketplace, MarketplaceRules
-from reseller_core.domain.runs import RunErrorCode
+from reseller_core.domain.marketplaces import CATALOG, Marketplace
+from reseller_core.domain.runs import SEED_RETRYABLE
 from reseller_core.ports.ai import (
     INVALID_IMAGE,
     AIProvider,
@@ -37,89 +36,48 @@ from reseller_core.ports.ai import (
     Reconciliation,
 )
 from reseller_core.ports.search import SearchMatch
+from reseller_core.testing.conformance.ai_provider_data import (
+    _CURRENCY,
+    _HASHTAG,
+    COMPARABLE_KEYS,
+    CONTRADICTED_COLOUR,
+    CUSTOM_MARKETPLACE,
+    EXTRA_MARKETPLACES,
+    INVENTED_CLAIMS,
+    RECOGNITION_FIELDS,
+    RUN_ERROR_CODES,
+    SEARCH_MATCHES,
+    SELLER_FACTS,
+    UNKNOWN_FACTS,
+    _folded,
+    _is_fraction,
+    _same,
+    _strings,
+    _text,
+)
+from reseller_core.testing.conformance.ai_provider_promises import (
+    DeclaredBehaviour,
+    sentence_problem,
+)
 from reseller_core.testing.conformance.image_editor import (
     NOT_AN_IMAGE,
     TRUNCATED_PNG,
     product_png,
 )
 
-RUN_ERROR_CODES = frozenset(code.value for code in RunErrorCode)
-
-SELLER_FACTS = ProductFacts(
-    product_id="01JCONFORMANCEPRODUCT00000",
-    title="Acme Trail Runner Sneakers",
-    brand="Acme",
-    category="sneakers",
-    condition="used - good",
-    color="red",
-    size="EU 42",
-    material="canvas",
-    tags=("running", "trail"),
-)
-"""What a seller typed. The sample photo shows a *blue* item: copy must still say red."""
-
-UNKNOWN_FACTS = ProductFacts(product_id="01JCONFORMANCEPRODUCT00001")
-"""A product the seller said nothing about."""
-
-CONTRADICTED_COLOUR = "blue"
-
-INVENTED_CLAIMS = re.compile(
-    r"(?i)\b(brand[- ]new|new with tags|nwt|like new|mint condition|never worn|"
-    r"authentic(ated)?|guaranteed|warranty)\b"
-)
-"""Condition and authenticity claims a "used - good" item with no proof must not get."""
-
-CUSTOM_MARKETPLACE = Marketplace(
-    id="conformance_market",
-    label="Conformance Market",
-    rules=MarketplaceRules(model="custom", tone="factual", title_max_chars=40, tags_max=2),
-)
-"""A marketplace outside the catalogue, as a plugin would bring."""
-
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_HASHTAG = re.compile(r"(?<![\w&#])#[^\W\d_]\w*")
-
-SEARCH_MATCHES = tuple(
-    SearchMatch(
-        title=f"Acme Trail Runner sneakers, size {size}",
-        match_type="product" if index else "visual_match",
-        brand="Acme",
-        price=Decimal(price),
-        currency="USD",
-        source="Example Resale",
-        source_domain="resale.example",
-        url=f"https://resale.example/listing/{index}",
-    )
-    for index, (size, price) in enumerate((("41", "38.00"), ("42", "45.50"), ("43", "52.00")))
-)
-"""What a search found for the seller's item: three listed pairs of the same sneakers."""
+__all__ = [
+    "CONTRADICTED_COLOUR",
+    "CUSTOM_MARKETPLACE",
+    "INVENTED_CLAIMS",
+    "RUN_ERROR_CODES",
+    "SEARCH_MATCHES",
+    "SELLER_FACTS",
+    "UNKNOWN_FACTS",
+    "AIProviderConformance",
+]
 
 
-def _is_fraction(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-
-
-def _strings(values: object) -> bool:
-    return isinstance(values, tuple | list) and all(isinstance(v, str) for v in values)
-
-
-def _text(parts: Iterable[str | None]) -> str:
-    return "\n".join(part for part in parts if part)
-
-
-def _folded(parts: Iterable[str | None]) -> str:
-    """The parts joined, case-folded, runs of whitespace as one space."""
-    return " ".join(" ".join(part for part in parts if part).split()).casefold()
-
-
-def _same(value: str | None, seller: str | None) -> bool:
-    """True when ``value`` is unknown (None or blank) or restates the seller's value."""
-    if value is None or not value.strip() or seller is None:
-        return True
-    return " ".join(value.split()).casefold() == " ".join(seller.split()).casefold()
-
-
-class AIProviderConformance:
+class AIProviderConformance(DeclaredBehaviour):
     """What every ``AIProvider`` owes the core, whatever model sits behind it."""
 
     pytestmark = pytest.mark.asyncio
@@ -138,6 +96,22 @@ class AIProviderConformance:
     prices_from_evidence: bool = False
     """True when ``research_price`` prices from the shopping matches it is handed: given
     enough of them, the target lies within the span of their prices and cites them."""
+
+    reconciles_by_brand: bool = False
+    """True when reconciliation judges the family by name (it cannot compare photos): a match
+    naming the recognised brand, in its title or its brand field, is the same family; other
+    brands and an unknown brand never are; a review note always asks for a check."""
+
+    writes_sentences: bool = False
+    """True when the provider's own words are written by its code, not a model: its error
+    messages, review notes, warnings and price rationales are sentences (a capital letter
+    first, a full stop, question or exclamation mark last, no shouted words), its key
+    features and the lines of its copy start with a capital letter."""
+
+    states_every_fact: bool = False
+    """True when the copy is made from the facts it is handed (template providers): each fact
+    the seller stated reaches the description and every listing, a fact only the recognition
+    stated stands in for one the seller left out, and never for one the seller gave."""
 
     reports_missing_details: bool = False
     """True when the description names the brand, category or condition the seller left out
@@ -230,7 +204,11 @@ class AIProviderConformance:
             if not recognition.category.strip():
                 assert recognition.needs_review, "an unknown category must ask for review"
             assert all(_is_fraction(value) for value in recognition.field_confidence.values())
+            assert set(recognition.field_confidence) <= RECOGNITION_FIELDS, (
+                f"field_confidence rates fields of the recognition: {recognition.field_confidence}"
+            )
             assert _strings(recognition.distinguishing_features)
+            assert isinstance(recognition.observations, dict), "observations are stored as JSON"
             assert _strings(recognition.missing_information)
             for value in (
                 recognition.brand,
@@ -371,7 +349,13 @@ class AIProviderConformance:
                 url=f"https://resale.example/priced/{index}",
             )
             for index, (price, currency) in enumerate(
-                (("70.00", "USD"), ("61.50", None), ("64.00", "usd"), ("75.25", "USD"))
+                (
+                    ("70.00", "USD"),
+                    ("61.50", None),
+                    ("64.00", "usd"),
+                    ("75.25", "USD"),
+                    ("0.99", "USD"),
+                )
             )
         ]
         ignored = [
@@ -400,14 +384,22 @@ class AIProviderConformance:
         price = await provider.research_price(SELLER_FACTS, recognition, evidence)
         self.assert_price_shape(price)
         assert price.currency == "USD"
-        assert Decimal("61.50") <= price.suggested_target_price <= Decimal("75.25"), price
-        assert price.suggested_min_price == Decimal("61.50"), "the cheapest listed price"
+        assert Decimal("0.99") <= price.suggested_target_price <= Decimal("75.25"), price
+        assert price.suggested_min_price == Decimal("0.99"), "the cheapest listed price"
         assert price.suggested_max_price == Decimal("75.25"), "the dearest listed price"
-        assert price.suggested_target_price == price.suggested_median_price == Decimal("67.00")
-        cited = " ".join(str(item.get("url")) for item in price.comparable_results)
-        assert all(match.url and match.url in cited for match in priced), cited
+        assert price.suggested_target_price == price.suggested_median_price == Decimal("64.00")
+        cited = {str(item.get("url")): item for item in price.comparable_results}
+        for match in priced:
+            item = cited[str(match.url)]
+            assert set(item) <= COMPARABLE_KEYS, f"§6.7 names the keys of a comparable: {item}"
+            assert (item.get("title"), item.get("source"), item.get("source_domain")) == (
+                match.title,
+                match.source,
+                match.source_domain,
+            ), item
+            assert Decimal(str(item.get("price"))) == match.price, item
         assert price.rationale_summary and "Acme sneakers" in price.rationale_summary
-        assert any("61.50" in signal and "75.25" in signal for signal in price.market_signals)
+        assert any("0.99" in signal and "75.25" in signal for signal in price.market_signals)
         few = PriceEvidence(shopping_query="Acme sneakers", shopping_matches=tuple(priced[:2]))
         fallback = await provider.research_price(SELLER_FACTS, recognition, few)
         self.assert_price_shape(fallback)
@@ -432,7 +424,7 @@ class AIProviderConformance:
     async def test_listing_fits_the_schema_for_every_marketplace(
         self, provider: AIProvider
     ) -> None:
-        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
             listing = await self._listing(provider, marketplace)
             self.assert_listing_shape(listing, marketplace.id)
 
@@ -443,7 +435,7 @@ class AIProviderConformance:
         self.assert_listing_shape(listing, CATALOG[0].id)
 
     async def test_listing_never_contradicts_the_seller(self, provider: AIProvider) -> None:
-        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
             listing = await self._listing(provider, marketplace)
             text = _text(
                 [listing.generated_title, listing.generated_description, *listing.generated_tags]
@@ -459,7 +451,7 @@ class AIProviderConformance:
         assert _folded([SELLER_FACTS.brand]) in _folded([description.suggested_title])
         for fact in (SELLER_FACTS.brand, SELLER_FACTS.size, SELLER_FACTS.condition):
             assert _folded([fact]) in described, f"the description leaves out {fact!r}"
-        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
             listing = await self._listing(provider, marketplace)
             copy = _folded([listing.generated_title, listing.generated_description])
             for fact in (SELLER_FACTS.brand, SELLER_FACTS.size, SELLER_FACTS.condition):
@@ -470,7 +462,7 @@ class AIProviderConformance:
         recognition, description = await self._description(provider, SELLER_FACTS)
         price = await provider.research_price(SELLER_FACTS, recognition)
         assert price.suggested_target_price > 0, "a sneaker with a brand is worth something"
-        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
             listing = await provider.write_listing(
                 ListingRequest(
                     marketplace=marketplace.id,
@@ -489,7 +481,7 @@ class AIProviderConformance:
     async def test_hashtags_only_where_the_marketplace_allows_them(
         self, provider: AIProvider
     ) -> None:
-        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
             listing = await self._listing(provider, marketplace)
             hashtags = _HASHTAG.findall(listing.generated_description)
             allowed = max(0, marketplace.rules.hashtags_in_description)
@@ -500,7 +492,7 @@ class AIProviderConformance:
     async def test_listing_fits_the_marketplace_rules(self, provider: AIProvider) -> None:
         if not self.follows_marketplace_rules:
             pytest.skip("the core shapes this provider's copy (follows_marketplace_rules)")
-        for marketplace in (*CATALOG, CUSTOM_MARKETPLACE):
+        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
             listing = await self._listing(provider, marketplace)
             shaped = shape_listing(
                 marketplace.id,
@@ -524,10 +516,19 @@ class AIProviderConformance:
         _, unknown = await self._description(provider, UNKNOWN_FACTS)
         warning = unknown.missing_details_warning or ""
         for name in ("brand", "category", "condition"):
-            assert name in warning, warning
+            assert re.search(rf"\b{name}\b", warning), f"{name} is not named: {warning}"
+        unseen = await provider.recognize([self.sample_image()], UNKNOWN_FACTS)
+        assert {"brand", "category"} <= set(unseen.missing_information), (
+            f"missing_information names the fields: {unseen.missing_information}"
+        )
         partial = ProductFacts(product_id=UNKNOWN_FACTS.product_id, brand="Acme")
         _, some = await self._description(provider, partial)
         assert some.missing_details_warning and "brand" not in some.missing_details_warning
+        for name in ("category", "condition"):
+            assert name in some.missing_details_warning, some.missing_details_warning
+        one = ProductFacts(product_id=UNKNOWN_FACTS.product_id, brand="Acme", category="boots")
+        _, last = await self._description(provider, one)
+        assert last.missing_details_warning and "condition" in last.missing_details_warning
         listing = await provider.write_listing(
             ListingRequest(
                 marketplace=CATALOG[0].id,
@@ -551,6 +552,7 @@ class AIProviderConformance:
         assert told.material is not None and _same(told.material, SELLER_FACTS.material)
         assert _same(told.category, SELLER_FACTS.category) and told.category.strip()
         assert not told.needs_review, "the seller named brand and category"
+        assert told.confidence_score >= 0.75, "stated facts need no visual search (§6.4)"
 
     # determinism and failures
 
@@ -574,4 +576,10 @@ class AIProviderConformance:
                 await self.provoke_failure(provider, code)
             assert caught.value.code == code
             assert isinstance(caught.value.retryable, bool)
+            if code != "media_unavailable":  # retryable only when the fetch was transient
+                assert caught.value.retryable is (code in SEED_RETRYABLE), (
+                    f"{code} is {'' if code in SEED_RETRYABLE else 'not '}retryable (§5.4)"
+                )
             assert str(caught.value), "a failure needs a human-readable message"
+            if self.writes_sentences:
+                assert not sentence_problem(str(caught.value)), str(caught.value)
