@@ -27,7 +27,6 @@ from reseller_core.ports.ai import (
     AIProviderError,
     DescriptionResult,
     ImageInput,
-    ListingRequest,
     ListingResult,
     PriceEvidence,
     PriceResult,
@@ -54,6 +53,7 @@ from reseller_core.testing.conformance.ai_provider_data import (
     _same,
     _strings,
     _text,
+    listing_request,
 )
 from reseller_core.testing.conformance.ai_provider_promises import (
     DeclaredBehaviour,
@@ -154,14 +154,7 @@ class AIProviderConformance(DeclaredBehaviour):
         recognition, description = await self._description(provider, SELLER_FACTS)
         price = await provider.research_price(SELLER_FACTS, recognition) if with_price else None
         return await provider.write_listing(
-            ListingRequest(
-                marketplace=marketplace.id,
-                label=marketplace.label,
-                rules=marketplace.rules,
-                facts=SELLER_FACTS,
-                description=description,
-                price=price,
-            )
+            listing_request(marketplace, SELLER_FACTS, description, price)
         )
 
     @staticmethod
@@ -464,14 +457,7 @@ class AIProviderConformance(DeclaredBehaviour):
         assert price.suggested_target_price > 0, "a sneaker with a brand is worth something"
         for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
             listing = await provider.write_listing(
-                ListingRequest(
-                    marketplace=marketplace.id,
-                    label=marketplace.label,
-                    rules=marketplace.rules,
-                    facts=SELLER_FACTS,
-                    description=description,
-                    price=price,
-                )
+                listing_request(marketplace, SELLER_FACTS, description, price)
             )
             suggested = listing.generated_price_suggestion
             low = price.suggested_min_price or price.suggested_target_price
@@ -530,14 +516,7 @@ class AIProviderConformance(DeclaredBehaviour):
         _, last = await self._description(provider, one)
         assert last.missing_details_warning and "condition" in last.missing_details_warning
         listing = await provider.write_listing(
-            ListingRequest(
-                marketplace=CATALOG[0].id,
-                label=CATALOG[0].label,
-                rules=CATALOG[0].rules,
-                facts=UNKNOWN_FACTS,
-                description=unknown,
-                price=None,
-            )
+            listing_request(CATALOG[0], UNKNOWN_FACTS, unknown, None)
         )
         assert warning in listing.compliance_warnings, "the listing repeats what is missing"
 

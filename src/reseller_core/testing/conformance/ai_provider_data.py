@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules
 from reseller_core.domain.runs import RunErrorCode
-from reseller_core.ports.ai import ProductFacts
+from reseller_core.ports.ai import DescriptionResult, ListingRequest, PriceResult, ProductFacts
 from reseller_core.ports.search import SearchMatch
 
 RUN_ERROR_CODES = frozenset(code.value for code in RunErrorCode)
@@ -145,3 +145,20 @@ COMPARABLE_KEYS = frozenset(
     {"title", "marketplace", "price", "condition", "url", "source_domain", "source"}
 )
 """The keys spec 30 §6.7 suggests for a comparable result."""
+
+
+def listing_request(
+    marketplace: Marketplace,
+    facts: ProductFacts,
+    description: DescriptionResult,
+    price: PriceResult | None,
+) -> ListingRequest:
+    """What the pipeline hands ``write_listing`` for ``marketplace``."""
+    return ListingRequest(
+        marketplace=marketplace.id,
+        label=marketplace.label,
+        rules=marketplace.rules,
+        facts=facts,
+        description=description,
+        price=price,
+    )

@@ -20,7 +20,6 @@ from reseller_core.ports.ai import (
     AIProvider,
     DescriptionResult,
     ImageInput,
-    ListingRequest,
     PriceEvidence,
     ProductFacts,
     Recognition,
@@ -35,6 +34,7 @@ from reseller_core.testing.conformance.ai_provider_data import (
     SELLER_FACTS,
     UNKNOWN_FACTS,
     _folded,
+    listing_request,
 )
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -97,14 +97,7 @@ class DeclaredBehaviour:
         marketplaces: Sequence[Marketplace] = (*CATALOG, *EXTRA_MARKETPLACES)
         for marketplace in marketplaces:
             listing = await provider.write_listing(
-                ListingRequest(
-                    marketplace=marketplace.id,
-                    label=marketplace.label,
-                    rules=marketplace.rules,
-                    facts=facts,
-                    description=description,
-                    price=None,
-                )
+                listing_request(marketplace, facts, description, None)
             )
             text = _folded([listing.generated_title, listing.generated_description])
             copy.append((marketplace.id, text))
@@ -170,14 +163,7 @@ class DeclaredBehaviour:
     ) -> None:
         """Consignment intake notes (spec 30 §7): one labelled line per fact, the item first."""
         listing = await provider.write_listing(
-            ListingRequest(
-                marketplace=marketplace.id,
-                label=marketplace.label,
-                rules=marketplace.rules,
-                facts=SELLER_FACTS,
-                description=description,
-                price=None,
-            )
+            listing_request(marketplace, SELLER_FACTS, description, None)
         )
         lines = [_folded([line]) for line in listing.generated_description.splitlines()]
         facts = {
@@ -251,14 +237,7 @@ class DeclaredBehaviour:
                 sentences.append(price.rationale_summary or "")
             for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
                 listing = await provider.write_listing(
-                    ListingRequest(
-                        marketplace=marketplace.id,
-                        label=marketplace.label,
-                        rules=marketplace.rules,
-                        facts=facts,
-                        description=description,
-                        price=price,
-                    )
+                    listing_request(marketplace, facts, description, price)
                 )
                 sentences.extend(listing.compliance_warnings)
                 for raw in listing.generated_description.splitlines():
