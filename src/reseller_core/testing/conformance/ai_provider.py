@@ -8,7 +8,9 @@ is reported as ``INVALID_IMAGE`` naming that image, and failures carry a run err
 
 A provider that can be made to fail on purpose (a fake transport answering 429, an empty
 image list) lists the run error codes in ``fault_codes`` and implements
-``provoke_failure``.
+``provoke_failure``. A provider whose output its own code writes (no model behind it)
+declares what more it promises with the flags below; the tests of those promises live in
+``ai_provider_promises``, the suite's inputs in ``ai_provider_data``.
 """
 
 from __future__ import annotations
@@ -110,12 +112,15 @@ class AIProviderConformance(DeclaredBehaviour):
 
     states_every_fact: bool = False
     """True when the copy is made from the facts it is handed (template providers): each fact
-    the seller stated reaches the description and every listing, a fact only the recognition
-    stated stands in for one the seller left out, and never for one the seller gave."""
+    the seller stated reaches the short description, a key feature naming it, every listing
+    and each consignment intake line; a fact only the recognition stated stands in for one
+    the seller left out, and never for one the seller gave; without market data, the
+    category the seller stated is the price's basis and makes it more confident."""
 
     reports_missing_details: bool = False
     """True when the description names the brand, category or condition the seller left out
-    in ``missing_details_warning`` (a provider that cannot see them in the photos must)."""
+    in ``missing_details_warning``, and the recognition names the brand and category in
+    ``missing_information`` (a provider that cannot see them in the photos must)."""
 
     @pytest.fixture
     def provider(self) -> AIProvider:
