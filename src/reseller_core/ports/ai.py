@@ -95,6 +95,19 @@ class PriceResult(msgspec.Struct, frozen=True, kw_only=True):
     search_error: str | None = None
 
 
+class ListingTarget(Protocol):
+    """The marketplace a listing is written for: a catalogue entry or its adapter."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def rules(self) -> MarketplaceRules: ...
+
+
 class ListingRequest(msgspec.Struct, frozen=True, kw_only=True):
     marketplace: str
     label: str
@@ -102,6 +115,25 @@ class ListingRequest(msgspec.Struct, frozen=True, kw_only=True):
     facts: ProductFacts
     description: DescriptionResult
     price: PriceResult | None
+
+    @classmethod
+    def for_marketplace(
+        cls,
+        marketplace: ListingTarget,
+        *,
+        facts: ProductFacts,
+        description: DescriptionResult,
+        price: PriceResult | None,
+    ) -> ListingRequest:
+        """What the pipeline hands ``write_listing`` for ``marketplace`` (spec 30 §6.8)."""
+        return cls(
+            marketplace=marketplace.id,
+            label=marketplace.label,
+            rules=marketplace.rules,
+            facts=facts,
+            description=description,
+            price=price,
+        )
 
 
 class ListingResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -85,13 +85,8 @@ class ListingStage(ProviderStage):
         try:
             if adapter is None:
                 raise LookupError(f"no marketplace adapter is installed for {marketplace!r}")
-            request = ListingRequest(
-                marketplace=marketplace,
-                label=adapter.label,
-                rules=adapter.rules,
-                facts=facts,
-                description=ctx.description,
-                price=ctx.price,
+            request = ListingRequest.for_marketplace(
+                adapter, facts=facts, description=ctx.description, price=ctx.price
             )
             result = await self._usage.metered(
                 ctx,
