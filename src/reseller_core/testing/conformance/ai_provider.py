@@ -29,6 +29,7 @@ from reseller_core.ports.ai import (
     AIProviderError,
     DescriptionResult,
     ImageInput,
+    ListingRequest,
     ListingResult,
     PriceEvidence,
     PriceResult,
@@ -38,24 +39,24 @@ from reseller_core.ports.ai import (
 )
 from reseller_core.ports.search import SearchMatch
 from reseller_core.testing.conformance.ai_provider_data import (
-    _CURRENCY,
-    _HASHTAG,
     COMPARABLE_KEYS,
     CONTRADICTED_COLOUR,
+    CURRENCY,
     CUSTOM_MARKETPLACE,
-    EXTRA_MARKETPLACES,
+    HASHTAG,
     INVENTED_CLAIMS,
+    MARKETPLACES,
     RECOGNITION_FIELDS,
     RUN_ERROR_CODES,
     SEARCH_MATCHES,
     SELLER_FACTS,
     UNKNOWN_FACTS,
-    _folded,
-    _is_fraction,
-    _same,
-    _strings,
-    _text,
-    listing_request,
+    all_strings,
+    folded,
+    is_fraction,
+    joined,
+    restates,
+    says,
 )
 from reseller_core.testing.conformance.ai_provider_promises import (
     DeclaredBehaviour,
@@ -159,7 +160,9 @@ class AIProviderConformance(DeclaredBehaviour):
         recognition, description = await self._description(provider, SELLER_FACTS)
         price = await provider.research_price(SELLER_FACTS, recognition) if with_price else None
         return await provider.write_listing(
-            listing_request(marketplace, SELLER_FACTS, description, price)
+            ListingRequest.for_marketplace(
+                marketplace, facts=SELLER_FACTS, description=description, price=price
+            )
         )
 
     @staticmethod
@@ -170,7 +173,7 @@ class AIProviderConformance(DeclaredBehaviour):
         assert listing.generated_title.strip(), f"{where}: empty generated_title"
         assert isinstance(listing.generated_description, str), where
         assert listing.generated_description.strip(), f"{where}: empty generated_description"
-        assert _strings(listing.generated_tags), where
+        assert all_strings(listing.generated_tags), where
         assert not any("#" in tag for tag in listing.generated_tags), (
             f"{where}: tags are plain keywords, never hashtags: {listing.generated_tags}"
         )
@@ -178,7 +181,7 @@ class AIProviderConformance(DeclaredBehaviour):
             f"{where}: prices are Decimal, never float"
         )
         assert listing.generated_price_suggestion >= 0, where
-        assert _strings(listing.compliance_warnings), where
+        assert all_strings(listing.compliance_warnings), where
         assert listing.generation_version is None or (
             isinstance(listing.generation_version, str) and listing.generation_version.strip()
         ), where
@@ -197,17 +200,17 @@ class AIProviderConformance(DeclaredBehaviour):
             recognition = await provider.recognize([self.sample_image()], facts)
             assert isinstance(recognition, Recognition)
             assert isinstance(recognition.category, str)
-            assert _is_fraction(recognition.confidence_score), recognition.confidence_score
+            assert is_fraction(recognition.confidence_score), recognition.confidence_score
             assert isinstance(recognition.needs_review, bool)
             if not recognition.category.strip():
                 assert recognition.needs_review, "an unknown category must ask for review"
-            assert all(_is_fraction(value) for value in recognition.field_confidence.values())
+            assert all(is_fraction(value) for value in recognition.field_confidence.values())
             assert set(recognition.field_confidence) <= RECOGNITION_FIELDS, (
                 f"field_confidence rates fields of the recognition: {recognition.field_confidence}"
             )
-            assert _strings(recognition.distinguishing_features)
+            assert all_strings(recognition.distinguishing_features)
             assert isinstance(recognition.observations, dict), "observations are stored as JSON"
-            assert _strings(recognition.missing_information)
+            assert all_strings(recognition.missing_information)
             for value in (
                 recognition.brand,
                 recognition.possible_model,
@@ -219,14 +222,14 @@ class AIProviderConformance(DeclaredBehaviour):
 
     async def test_recognition_keeps_the_sellers_facts(self, provider: AIProvider) -> None:
         recognition = await provider.recognize([self.sample_image()], SELLER_FACTS)
-        assert _same(recognition.brand, SELLER_FACTS.brand), recognition.brand
-        assert _same(recognition.category, SELLER_FACTS.category), recognition.category
-        assert _same(recognition.material, SELLER_FACTS.material), recognition.material
+        assert restates(recognition.brand, SELLER_FACTS.brand), recognition.brand
+        assert restates(recognition.category, SELLER_FACTS.category), recognition.category
+        assert restates(recognition.material, SELLER_FACTS.material), recognition.material
 
     async def test_recognition_accepts_several_images(self, provider: AIProvider) -> None:
         images = [self.sample_image(f"01JCONFORMANCEIMAGE000000{i}", i) for i in range(3)]
         recognition = await provider.recognize(images, SELLER_FACTS)
-        assert _is_fraction(recognition.confidence_score)
+        assert is_fraction(recognition.confidence_score)
 
     @pytest.mark.parametrize(
         "data",
@@ -263,14 +266,14 @@ class AIProviderConformance(DeclaredBehaviour):
             assert description.long_description is None or isinstance(
                 description.long_description, str
             )
-            assert _strings(description.key_features)
-            assert _strings(description.seo_keywords)
+            assert all_strings(description.key_features)
+            assert all_strings(description.seo_keywords)
             warning = description.missing_details_warning
             assert warning is None or (isinstance(warning, str) and len(warning) <= 500)
 
     async def test_description_never_contradicts_the_seller(self, provider: AIProvider) -> None:
         _, description = await self._description(provider, SELLER_FACTS)
-        text = _text(
+        text = joined(
             [
                 description.suggested_title,
                 description.short_description,
@@ -290,7 +293,7 @@ class AIProviderConformance(DeclaredBehaviour):
     def assert_price_shape(price: PriceResult) -> None:
         """§6.7: a 3-letter currency, exact ordered prices, a confidence in [0, 1]."""
         assert isinstance(price, PriceResult)
-        assert isinstance(price.currency, str) and _CURRENCY.fullmatch(price.currency), (
+        assert isinstance(price.currency, str) and CURRENCY.fullmatch(price.currency), (
             f"currency must be 3 upper-case letters, got {price.currency!r}"
         )
         assert isinstance(price.suggested_target_price, Decimal)
@@ -307,9 +310,9 @@ class AIProviderConformance(DeclaredBehaviour):
             assert low <= price.suggested_target_price
         if high is not None:
             assert price.suggested_target_price <= high
-        assert _is_fraction(price.pricing_confidence)
+        assert is_fraction(price.pricing_confidence)
         assert price.rationale_summary is None or isinstance(price.rationale_summary, str)
-        assert _strings(price.market_signals)
+        assert all_strings(price.market_signals)
         assert all(isinstance(item, dict) for item in price.comparable_results)
 
     async def test_price_research_fits_the_schema(self, provider: AIProvider) -> None:
@@ -414,7 +417,7 @@ class AIProviderConformance(DeclaredBehaviour):
             assert isinstance(result.short_card_description, str)
             assert result.short_card_description.strip(), "short_card_description is required"
             assert result.most_likely_model is None or isinstance(result.most_likely_model, str)
-            assert _strings(result.review_notes)
+            assert all_strings(result.review_notes)
             assert not INVENTED_CLAIMS.search(result.short_card_description)
 
     # marketplace listings (§6.8, §7)
@@ -422,7 +425,7 @@ class AIProviderConformance(DeclaredBehaviour):
     async def test_listing_fits_the_schema_for_every_marketplace(
         self, provider: AIProvider
     ) -> None:
-        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
+        for marketplace in MARKETPLACES:
             listing = await self._listing(provider, marketplace)
             self.assert_listing_shape(listing, marketplace.id)
 
@@ -433,9 +436,9 @@ class AIProviderConformance(DeclaredBehaviour):
         self.assert_listing_shape(listing, CATALOG[0].id)
 
     async def test_listing_never_contradicts_the_seller(self, provider: AIProvider) -> None:
-        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
+        for marketplace in MARKETPLACES:
             listing = await self._listing(provider, marketplace)
-            text = _text(
+            text = joined(
                 [listing.generated_title, listing.generated_description, *listing.generated_tags]
             )
             assert not re.search(rf"(?i)\b{CONTRADICTED_COLOUR}\b", text), marketplace.id
@@ -445,24 +448,26 @@ class AIProviderConformance(DeclaredBehaviour):
         """§6.6/§7: the seller's brand, size and condition are the truth the copy is made of."""
         assert SELLER_FACTS.brand and SELLER_FACTS.size and SELLER_FACTS.condition
         _, description = await self._description(provider, SELLER_FACTS)
-        described = _folded([description.short_description, description.long_description])
-        assert _folded([SELLER_FACTS.brand]) in _folded([description.suggested_title])
+        described = folded([description.short_description, description.long_description])
+        assert folded([SELLER_FACTS.brand]) in folded([description.suggested_title])
         for fact in (SELLER_FACTS.brand, SELLER_FACTS.size, SELLER_FACTS.condition):
-            assert _folded([fact]) in described, f"the description leaves out {fact!r}"
-        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
+            assert folded([fact]) in described, f"the description leaves out {fact!r}"
+        for marketplace in MARKETPLACES:
             listing = await self._listing(provider, marketplace)
-            copy = _folded([listing.generated_title, listing.generated_description])
+            copy = folded([listing.generated_title, listing.generated_description])
             for fact in (SELLER_FACTS.brand, SELLER_FACTS.size, SELLER_FACTS.condition):
-                assert _folded([fact]) in copy, f"{marketplace.id}: the copy leaves out {fact!r}"
+                assert folded([fact]) in copy, f"{marketplace.id}: the copy leaves out {fact!r}"
 
     async def test_listing_price_follows_the_price_research(self, provider: AIProvider) -> None:
         """The listing's price is the researched one: within its range, never zeroed."""
         recognition, description = await self._description(provider, SELLER_FACTS)
         price = await provider.research_price(SELLER_FACTS, recognition)
         assert price.suggested_target_price > 0, "a sneaker with a brand is worth something"
-        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
+        for marketplace in MARKETPLACES:
             listing = await provider.write_listing(
-                listing_request(marketplace, SELLER_FACTS, description, price)
+                ListingRequest.for_marketplace(
+                    marketplace, facts=SELLER_FACTS, description=description, price=price
+                )
             )
             suggested = listing.generated_price_suggestion
             low = price.suggested_min_price or price.suggested_target_price
@@ -472,9 +477,9 @@ class AIProviderConformance(DeclaredBehaviour):
     async def test_hashtags_only_where_the_marketplace_allows_them(
         self, provider: AIProvider
     ) -> None:
-        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
+        for marketplace in MARKETPLACES:
             listing = await self._listing(provider, marketplace)
-            hashtags = _HASHTAG.findall(listing.generated_description)
+            hashtags = HASHTAG.findall(listing.generated_description)
             allowed = max(0, marketplace.rules.hashtags_in_description)
             assert len(hashtags) <= allowed, (marketplace.id, hashtags)
             if self.follows_marketplace_rules:
@@ -483,7 +488,7 @@ class AIProviderConformance(DeclaredBehaviour):
     async def test_listing_fits_the_marketplace_rules(self, provider: AIProvider) -> None:
         if not self.follows_marketplace_rules:
             pytest.skip("the core shapes this provider's copy (follows_marketplace_rules)")
-        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
+        for marketplace in MARKETPLACES:
             listing = await self._listing(provider, marketplace)
             shaped = shape_listing(
                 marketplace.id,
@@ -507,7 +512,7 @@ class AIProviderConformance(DeclaredBehaviour):
         _, unknown = await self._description(provider, UNKNOWN_FACTS)
         warning = unknown.missing_details_warning or ""
         for name in ("brand", "category", "condition"):
-            assert re.search(rf"\b{name}\b", warning), f"{name} is not named: {warning}"
+            assert says(warning, name), f"{name} is not named: {warning}"
         unseen = await provider.recognize([self.sample_image()], UNKNOWN_FACTS)
         assert {"brand", "category"} <= set(unseen.missing_information), (
             f"missing_information names the fields: {unseen.missing_information}"
@@ -516,12 +521,14 @@ class AIProviderConformance(DeclaredBehaviour):
         _, some = await self._description(provider, partial)
         assert some.missing_details_warning and "brand" not in some.missing_details_warning
         for name in ("category", "condition"):
-            assert name in some.missing_details_warning, some.missing_details_warning
+            assert says(some.missing_details_warning, name), some.missing_details_warning
         one = ProductFacts(product_id=UNKNOWN_FACTS.product_id, brand="Acme", category="boots")
         _, last = await self._description(provider, one)
-        assert last.missing_details_warning and "condition" in last.missing_details_warning
+        assert last.missing_details_warning and says(last.missing_details_warning, "condition")
         listing = await provider.write_listing(
-            listing_request(CATALOG[0], UNKNOWN_FACTS, unknown, None)
+            ListingRequest.for_marketplace(
+                CATALOG[0], facts=UNKNOWN_FACTS, description=unknown, price=None
+            )
         )
         assert warning in listing.compliance_warnings, "the listing repeats what is missing"
 
@@ -532,9 +539,9 @@ class AIProviderConformance(DeclaredBehaviour):
         told = await provider.recognize([self.sample_image()], SELLER_FACTS)
         untold = await provider.recognize([self.sample_image()], UNKNOWN_FACTS)
         assert told.confidence_score >= untold.confidence_score
-        assert told.brand is not None and _same(told.brand, SELLER_FACTS.brand)
-        assert told.material is not None and _same(told.material, SELLER_FACTS.material)
-        assert _same(told.category, SELLER_FACTS.category) and told.category.strip()
+        assert told.brand is not None and restates(told.brand, SELLER_FACTS.brand)
+        assert told.material is not None and restates(told.material, SELLER_FACTS.material)
+        assert restates(told.category, SELLER_FACTS.category) and told.category.strip()
         assert not told.needs_review, "the seller named brand and category"
         assert told.confidence_score >= 0.75, "stated facts need no visual search (§6.4)"
 

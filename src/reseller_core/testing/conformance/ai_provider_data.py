@@ -1,7 +1,7 @@
 """The inputs the ``AIProvider`` conformance suite feeds a provider, and its small checks.
 
 Kept apart from the suite's tests so the suite stays readable; the suite module re-exports
-every name (``SELLER_FACTS`` ...), which is where plugins import them from.
+the inputs a plugin's own tests use (``SELLER_FACTS`` ...), which is where they import them.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
-from reseller_core.domain.marketplaces import Marketplace, MarketplaceRules
+from reseller_core.domain.marketplaces import CATALOG, Marketplace, MarketplaceRules
 from reseller_core.domain.runs import RunErrorCode
-from reseller_core.ports.ai import DescriptionResult, ListingRequest, PriceResult, ProductFacts
+from reseller_core.ports.ai import ProductFacts
 from reseller_core.ports.search import SearchMatch
 
 RUN_ERROR_CODES = frozenset(code.value for code in RunErrorCode)
@@ -49,8 +49,8 @@ CUSTOM_MARKETPLACE = Marketplace(
 )
 """A marketplace outside the catalogue, as a plugin would bring."""
 
-_CURRENCY = re.compile(r"[A-Z]{3}")
-_HASHTAG = re.compile(r"(?<![\w&#])#[^\W\d_]\w*")
+CURRENCY = re.compile(r"[A-Z]{3}")
+HASHTAG = re.compile(r"(?<![\w&#])#[^\W\d_]\w*")
 
 SEARCH_MATCHES = tuple(
     SearchMatch(
@@ -68,24 +68,24 @@ SEARCH_MATCHES = tuple(
 """What a search found for the seller's item: three listed pairs of the same sneakers."""
 
 
-def _is_fraction(value: object) -> bool:
+def is_fraction(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
-def _strings(values: object) -> bool:
+def all_strings(values: object) -> bool:
     return isinstance(values, tuple | list) and all(isinstance(v, str) for v in values)
 
 
-def _text(parts: Iterable[str | None]) -> str:
+def joined(parts: Iterable[str | None]) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def _folded(parts: Iterable[str | None]) -> str:
+def folded(parts: Iterable[str | None]) -> str:
     """The parts joined, case-folded, runs of whitespace as one space."""
     return " ".join(" ".join(part for part in parts if part).split()).casefold()
 
 
-def _same(value: str | None, seller: str | None) -> bool:
+def restates(value: str | None, seller: str | None) -> bool:
     """True when ``value`` is unknown (None or blank) or restates the seller's value."""
     if value is None or not value.strip() or seller is None:
         return True
@@ -138,8 +138,6 @@ ONE_HASHTAG_MARKETPLACE = Marketplace(
 )
 """A plugin marketplace that wants exactly one hashtag in the description."""
 
-EXTRA_MARKETPLACES = (CUSTOM_MARKETPLACE, ONE_HASHTAG_MARKETPLACE)
-"""Marketplaces outside the catalogue the listing tests also write for."""
 
 COMPARABLE_KEYS = frozenset(
     {"title", "marketplace", "price", "condition", "url", "source_domain", "source"}
@@ -147,18 +145,21 @@ COMPARABLE_KEYS = frozenset(
 """The keys spec 30 §6.7 suggests for a comparable result."""
 
 
-def listing_request(
-    marketplace: Marketplace,
-    facts: ProductFacts,
-    description: DescriptionResult,
-    price: PriceResult | None,
-) -> ListingRequest:
-    """What the pipeline hands ``write_listing`` for ``marketplace``."""
-    return ListingRequest(
-        marketplace=marketplace.id,
-        label=marketplace.label,
-        rules=marketplace.rules,
-        facts=facts,
-        description=description,
-        price=price,
-    )
+def says(text: str, value: str) -> bool:
+    """True when ``value`` appears in ``text`` as whole words, ignoring case and spacing."""
+    return re.search(rf"(?<!\w){re.escape(folded([value]))}(?!\w)", folded([text])) is not None
+
+
+MARKETPLACES = (*CATALOG, CUSTOM_MARKETPLACE, ONE_HASHTAG_MARKETPLACE)
+"""The catalogue and two marketplaces outside it, as plugins would bring: the listing tests
+write for each."""
+
+STATED_FACTS = {
+    "brand": SELLER_FACTS.brand or "",
+    "category": SELLER_FACTS.category or "",
+    "color": SELLER_FACTS.color or "",
+    "material": SELLER_FACTS.material or "",
+    "size": SELLER_FACTS.size or "",
+    "condition": SELLER_FACTS.condition or "",
+}
+"""Each fact of ``SELLER_FACTS`` by its field name, as copy names it."""

@@ -15,26 +15,30 @@ import msgspec
 import pytest
 
 from reseller_core.domain.listing_rules import LISTING_ACRONYMS
-from reseller_core.domain.marketplaces import CATALOG, Marketplace
+from reseller_core.domain.marketplaces import Marketplace
 from reseller_core.ports.ai import (
     AIProvider,
     DescriptionResult,
     ImageInput,
+    ListingRequest,
+    ListingResult,
     PriceEvidence,
+    PriceResult,
     ProductFacts,
     Recognition,
 )
 from reseller_core.ports.search import SearchMatch
 from reseller_core.testing.conformance.ai_provider_data import (
     BRAND_FIELD_MATCHES,
-    EXTRA_MARKETPLACES,
+    MARKETPLACES,
     OTHER_BRAND_MATCHES,
     RECOGNISED,
     SEARCH_MATCHES,
     SELLER_FACTS,
+    STATED_FACTS,
     UNKNOWN_FACTS,
-    _folded,
-    listing_request,
+    folded,
+    says,
 )
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -68,11 +72,6 @@ def sentence_problem(text: str) -> str | None:
     return label_problem(text)
 
 
-def _says(text: str, value: str) -> bool:
-    """True when ``value`` appears in ``text`` as whole words, ignoring case and spacing."""
-    return re.search(rf"(?<!\w){re.escape(_folded([value]))}(?!\w)", text) is not None
-
-
 class DeclaredBehaviour:
     """Tests run only for a provider that sets the matching flag."""
 
@@ -88,18 +87,34 @@ class DeclaredBehaviour:
     async def _recognition(self, provider: AIProvider, facts: ProductFacts) -> Recognition:
         return await provider.recognize([self.sample_image()], facts)
 
+    @staticmethod
+    async def _listings(
+        provider: AIProvider,
+        facts: ProductFacts,
+        description: DescriptionResult,
+        price: PriceResult | None = None,
+    ) -> list[tuple[Marketplace, ListingResult]]:
+        """The listing ``provider`` writes for each of the suite's marketplaces."""
+        return [
+            (
+                marketplace,
+                await provider.write_listing(
+                    ListingRequest.for_marketplace(
+                        marketplace, facts=facts, description=description, price=price
+                    )
+                ),
+            )
+            for marketplace in MARKETPLACES
+        ]
+
     async def _copy(
         self, provider: AIProvider, facts: ProductFacts, recognition: Recognition
     ) -> list[tuple[str, str]]:
         """(where, folded text) of the description and of the listing for every marketplace."""
         description = await provider.describe(facts, recognition)
         copy = [("description", _description_text(description))]
-        marketplaces: Sequence[Marketplace] = (*CATALOG, *EXTRA_MARKETPLACES)
-        for marketplace in marketplaces:
-            listing = await provider.write_listing(
-                listing_request(marketplace, facts, description, None)
-            )
-            text = _folded([listing.generated_title, listing.generated_description])
+        for marketplace, listing in await self._listings(provider, facts, description):
+            text = folded([listing.generated_title, listing.generated_description])
             copy.append((marketplace.id, text))
         return copy
 
@@ -120,9 +135,9 @@ class DeclaredBehaviour:
             where = (recognition.brand, [match.title for match in matches])
             assert result.same_model_family is same, where
             assert result.review_notes and all(note.strip() for note in result.review_notes), where
-            card = _folded([result.short_card_description])
+            card = folded([result.short_card_description])
             for part in (recognition.brand, recognition.possible_model, recognition.category):
-                assert not part or _says(card, part), f"the card leaves out {part!r}: {card!r}"
+                assert not part or says(card, part), f"the card leaves out {part!r}: {card!r}"
             if recognition.possible_model:
                 assert result.most_likely_model == recognition.possible_model, result
 
@@ -130,55 +145,24 @@ class DeclaredBehaviour:
         if not self.states_every_fact:
             pytest.skip("the provider does not declare states_every_fact")
         told = await self._recognition(provider, SELLER_FACTS)
-        stated = {
-            "brand": SELLER_FACTS.brand,
-            "size": SELLER_FACTS.size,
-            "condition": SELLER_FACTS.condition,
-            "material": SELLER_FACTS.material,
-            "color": SELLER_FACTS.color,
-        }
         for where, text in await self._copy(provider, SELLER_FACTS, told):
-            for name, value in stated.items():
-                assert value and _says(text, value), f"{where}: the seller's {name} is missing"
+            for name, value in STATED_FACTS.items():
+                assert says(text, value), f"{where}: the seller's {name} is missing"
         summary = "Red canvas trail runners with white laces"
         summarised = msgspec.structs.replace(SELLER_FACTS, ai_summary=summary)
         description = await provider.describe(summarised, told)
-        short = _folded([description.short_description])
-        assert SELLER_FACTS.title and _says(short, SELLER_FACTS.title), short
-        for name, value in stated.items():
-            assert value and _says(short, value), f"the short description leaves out {name}"
-        assert _says(_description_text(description), summary), "the AI summary is left out"
-        labelled = {**stated, "category": SELLER_FACTS.category}
-        for name, value in labelled.items():
-            assert value and any(
-                _says(_folded([feature]), name) and _says(_folded([feature]), value)
-                for feature in description.key_features
-            ), f"no key feature names the {name}: {description.key_features}"
-        for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
+        short = folded([description.short_description])
+        assert SELLER_FACTS.title and says(short, SELLER_FACTS.title), short
+        for name, value in STATED_FACTS.items():
+            assert says(short, value), f"the short description leaves out {name}"
+        assert says(_description_text(description), summary), "the AI summary is left out"
+        assert _labelled(description.key_features, STATED_FACTS) == [], description.key_features
+        # Consignment intake notes (spec 30 §7): one labelled line per fact, the item first.
+        item = {"item": description.suggested_title, **STATED_FACTS}
+        for marketplace, listing in await self._listings(provider, SELLER_FACTS, description):
             if marketplace.rules.intake_notes:
-                await self._assert_intake_lines(provider, marketplace, description)
-
-    async def _assert_intake_lines(
-        self, provider: AIProvider, marketplace: Marketplace, description: DescriptionResult
-    ) -> None:
-        """Consignment intake notes (spec 30 §7): one labelled line per fact, the item first."""
-        listing = await provider.write_listing(
-            listing_request(marketplace, SELLER_FACTS, description, None)
-        )
-        lines = [_folded([line]) for line in listing.generated_description.splitlines()]
-        facts = {
-            "item": description.suggested_title,
-            "brand": SELLER_FACTS.brand,
-            "category": SELLER_FACTS.category,
-            "color": SELLER_FACTS.color,
-            "material": SELLER_FACTS.material,
-            "size": SELLER_FACTS.size,
-            "condition": SELLER_FACTS.condition,
-        }
-        for name, value in facts.items():
-            assert value and any(_says(line, name) and _says(line, value) for line in lines), (
-                f"{marketplace.id}: no intake line for the {name}: {lines}"
-            )
+                lines = listing.generated_description.splitlines()
+                assert _labelled(lines, item) == [], f"{marketplace.id}: {lines}"
 
     async def test_a_stated_category_sets_the_price_basis(self, provider: AIProvider) -> None:
         """Without market data the price rests on the category: the one the seller stated."""
@@ -210,10 +194,10 @@ class DeclaredBehaviour:
         )
         described = _description_text(await provider.describe(UNKNOWN_FACTS, recognised))
         for name, value in RECOGNISED.items():
-            assert _says(described, value), f"the recognised {name} is missing: {described}"
+            assert says(described, value), f"the recognised {name} is missing: {described}"
         for where, text in await self._copy(provider, SELLER_FACTS, recognised):
             for name, value in RECOGNISED.items():
-                assert not _says(text, value), f"{where}: the recognised {name} beat the seller's"
+                assert not says(text, value), f"{where}: the recognised {name} beat the seller's"
 
     async def test_its_own_words_are_sentences(self, provider: AIProvider) -> None:
         """Notes, warnings and rationales are sentences; features and copy lines are labels."""
@@ -235,10 +219,7 @@ class DeclaredBehaviour:
             for evidence in (None, PriceEvidence(shopping_matches=SEARCH_MATCHES)):
                 price = await provider.research_price(facts, recognition, evidence)
                 sentences.append(price.rationale_summary or "")
-            for marketplace in (*CATALOG, *EXTRA_MARKETPLACES):
-                listing = await provider.write_listing(
-                    listing_request(marketplace, facts, description, price)
-                )
+            for _, listing in await self._listings(provider, facts, description, price):
                 sentences.extend(listing.compliance_warnings)
                 for raw in listing.generated_description.splitlines():
                     line = raw.removeprefix("- ").strip()
@@ -249,8 +230,17 @@ class DeclaredBehaviour:
         assert not problems, problems
 
 
+def _labelled(lines: Sequence[str], facts: dict[str, str]) -> list[str]:
+    """The names in ``facts`` that no line states with its value (``Brand: Acme``)."""
+    return [
+        name
+        for name, value in facts.items()
+        if not any(says(line, name) and says(line, value) for line in lines)
+    ]
+
+
 def _description_text(description: DescriptionResult) -> str:
-    return _folded(
+    return folded(
         [
             description.suggested_title,
             description.short_description,
