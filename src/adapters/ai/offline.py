@@ -171,9 +171,7 @@ class OfflineAIProvider:
         The first image (the pipeline's highest-priority input) supplies the colour.
         """
         if not images:
-            raise AIProviderError(
-                "no_recognition_images", "No image was given to recognise.", retryable=False
-            )
+            raise AIProviderError.no_recognition_images()
         measurements: list[ImageMeasurement] = []
         for image_input in images:
             measurements.append(

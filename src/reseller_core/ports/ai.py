@@ -164,6 +164,11 @@ class AIProviderError(Exception):
         self.details = details or {}
         super().__init__(message)
 
+    @classmethod
+    def no_recognition_images(cls) -> AIProviderError:
+        """What ``recognize`` raises when it is handed no image at all (not retryable)."""
+        return cls("no_recognition_images", "No image was given to recognise.", retryable=False)
+
 
 @runtime_checkable
 class AIProvider(Protocol):

@@ -317,9 +317,7 @@ class FakeAIProvider(_Hooks[AIProviderError]):
         """Sniff every image's header and restate the seller's facts; unknowns stay None."""
         self._enter("recognize", tuple(images), facts)
         if not images:
-            raise AIProviderError(
-                "no_recognition_images", "No image was given to recognise.", retryable=False
-            )
+            raise AIProviderError.no_recognition_images()
         headers: list[dict[str, Any]] = []
         for image in images:
             try:

@@ -17,7 +17,6 @@ from functools import cache
 from typing import Final
 
 from PIL import Image, UnidentifiedImageError
-from reseller_core.domain.runs import RunErrorCode
 from reseller_core.ports import (
     AIProviderError,
     DescriptionResult,
@@ -103,11 +102,7 @@ class ExampleAIProvider:
     async def recognize(self, images: Sequence[ImageInput], facts: ProductFacts) -> Recognition:
         """Check every image and restate the seller's facts; unknown facts stay unknown."""
         if not images:
-            raise AIProviderError(
-                RunErrorCode.NO_RECOGNITION_IMAGES.value,
-                "No image was given to recognise.",
-                retryable=False,
-            )
+            raise AIProviderError.no_recognition_images()
         formats = [await asyncio.to_thread(_image_format, image) for image in images]
         brand, category = _clean(facts.brand), _clean(facts.category)
         missing = [name for name, value in (("category", category), ("brand", brand)) if not value]

@@ -238,9 +238,7 @@ class PydanticAIProvider:
 
     async def recognize(self, images: Sequence[ImageInput], facts: ProductFacts) -> Recognition:
         if not images:
-            raise AIProviderError(
-                "no_recognition_images", "No image was given to recognise.", retryable=False
-            )
+            raise AIProviderError.no_recognition_images()
         parts: list[BinaryContent] = []
         for image in images:
             parts.append(await asyncio.to_thread(_prepare_image, image))
