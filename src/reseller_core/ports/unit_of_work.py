@@ -69,6 +69,16 @@ class UserRepository(Protocol):
 
     async def update(self, user: User) -> None: ...
 
+    async def lock(self, user_id: str) -> None:
+        """Take the user's write lock, held until the unit of work ends.
+
+        Writes of one user that decide from what they read (limits, a repeated finalize)
+        take it before reading, so a second one waits for the first to commit and then
+        reads what it wrote. SQLite's writers are serialised already; PostgreSQL locks the
+        user's row.
+        """
+        ...
+
 
 class TokenRepository(Protocol):
     async def add(self, token: ApiToken) -> None: ...

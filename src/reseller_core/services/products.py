@@ -426,7 +426,9 @@ class ProductService:
                 plan = await self._plan_finalize(uow, user, checked)
             heads = await self._verify_objects([plan.by_id[item.id] for item in items])
             async with self._uow() as uow:
-                # Checked again under the write lock: a concurrent double tap lands here.
+                # Checked again under the user's write lock: a concurrent double tap waits
+                # here for the first to commit, then reads the run it started.
+                await uow.users.lock(user.id)
                 if (repeated := await repeat(uow)) is not None:
                     return repeated, None
                 plan = await self._plan_finalize(uow, user, checked)

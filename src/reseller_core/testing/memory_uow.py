@@ -119,6 +119,9 @@ class MemoryUserRepository(MemoryRepo):
         stored = self._t.users[user.id]
         self._t.users[user.id] = msgspec.structs.replace(user, created_at=stored.created_at)
 
+    async def lock(self, user_id: str) -> None:
+        """Nothing to take: a unit of work here holds the database's one lock already."""
+
 
 class MemoryTokenRepository(MemoryRepo):
     async def add(self, token: ApiToken) -> None:

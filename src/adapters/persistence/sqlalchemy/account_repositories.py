@@ -13,6 +13,7 @@ from reseller_adapters.persistence.sqlalchemy.repositories import (
     _STAMP_TOKEN,
     _USER_BY_ID,
     CONFIRMATION_COLUMNS,
+    LOCK_USER,
     TOKEN_COLUMNS,
     USER_COLUMNS,
     _Repository,
@@ -44,6 +45,9 @@ class SqlUserRepository(_Repository):
             sa.update(users).where(users.c.id == user.id).values(m.to_update_values(user)),
             conflict="Email has already been taken",
         )
+
+    async def lock(self, user_id: str) -> None:
+        await self._execute(LOCK_USER, {"user_id": user_id})
 
 
 class SqlTokenRepository(_Repository):

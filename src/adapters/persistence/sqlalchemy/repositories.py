@@ -142,6 +142,9 @@ _AUTHENTICATE = (
     )
 )
 _USER_BY_ID = sa.select(*USER_COLUMNS).where(users.c.id == sa.bindparam("user_id"))
+LOCK_USER = sa.select(users.c.id).where(users.c.id == sa.bindparam("user_id")).with_for_update()
+"""The user's write lock (``UserRepository.lock``): the row, locked until the transaction
+ends (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers)."""
 _PRODUCT_BY_ID = sa.select(*PRODUCT_COLUMNS).where(products.c.id == sa.bindparam("product_id"))
 _ARTIFACTS_BY_ID = sa.select(*ARTIFACT_COLUMNS).where(products.c.id == sa.bindparam("product_id"))
 _RUN_BY_ID = sa.select(*RUN_COLUMNS).where(processing_runs.c.id == sa.bindparam("run_id"))

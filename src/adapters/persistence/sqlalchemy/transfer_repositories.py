@@ -18,7 +18,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from reseller_adapters.persistence.sqlalchemy.column_types import UtcDateTime
 from reseller_adapters.persistence.sqlalchemy.executor import StatementExecutor
 from reseller_adapters.persistence.sqlalchemy.mappers import columns_of
-from reseller_adapters.persistence.sqlalchemy.tables import exports, imports, users
+from reseller_adapters.persistence.sqlalchemy.repositories import LOCK_USER
+from reseller_adapters.persistence.sqlalchemy.tables import exports, imports
 from reseller_core.domain.transfers import Export, Import
 
 R = TypeVar("R", Export, Import)
@@ -87,11 +88,9 @@ class _TransferRepository(Generic[R]):
         return int((await self._uow.execute(statement)).scalar_one())
 
     async def count_active(self, user_id: str) -> int:
-        # The user's row is locked first (PostgreSQL; SQLite writers are serialised by
-        # BEGIN IMMEDIATE), so concurrent requests of one user count one after the other.
-        await self._uow.execute(
-            sa.select(users.c.id).where(users.c.id == user_id).with_for_update()
-        )
+        # The user's write lock first, so concurrent requests of one user count one after
+        # the other.
+        await self._uow.execute(LOCK_USER, {"user_id": user_id})
         statement = sa.select(sa.func.count()).where(
             self._table.c.user_id == user_id, self._table.c.status.in_(_ACTIVE)
         )

@@ -9,7 +9,7 @@ import msgspec
 import sqlalchemy as sa
 
 from reseller_adapters.persistence.sqlalchemy import mappers as m
-from reseller_adapters.persistence.sqlalchemy.repositories import _Repository
+from reseller_adapters.persistence.sqlalchemy.repositories import LOCK_USER, _Repository
 from reseller_adapters.persistence.sqlalchemy.tables import (
     lifestyle_generation_runs as lifestyle_runs,
 )
@@ -17,7 +17,6 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
     processing_runs,
     provider_calls,
     usage_events,
-    users,
 )
 from reseller_adapters.persistence.sqlalchemy.tables import (
     video_generation_runs as video_runs,
@@ -56,10 +55,9 @@ class SqlUsageRepository(_Repository):
         return {row[0]: int(row[1]) for row in await self._execute(statement)}
 
     async def in_flight(self, user_id: str, since: datetime) -> dict[str, int]:
-        # The user's row is locked first (PostgreSQL; SQLite writers are serialised by
-        # BEGIN IMMEDIATE): two requests of one user check their limits one after the
-        # other, and the second sees the run the first queued.
-        await self._execute(sa.select(users.c.id).where(users.c.id == user_id).with_for_update())
+        # The user's write lock first: two requests of one user check their limits one
+        # after the other, and the second sees the run the first queued.
+        await self._execute(LOCK_USER, {"user_id": user_id})
         counts: dict[str, int] = {}
         for bucket in PROCESSING_BUCKETS:
             recorded = (

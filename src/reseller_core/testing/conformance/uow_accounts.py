@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 
 import msgspec
 import pytest
 
+from reseller_core.domain.users import User
 from reseller_core.errors import Conflict
 from reseller_core.ports.unit_of_work import (
     UnitOfWork,
@@ -69,6 +71,39 @@ class AccountConformance(UnitOfWorkSuiteBase):
         )
         await self.in_uow(uow_factory, lambda uow: uow.users.update(changed))
         assert await self.read(uow_factory, lambda uow: uow.users.get(user.id)) == changed
+
+    async def test_a_second_writer_of_a_locked_user_waits_and_reads_the_first(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        user = await self.given_user(uow_factory)
+        changed = msgspec.structs.replace(user, plan="pro", updated_at=T0 + timedelta(hours=1))
+        locked, release = asyncio.Event(), asyncio.Event()
+        order: list[str] = []
+
+        async def first() -> None:
+            async with uow_factory() as uow:
+                await uow.users.lock(user.id)
+                locked.set()
+                await release.wait()
+                await uow.users.update(changed)
+                await uow.commit()
+                order.append("first")
+
+        async def second() -> User | None:
+            await locked.wait()
+            async with uow_factory() as uow:
+                await uow.users.lock(user.id)
+                order.append("second")
+                return await uow.users.get(user.id)
+
+        writers = asyncio.gather(first(), second())
+        await locked.wait()
+        await asyncio.sleep(0.2)
+        assert order == [], "the second writer went ahead of the lock"
+        release.set()
+        _, seen = await asyncio.wait_for(writers, timeout=10)
+        assert order == ["first", "second"]
+        assert seen == changed, "after the wait, the second reads what the first wrote"
 
     async def test_email_is_unique(self, uow_factory: UnitOfWorkFactory) -> None:
         first = await self.given_user(uow_factory)
