@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from reseller_adapters.archives import StreamingZipArchiveWriter
 from reseller_adapters.storage.local import LocalObjectStorage
@@ -319,7 +320,7 @@ def check_adapter_names(settings: Settings, registry: AdapterRegistry) -> None:
         registry.factory(kind, str(getattr(settings, kind)))
 
 
-def database_pool_options(settings: Settings) -> dict[str, int]:
+def database_pool_options(settings: Settings) -> dict[str, Any]:
     """The connection pool of a server or worker process: PostgreSQL keeps
     ``database_pool_size`` connections open, and opens up to half as many again (closed
     when returned) under bursts. Opening a connection costs a PostgreSQL backend process, so
@@ -381,12 +382,11 @@ async def build_container(
     lookup_uow: UnitOfWorkFactory | None = None
     if database is None or uow is None:
         from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
-        from reseller_adapters.persistence.sqlalchemy.engine import create_engine_for
         from reseller_adapters.persistence.sqlalchemy.read_model import SqlProductReadModel
         from reseller_entrypoints.http.documents import PayloadRenderer
 
         pool = database_pool_options(settings)
-        sql = SqlAlchemyDatabase(create_engine_for(settings.resolved_database_url, **pool))
+        sql = SqlAlchemyDatabase(settings.resolved_database_url, **pool)
         sql.read_model = SqlProductReadModel(PayloadRenderer(storage.public_url))
         database, uow = sql, sql.unit_of_work
         read_uow, lookup_uow = sql.read_unit_of_work, sql.lookup_unit_of_work

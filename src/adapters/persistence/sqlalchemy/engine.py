@@ -49,18 +49,21 @@ def async_url(url: str | URL) -> URL:
     return parsed.set(drivername=_DRIVERS.get(parsed.drivername, parsed.drivername))
 
 
-def _json_dumps(value: Any) -> str:
+def json_dumps(value: Any) -> str:
+    """JSON columns are written by msgspec (the engines' ``json_serializer``)."""
     return msgspec.json.encode(value).decode()
 
 
-def _sqlite_file(url: URL) -> Path | None:
+def sqlite_file(url: URL) -> Path | None:
+    """The file of a SQLite URL; None for an in-memory or ``file:`` URI database."""
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return Path(database)
 
 
-def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Every new SQLite connection: no driver-side BEGIN, then ``SQLITE_PRAGMAS``."""
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -84,16 +87,16 @@ def create_engine_for(url: str | URL, **options: Any) -> AsyncEngine:
     """
     parsed = async_url(url)
     settings: dict[str, Any] = {
-        "json_serializer": _json_dumps,
+        "json_serializer": json_dumps,
         "json_deserializer": msgspec.json.decode,
         **options,
     }
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(parsed, **settings)
-    path = _sqlite_file(parsed)
+    path = sqlite_file(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(parsed, **settings)
-    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    event.listen(engine.sync_engine, "connect", on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine

@@ -59,6 +59,19 @@ def _mro_names(error: BaseException) -> set[str]:
     return {cls.__name__ for cls in type(error).__mro__}
 
 
+def is_unavailable_cause(error: BaseException) -> bool:
+    """True when a driver's own exception means the database cannot serve us right now.
+
+    For errors raised by a driver called directly (the PostgreSQL lookup runner) and for
+    the driver error behind a SQLAlchemy one.
+    """
+    # asyncpg is an optional dependency: recognise its connection errors by class name.
+    if isinstance(error, OSError | TimeoutError) or _CONNECTION_ERRORS & _mro_names(error):
+        return True
+    state = _sqlstate(error)
+    return state is not None and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
+
+
 def is_unavailable(error: BaseException, dialect: str) -> bool:
     """True when ``error`` means the database cannot serve requests right now."""
     if isinstance(error, OSError | TimeoutError):
@@ -69,13 +82,7 @@ def is_unavailable(error: BaseException, dialect: str) -> bool:
         return True
     orig = error.orig
     for cause in (orig, orig.__cause__ if orig is not None else None):
-        # asyncpg is an optional dependency: recognise its connection errors by class name.
-        if cause is not None and (
-            isinstance(cause, OSError) or _CONNECTION_ERRORS & _mro_names(cause)
-        ):
-            return True
-        state = _sqlstate(cause) if cause is not None else None
-        if state is not None and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES):
+        if cause is not None and is_unavailable_cause(cause):
             return True
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
         if dialect != "sqlite":

@@ -36,6 +36,7 @@ from reseller_adapters.persistence.sqlalchemy.engine import (
 )
 from reseller_adapters.persistence.sqlalchemy.error_mapping import translated_errors
 from reseller_adapters.persistence.sqlalchemy.idempotency_repository import SqlIdempotencyRepository
+from reseller_adapters.persistence.sqlalchemy.lookup_runners import LookupRunner, lookup_runner_for
 from reseller_adapters.persistence.sqlalchemy.migrations import migrate
 from reseller_adapters.persistence.sqlalchemy.read_model import (
     SqlProductReadModel,
@@ -95,6 +96,12 @@ class SqlAlchemyDatabase:
             self.engine = create_engine_for(url_or_engine, **engine_options)
         self.dialect: str = self.engine.dialect.name
         self.session_factory = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.lookups: LookupRunner | None = (
+            None if isinstance(url_or_engine, AsyncEngine) else lookup_runner_for(self.engine)
+        )
+        """Runs single-statement lookups with less machinery than the engine
+        (``lookup_runners``); None: lookups run on the engine's pool (an engine the caller
+        configured, an in-memory SQLite)."""
         self.writers = asyncio.Lock() if self.dialect == "sqlite" else None
         """SQLite's writers of this process queue here, before ``BEGIN IMMEDIATE``: a waiting
         writer costs an ``await`` instead of sleeping in SQLite's busy handler (1, 2, 5, 10...
@@ -137,6 +144,8 @@ class SqlAlchemyDatabase:
 
     async def dispose(self) -> None:
         """Close every pooled connection (at shutdown)."""
+        if self.lookups is not None:
+            await self.lookups.dispose()
         await self.engine.dispose()
 
 
@@ -262,14 +271,21 @@ class SqlAlchemyLookup(SqlAlchemyUnitOfWork):
 
     No transaction is begun around the statement (SQLite gets no ``BEGIN``, PostgreSQL runs
     it in autocommit): one statement reads one snapshot on its own. Without a session there
-    is no ORM state to set up or tear down either; the product read runs here.
+    is no ORM state to set up or tear down either; the product read runs here. Where the
+    database has a lookup runner (a SQLite file, PostgreSQL on asyncpg: ``lookup_runners``)
+    the statement runs there, with less machinery than the engine; otherwise on a
+    connection of the engine's pool held for the block.
     """
 
     def __init__(self, database: SqlAlchemyDatabase) -> None:
         super().__init__(database, begin=SQLITE_NO_BEGIN)
         self._connection: AsyncConnection | None = None
+        self._open = False
 
     async def __aenter__(self) -> Self:
+        if self._database.lookups is not None:
+            self._open = True
+            return self
         with translated_errors(self.dialect):
             connection = await self._database.engine.connect()
         options = (
@@ -282,6 +298,7 @@ class SqlAlchemyLookup(SqlAlchemyUnitOfWork):
         except BaseException:
             await connection.close()
             raise
+        self._open = True
         return self
 
     async def __aexit__(
@@ -290,6 +307,7 @@ class SqlAlchemyLookup(SqlAlchemyUnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._open = False
         connection, self._connection = self._connection, None
         if connection is not None:
             await connection.close()
@@ -297,9 +315,13 @@ class SqlAlchemyLookup(SqlAlchemyUnitOfWork):
     async def execute(
         self, statement: Executable, params: Any = None, *, conflict: str | None = None
     ) -> Result[*tuple[Any, ...]]:
-        if self._connection is None:
+        if not self._open:
             raise RuntimeError("Use the lookup inside 'async with'")
+        lookups = self._database.lookups
         with translated_errors(self.dialect, conflict):
+            if lookups is not None:
+                return await lookups.execute(statement, params)
+            assert self._connection is not None
             return await self._connection.execute(statement, params)
 
     async def commit(self) -> None:
