@@ -15,7 +15,7 @@ from litestar import Litestar, Request, Response, get, put
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 
-from reseller_entrypoints.http import create_app
+from reseller_entrypoints.http.app import create_served_app
 
 BARE_PAYLOADS: Final = "bench_bare_payloads"
 MAX_BARE_PAYLOAD = 64 * 1024 * 1024
@@ -42,8 +42,9 @@ def bare_payload(name: str, state: State) -> Response[bytes]:
 
 
 def create_bench_app() -> Litestar:
-    """The app ``reseller serve`` runs (settings from the environment) plus the bare floor."""
-    app = create_app()
+    """The app ``reseller serve`` runs (settings from the environment, the served process's
+    GC set-up) plus the bare floor."""
+    app = create_served_app()
     app.state[BARE_PAYLOADS] = {}
     for handler in (store_bare_payload, bare_payload):
         app.register(handler)

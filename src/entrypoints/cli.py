@@ -53,7 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
         "serving on the %s event loop with the %s HTTP parser", protocols.loop, protocols.http
     )
     uvicorn.run(
-        "reseller_entrypoints.http.app:create_app",
+        "reseller_entrypoints.http.app:create_served_app",
         factory=True,
         host=args.host,
         port=args.port,

@@ -15,6 +15,7 @@ import signal
 import sys
 
 from reseller_entrypoints.bootstrap import build_container
+from reseller_entrypoints.gc_tuning import freeze_startup_objects
 from reseller_entrypoints.plugins import PluginError
 from reseller_entrypoints.settings import Settings
 from reseller_entrypoints.startup_report import report_startup
@@ -64,6 +65,7 @@ async def _serve_jobs(settings: Settings) -> int:
         await container.close()
         return 1
     await report_startup(container, "worker")
+    freeze_startup_objects()  # the worker lives as long as the server: see gc_tuning
     log.info(
         "%s (queue=%s, concurrency=%d)",
         STARTED_MESSAGE,
