@@ -77,23 +77,23 @@ async def served(
 ) -> tuple[bytes, list[bytes]]:
     """What the read path answers for the product and for the first list page.
 
-    The product is read as ``GET /products/:id`` reads it (token and document in one
-    lookup); the page as ``GET /products`` does, in the caller's reading unit of work.
+    Both are read as ``GET /products/:id`` and ``GET /products`` read them (the token and
+    the document, or the page, in one lookup).
     """
-    from reseller_core.services.results import AuthContext
     from reseller_entrypoints.http.documents import PayloadRenderer
 
     reads = core.container.services.reads
     renderer = PayloadRenderer(core.container.deps.storage.public_url)
-    auth = AuthContext(user=user, token=None)  # type: ignore[arg-type]
 
     def as_bytes(entry: Any) -> bytes:
         return entry if isinstance(entry, bytes) else renderer.render(entry)
 
     caller, one = await reads.product(f"Bearer {token}", product_id)
     assert caller.context.user.id == user.id
-    async with reads.reader() as uow:
-        page = await reads.page(uow, auth, parse_list_query({"page_size": "100"}))
+    lister, page = await reads.product_page(
+        f"Bearer {token}", parse_list_query({"page_size": "100"})
+    )
+    assert lister.context.user.id == user.id
     return as_bytes(one.entry), [as_bytes(entry) for entry in page.entries]
 
 

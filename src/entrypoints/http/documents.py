@@ -1,12 +1,13 @@
-"""The HTTP side of the product read model: the renderer, the read session, the responses.
+"""The HTTP side of the product read model: the renderer and the responses.
 
 - ``PayloadRenderer`` makes a product's stored document: the JSON bytes of its payload
   (spec 20 §2.2) exactly as the presenters build it and Litestar would encode it. Its
   fingerprint names the payload format, the payload's schema and the storage's public URL
   scheme, so a new field or a new ``public_base_url`` makes every stored document stale
   (rebuilt, never served).
-- ``provide_read_session`` authenticates the bearer token and reads in one reading unit of
-  work: one transaction, one connection, and no write while the request is answered.
+- ``product_read_response`` and ``product_page_read_response`` answer ``GET /products/:id``
+  and ``GET /products``: the service authenticates and reads in one statement, and nothing
+  is written while the request is answered.
 - The responses splice the stored bytes into the envelope without decoding them; products
   answered from the tables are presented and encoded as before. Rebuilding stale documents
   and stamping the token run as background tasks once the response is sent.
@@ -15,7 +16,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any, Final
 
@@ -23,10 +23,9 @@ import msgspec
 from litestar import Request, Response
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.datastructures import State
-from litestar.di import Provide
 
 from reseller_core.domain.aggregate import ProductView
-from reseller_core.ports.unit_of_work import UnitOfWork
+from reseller_core.domain.listing_query import ProductListQuery
 from reseller_core.services.product_reads import (
     Entry,
     ProductDocument,
@@ -60,11 +59,9 @@ class PayloadRenderer:
 
 
 class ReadSession(msgspec.Struct, frozen=True, kw_only=True):
-    """An authenticated caller and the reading unit of work it was authenticated in."""
+    """An authenticated read: the caller, and the service that runs its after-tasks."""
 
     auth: ReadAuth
-    uow: UnitOfWork | None
-    """None when the reads are answered by ``ProductService`` (no read model)."""
     reads: ProductReadService
 
 
@@ -84,26 +81,6 @@ def product_reads(state: State) -> ProductReadService:
         )
         container.services = replace(container.services, reads=reads)
     return reads
-
-
-async def provide_read_session(
-    request: Request[Any, Any, Any], state: State
-) -> AsyncIterator[ReadSession]:
-    """Authenticate and read in one reading unit of work (401 before anything else)."""
-    reads = product_reads(state)
-    header = request.headers.get("authorization")
-    if not reads.keeps_documents:
-        # Answered by ProductService, which opens its own unit of work.
-        async with reads.reader() as uow:
-            auth = await reads.authenticate(uow, header)
-        yield ReadSession(auth=auth, uow=None, reads=reads)
-        return
-    async with reads.reader() as uow:
-        auth = await reads.authenticate(uow, header)
-        yield ReadSession(auth=auth, uow=uow, reads=reads)
-
-
-READ_SESSION_DEPENDENCY: Final[dict[str, Provide]] = {"read": Provide(provide_read_session)}
 
 
 def _entry_bytes(entry: Entry, public_url: PublicUrl) -> bytes:
@@ -135,9 +112,16 @@ async def product_read_response(
     """``GET /products/:id``: the caller and its product read in one reading unit of work."""
     reads = product_reads(state)
     auth, found = await reads.product(request.headers.get("authorization"), product_id)
-    return product_document_response(
-        ReadSession(auth=auth, uow=None, reads=reads), found, public_url
-    )
+    return product_document_response(ReadSession(auth=auth, reads=reads), found, public_url)
+
+
+async def product_page_read_response(
+    request: Request[Any, Any, Any], state: State, query: ProductListQuery, public_url: PublicUrl
+) -> Response[Any]:
+    """``GET /products``: the caller and its page read in one lookup (see ``product_page``)."""
+    reads = product_reads(state)
+    auth, page = await reads.product_page(request.headers.get("authorization"), query)
+    return product_page_response(ReadSession(auth=auth, reads=reads), page, public_url)
 
 
 def product_page_response(

@@ -69,6 +69,14 @@ class DocumentPage(msgspec.Struct, frozen=True, kw_only=True):
     total_pages: int
 
 
+class CallerPage(msgspec.Struct, frozen=True, kw_only=True):
+    """A bearer token's caller and the page of its product list it asked for, read together."""
+
+    token: ApiToken
+    user: User
+    page: DocumentPage
+
+
 @runtime_checkable
 class ProductReadModel(Protocol):
     """Reads and rebuilds documents inside a unit of work the caller opened.
@@ -76,12 +84,6 @@ class ProductReadModel(Protocol):
     Reads take the caller's (reading) unit of work so a request authenticates and reads in
     one transaction; ``refresh`` takes a writing one and commits with it.
     """
-
-    async def document(
-        self, uow: UnitOfWork, user_id: str, product_id: str
-    ) -> StoredDocument | None:
-        """The caller's product's document; None for unknown and foreign ids alike."""
-        ...
 
     async def caller_document(
         self, uow: UnitOfWork, token_hash: str, now: datetime, product_id: str
@@ -93,8 +95,16 @@ class ProductReadModel(Protocol):
         """
         ...
 
-    async def page(self, uow: UnitOfWork, user_id: str, query: ProductListQuery) -> DocumentPage:
-        """A page of the list (filters, sorts and clamping as ``ProductRepository.list``)."""
+    async def caller_page(
+        self, uow: UnitOfWork, token_hash: str, now: datetime, query: ProductListQuery
+    ) -> CallerPage | None:
+        """The live token with this hash, its user and a page of that user's list.
+
+        Filters, sorts and clamping as ``ProductRepository.list`` (past the last page, the
+        last page). One statement, a second only past the last page: ``GET /products``
+        authenticates and reads the page with its count in a single lookup. None when no
+        live token has this hash.
+        """
         ...
 
     async def views(

@@ -1,9 +1,10 @@
-"""Product reads from the read model: a request authenticates and reads in one transaction.
+"""Product reads from the read model: a request authenticates and reads in one statement.
 
-``GET /products/:id`` and ``GET /products`` are the API's hot path. Here each is one reading
-unit of work: the bearer token is looked up (one indexed statement, the token joined with
-its user), then the product's stored document, or the page of documents with its total
-count (one statement). Nothing is written while the request is answered:
+``GET /products/:id`` and ``GET /products`` are the API's hot path. Each is one statement
+on the read model, run in a lookup unit of work (no transaction around it: one statement
+reads one snapshot): the bearer token joined with its user and the product's stored
+document, or the page of documents with its total count. Nothing is written while the
+request is answered:
 
 - a document that is missing or stale comes back as ``None`` from the read model; that
   product is answered from the tables (its ``ProductView``, presented as before), and the
@@ -30,7 +31,7 @@ from reseller_core.domain.users import ApiToken, User
 from reseller_core.errors import NotFound, Unauthorized
 from reseller_core.ports.clock import Clock
 from reseller_core.ports.read_model import ProductReadModel, StoredDocument
-from reseller_core.ports.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from reseller_core.ports.unit_of_work import UnitOfWorkFactory
 from reseller_core.services._tokens import parse_bearer, token_digest
 from reseller_core.services.accounts import TOKEN_TOUCH_INTERVAL
 from reseller_core.services.products import ProductService
@@ -98,17 +99,14 @@ class ProductReadService:
         """Whether reads come from stored documents (else from ``ProductService``)."""
         return self._read_model is not None
 
-    def reader(self) -> UnitOfWork:
-        """The reading unit of work a request authenticates and reads in."""
-        return self._reader()
-
-    async def authenticate(self, uow: UnitOfWork, authorization: str | None) -> ReadAuth:
-        """The bearer token's caller (one indexed lookup in ``uow``), or Unauthorized."""
+    async def _authenticated(self, authorization: str | None) -> ReadAuth:
+        """The bearer token's caller, read in a unit of work of its own (no read model)."""
         raw = parse_bearer(authorization)
         if raw is None:
             raise Unauthorized()
         now = self._clock.now()
-        found = await uow.tokens.authenticate(token_digest(raw), now)
+        async with self._reader() as uow:
+            found = await uow.tokens.authenticate(token_digest(raw), now)
         if found is None:
             raise Unauthorized()
         return _read_auth(*found, now)
@@ -121,62 +119,50 @@ class ProductReadService:
         The token lookup and the document read are one statement on the read model, run in
         a ``lookup`` unit of work (no transaction around it). The tables are read, in a
         reading unit of work of their own, only for a document that is missing or stale.
-        401 comes before 404.
+        401 comes before 404. Without a read model the product comes from
+        ``ProductService.get``.
         """
         canonical = parse_ulid(product_id)
         if self._read_model is None or canonical is None:
-            async with self.reader() as uow:
-                auth = await self.authenticate(uow, authorization)
-            # Without a read model ``document`` reads through ProductService's own unit of work.
-            return auth, await self.document(None, auth.context, product_id)
+            auth = await self._authenticated(authorization)
+            if canonical is None:
+                raise NotFound(PRODUCT_NOT_FOUND)
+            found = await self._products.get(auth.context.user, GetProduct(product_id=canonical))
+            return auth, ProductDocument(entry=found, stale=())
         raw = parse_bearer(authorization)
         if raw is None:
             raise Unauthorized()
         now = self._clock.now()
         async with self._lookup() as uow:
-            found = await self._read_model.caller_document(uow, token_digest(raw), now, canonical)
-        if found is None:
+            caller = await self._read_model.caller_document(uow, token_digest(raw), now, canonical)
+        if caller is None:
             raise Unauthorized()
-        auth = _read_auth(found.token, found.user, now)
-        if found.document is None:
+        auth = _read_auth(caller.token, caller.user, now)
+        if caller.document is None:
             raise NotFound(PRODUCT_NOT_FOUND)
-        if found.document.body is not None:
-            return auth, ProductDocument(entry=found.document.body, stale=())
-        async with self.reader() as uow:
-            view = await uow.products.view(found.user.id, canonical)
+        if caller.document.body is not None:
+            return auth, ProductDocument(entry=caller.document.body, stale=())
+        async with self._reader() as uow:
+            view = await uow.products.view(caller.user.id, canonical)
         if view is None:
             raise NotFound(PRODUCT_NOT_FOUND)
         return auth, ProductDocument(entry=view, stale=(canonical,))
 
-    async def document(
-        self, uow: UnitOfWork | None, auth: AuthContext, product_id: str
-    ) -> ProductDocument:
-        """``GET /products/:id``: the stored document, or the view when it is not fresh."""
-        canonical = parse_ulid(product_id)
-        if canonical is None:
-            raise NotFound(PRODUCT_NOT_FOUND)
-        if self._read_model is None or uow is None:
-            found = await self._products.get(auth.user, GetProduct(product_id=canonical))
-            return ProductDocument(entry=found, stale=())
-        user_id = auth.user.id
-        stored = await self._read_model.document(uow, user_id, canonical)
-        if stored is None:
-            raise NotFound(PRODUCT_NOT_FOUND)
-        if stored.body is not None:
-            return ProductDocument(entry=stored.body, stale=())
-        view = await uow.products.view(user_id, canonical)
-        if view is None:
-            raise NotFound(PRODUCT_NOT_FOUND)
-        return ProductDocument(entry=view, stale=(canonical,))
+    async def product_page(
+        self, authorization: str | None, query: ProductListQuery
+    ) -> tuple[ReadAuth, ProductDocumentPage]:
+        """``GET /products`` whole: the caller and a page of its list, one statement.
 
-    async def page(
-        self, uow: UnitOfWork | None, auth: AuthContext, query: ProductListQuery
-    ) -> ProductDocumentPage:
-        """``GET /products``: one page of documents (stale ones replaced by their views)."""
+        As ``product``: the token lookup and the page with its total count are one
+        statement on the read model, run in a ``lookup`` unit of work; the tables are read,
+        in a reading unit of work of their own, only for documents that are missing or
+        stale. Without a read model the page comes from ``ProductService.list``.
+        """
         if self._read_model is None:
-            result = await self._products.list(auth.user, query)
+            auth = await self._authenticated(authorization)
+            result = await self._products.list(auth.context.user, query)
             listed = result.page
-            return ProductDocumentPage(
+            return auth, ProductDocumentPage(
                 entries=listed.products,
                 page=listed.page,
                 page_size=listed.page_size,
@@ -185,14 +171,22 @@ class ProductReadService:
                 query=result.query,
                 stale=(),
             )
-        assert uow is not None, "reads from the read model need the request's unit of work"
-        user_id = auth.user.id
-        found = await self._read_model.page(uow, user_id, query)
+        raw = parse_bearer(authorization)
+        if raw is None:
+            raise Unauthorized()
+        now = self._clock.now()
+        async with self._lookup() as uow:
+            caller = await self._read_model.caller_page(uow, token_digest(raw), now, query)
+        if caller is None:
+            raise Unauthorized()
+        found = caller.page
         stale = tuple(doc.product_id for doc in found.documents if doc.body is None)
         views: dict[str, ProductView] = {}
         if stale:
-            views = {view.product.id: view for view in await self._read_model.views(uow, stale)}
-        return ProductDocumentPage(
+            async with self._reader() as uow:
+                built = await self._read_model.views(uow, stale)
+            views = {view.product.id: view for view in built}
+        return _read_auth(caller.token, caller.user, now), ProductDocumentPage(
             entries=tuple(_entries(found.documents, views)),
             page=found.page,
             page_size=found.page_size,

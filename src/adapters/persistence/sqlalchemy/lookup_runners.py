@@ -67,6 +67,12 @@ class LookupRunner(Protocol):
 
     async def execute(self, statement: Executable, params: Any = None) -> Result[Any]: ...
 
+    async def execute_together(
+        self, statements: Sequence[tuple[Executable, Any]]
+    ) -> list[Result[Any]]:
+        """Each statement's whole result, all read in one read transaction (one snapshot)."""
+        ...
+
     async def dispose(self) -> None:
         """Close the connections; a later lookup opens new ones."""
         ...
@@ -108,17 +114,33 @@ class SqliteLookupRunner:
 
     async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
         """The statement's whole result, read in one call on a worker thread."""
+        (result,) = await self.execute_together([(statement, params)])
+        return result
+
+    async def execute_together(
+        self, statements: Sequence[tuple[Executable, Any]]
+    ) -> list[Result[Any]]:
+        """The statements' results, read in one call and (for several) one transaction."""
         if self._threads is None:
             self._threads = ThreadPoolExecutor(
                 self._size, thread_name_prefix="reseller-sqlite-lookup"
             )
         loop = asyncio.get_running_loop()
-        frozen = await loop.run_in_executor(self._threads, self._run, statement, params)
-        return frozen()
+        frozen = await loop.run_in_executor(self._threads, self._run, list(statements))
+        return [each() for each in frozen]
 
-    def _run(self, statement: Executable, params: Any) -> FrozenResult[Any]:
+    def _run(self, statements: list[tuple[Executable, Any]]) -> list[FrozenResult[Any]]:
         with self._engine.connect() as connection:
-            return connection.execute(statement, params).freeze()
+            if len(statements) == 1:
+                ((statement, params),) = statements
+                return [connection.execute(statement, params).freeze()]
+            # The driver runs in autocommit (no implicit BEGIN): one snapshot for all of
+            # them takes an explicit read transaction. Returning the connection to the pool
+            # rolls back whatever a failure left open.
+            connection.exec_driver_sql("BEGIN DEFERRED")
+            results = [connection.execute(s, p).freeze() for s, p in statements]
+            connection.exec_driver_sql("COMMIT")
+            return results
 
     async def dispose(self) -> None:
         """Stop the threads (after the lookups in flight) and close the connections."""
@@ -162,23 +184,44 @@ class PostgresLookupRunner:
         self._compiled: dict[int, _Compiled] = {}
 
     async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
-        compiled = self._compile(statement)
-        given = compiled.compiled.construct_params(params or {})
-        values = [
-            given[name] if process is None else process(given[name])
-            for name, process in zip(compiled.names, compiled.binds, strict=True)
-        ]
+        (result,) = await self.execute_together([(statement, params)])
+        return result
+
+    async def execute_together(
+        self, statements: Sequence[tuple[Executable, Any]]
+    ) -> list[Result[Any]]:
+        """The statements' results on one connection; several run in one read-only
+        REPEATABLE READ transaction, so they read one snapshot."""
+        prepared = []
+        for statement, params in statements:
+            compiled = self._compile(statement)
+            given = compiled.compiled.construct_params(params or {})
+            values = [
+                given[name] if process is None else process(given[name])
+                for name, process in zip(compiled.names, compiled.binds, strict=True)
+            ]
+            prepared.append((compiled, values))
         connection = await self._checkout()
         try:
-            records = await connection.fetch(compiled.sql, *values)
+            if len(prepared) == 1:
+                ((compiled, values),) = prepared
+                fetched = [await connection.fetch(compiled.sql, *values)]
+            else:
+                async with connection.transaction(isolation="repeatable_read", readonly=True):
+                    fetched = [await connection.fetch(c.sql, *values) for c, values in prepared]
         except BaseException as error:
             self._discard(connection)
             if is_unavailable_cause(error):
                 raise DependencyUnavailable("database") from error
             raise
         self._idle.put_nowait(connection)
-        rows = [_processed(record, compiled.results) for record in records]
-        return IteratorResult(SimpleResultMetaData(compiled.keys), iter(rows))
+        return [
+            IteratorResult(
+                SimpleResultMetaData(compiled.keys),
+                iter([_processed(record, compiled.results) for record in records]),
+            )
+            for (compiled, _), records in zip(prepared, fetched, strict=True)
+        ]
 
     def _compile(self, statement: Executable) -> _Compiled:
         """Compiled once per statement object (lookups are module-level statements)."""

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Select
 
 from reseller_adapters.persistence.sqlalchemy import mappers as m
 from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
@@ -61,6 +62,7 @@ from reseller_core.domain.users import ApiToken, User
 from reseller_core.domain.videos import ProductVideo
 from reseller_core.ports.read_model import (
     CallerDocument,
+    CallerPage,
     DocumentPage,
     DocumentRenderer,
     StoredDocument,
@@ -80,13 +82,6 @@ _BODY = sa.case((_FRESH, product_documents.c.body), else_=sa.null()).label("body
 """The stored body when it is fresh, else NULL: staleness is decided in the same statement."""
 _DOCUMENTS_FROM = products.outerjoin(
     product_documents, product_documents.c.product_id == products.c.id
-)
-_DOCUMENT = (
-    sa.select(products.c.id, _BODY)
-    .select_from(_DOCUMENTS_FROM)
-    .where(
-        products.c.id == sa.bindparam("product_id"), products.c.user_id == sa.bindparam("user_id")
-    )
 )
 _CALLER_PRODUCT = sa.and_(
     products.c.id == sa.bindparam("product_id"), products.c.user_id == api_tokens.c.user_id
@@ -112,6 +107,95 @@ _IMAGE_PRODUCTS = sa.select(product_images.c.product_id).where(
 )
 
 
+_CALLER_USER_ID = (
+    sa.select(api_tokens.c.user_id)
+    .where(api_tokens.c.token_hash == sa.bindparam("token_hash"))
+    .scalar_subquery()
+)
+"""The token's user as an expression, so a page can be read in the statement that
+authenticates (the token's liveness is checked by ``_AUTHENTICATE`` around it)."""
+
+
+async def _paged(
+    query: ProductListQuery,
+    found: builtins.list[Any],
+    mirrored: Callable[[], Awaitable[builtins.list[Any]]],
+) -> DocumentPage:
+    """The page from its (id, body, total count) rows.
+
+    Past the last page (no rows, page > 1) ``mirrored()`` reads the last ``size`` rows in
+    mirrored order and that page is answered, as ``ProductRepository.list`` does.
+    """
+    size = max(1, query.page_size)
+    page = max(1, query.page)
+    total = int(found[0][2]) if found else 0
+    if not found and page > 1:
+        tail = await mirrored()
+        total = int(tail[0][2]) if tail else 0
+        page = total_pages(total, size)
+        found = tail[: total - (page - 1) * size][::-1]
+    if not found:
+        page = 1
+    return DocumentPage(
+        documents=tuple(StoredDocument(product_id=row[0], body=row[1]) for row in found),
+        page=page,
+        page_size=size,
+        total_count=total,
+        total_pages=total_pages(total, size),
+    )
+
+
+class _PageStatements(NamedTuple):
+    forward: Select[Any]
+    """The page in list order: ``page_limit`` rows from ``page_offset``."""
+    mirrored: Select[Any]
+    """The same list in mirrored order (for the last page)."""
+
+
+_PAGE_STATEMENTS: dict[tuple[Any, ...], _PageStatements] = {}
+_PAGE_STATEMENTS_KEPT = 256
+
+
+def _page_statements(lister: SqlProductRepository, query: ProductListQuery) -> _PageStatements:
+    """The page statements of this query's filters and order, built once and reused.
+
+    A statement object that is executed again is compiled and keyed once (SQLAlchemy
+    memoises both on the object); building the select, its filters and its count anew for
+    every request cost more than reading the page. The caller's user comes from the token
+    (``_CALLER_USER_ID``); the page's size and offset are parameters.
+    """
+    key = (
+        lister._uow.dialect,
+        query.status,
+        query.product_tab_id,
+        query.updated_since(),
+        query.updated_before(),
+        query.query,
+        query.sort,
+        query.dir,
+    )
+    found = _PAGE_STATEMENTS.get(key)
+    if found is not None:
+        return found
+    conditions = lister._filters(_CALLER_USER_ID, query)
+
+    def statement(reverse: bool) -> Select[Any]:
+        return (
+            sa.select(products.c.id, _BODY, _total_count(conditions))
+            .select_from(_DOCUMENTS_FROM)
+            .where(*conditions)
+            .order_by(*lister._order_by(query, reverse=reverse))
+            .limit(sa.bindparam("page_limit", type_=sa.Integer()))
+            .offset(sa.bindparam("page_offset", type_=sa.Integer()))
+        )
+
+    built = _PageStatements(forward=statement(False), mirrored=statement(True))
+    if len(_PAGE_STATEMENTS) >= _PAGE_STATEMENTS_KEPT:
+        _PAGE_STATEMENTS.clear()
+    _PAGE_STATEMENTS[key] = built
+    return built
+
+
 def _sql(uow: object) -> SqlAlchemyUnitOfWork:
     """The SQLAlchemy unit of work behind the port (this read model only works with it)."""
     return cast("SqlAlchemyUnitOfWork", uow)
@@ -126,15 +210,6 @@ class SqlProductReadModel:
     @property
     def fingerprint(self) -> str:
         return self._renderer.fingerprint
-
-    async def document(
-        self, uow: UnitOfWork, user_id: str, product_id: str
-    ) -> StoredDocument | None:
-        params = {"product_id": product_id, "user_id": user_id, "fingerprint": self.fingerprint}
-        row = (await _sql(uow).execute(_DOCUMENT, params)).first()
-        if row is None:
-            return None
-        return StoredDocument(product_id=row[0], body=row[1])
 
     async def caller_document(
         self, uow: UnitOfWork, token_hash: str, now: datetime, product_id: str
@@ -156,40 +231,35 @@ class SqlProductReadModel:
         document = None if found_id is None else StoredDocument(product_id=found_id, body=body)
         return CallerDocument(token=token, user=user, document=document)
 
-    async def page(self, uow: UnitOfWork, user_id: str, query: ProductListQuery) -> DocumentPage:
+    async def caller_page(
+        self, uow: UnitOfWork, token_hash: str, now: datetime, query: ProductListQuery
+    ) -> CallerPage | None:
         sql = _sql(uow)
-        lister = SqlProductRepository(sql)
+        statements = _page_statements(SqlProductRepository(sql), query)
         size = max(1, query.page_size)
-        page = max(1, query.page)
-        conditions = lister._filters(user_id, query)
+        params = {
+            "token_hash": token_hash,
+            "now": now,
+            "fingerprint": self.fingerprint,
+            "page_limit": size,
+            "page_offset": (max(1, query.page) - 1) * size,
+        }
+        # The token and the page in one call, one connection and one read transaction.
+        caller_rows, page_rows = await sql.execute_together(
+            [(_AUTHENTICATE, params), (statements.forward, params)]
+        )
+        caller = caller_rows.first()
+        if caller is None:
+            return None
 
-        async def rows(offset: int, limit: int, reverse: bool) -> builtins.list[Any]:
-            statement = (
-                sa.select(products.c.id, _BODY, _total_count(conditions))
-                .select_from(_DOCUMENTS_FROM)
-                .where(*conditions)
-                .order_by(*lister._order_by(query, reverse=reverse))
-                .limit(limit)
-                .offset(offset)
-            )
-            return list(await sql.execute(statement, {"fingerprint": self.fingerprint}))
+        async def mirrored() -> builtins.list[Any]:
+            return list(await sql.execute(statements.mirrored, {**params, "page_offset": 0}))
 
-        found = await rows((page - 1) * size, size, False)
-        total = int(found[0][2]) if found else 0
-        if not found and page > 1:
-            # Past the last page: the last ``size`` rows in mirrored order, as ``list`` does.
-            tail = await rows(0, size, True)
-            total = int(tail[0][2]) if tail else 0
-            page = total_pages(total, size)
-            found = tail[: total - (page - 1) * size][::-1]
-        if not found:
-            page = 1
-        return DocumentPage(
-            documents=tuple(StoredDocument(product_id=row[0], body=row[1]) for row in found),
-            page=page,
-            page_size=size,
-            total_count=total,
-            total_pages=total_pages(total, size),
+        split = len(TOKEN_COLUMNS)
+        return CallerPage(
+            token=m.from_values(ApiToken, m.TOKEN_FIELDS, caller[:split]),
+            user=m.from_values(User, m.USER_FIELDS, caller[split:]),
+            page=await _paged(query, list(page_rows), mirrored),
         )
 
     async def views(self, uow: UnitOfWork, product_ids: Sequence[str]) -> list[ProductView]:

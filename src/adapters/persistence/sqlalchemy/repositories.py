@@ -293,7 +293,10 @@ class SqlProductRepository(_Repository):
             grouped.setdefault(image.product_id, []).append(image)
         return grouped
 
-    def _filters(self, user_id: str, query: ProductListQuery) -> list[ColumnElement[bool]]:
+    def _filters(
+        self, user_id: str | ColumnElement[str], query: ProductListQuery
+    ) -> list[ColumnElement[bool]]:
+        """The list's conditions; ``user_id`` may be an expression (the caller's token's)."""
         conditions: list[ColumnElement[bool]] = [products.c.user_id == user_id]
         if query.status != "all":
             conditions.append(products.c.status == query.status)

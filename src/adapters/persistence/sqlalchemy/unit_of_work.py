@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -240,6 +240,15 @@ class SqlAlchemyUnitOfWork:
             connection = await session.connection(execution_options=options)
             return await connection.execute(statement, params)
 
+    async def execute_together(
+        self, statements: Sequence[tuple[Executable, Any]]
+    ) -> list[Result[Any]]:
+        """Run reading statements one after another in this transaction; buffered results."""
+        results: list[Result[Any]] = []
+        for statement, params in statements:
+            results.append((await self.execute(statement, params)).freeze()())
+        return results
+
     def note_changed(self, product_ids: Iterable[str]) -> None:
         """Products whose documents ``commit`` must rebuild (the repositories call this)."""
         self._changed.update(product_ids)
@@ -323,6 +332,22 @@ class SqlAlchemyLookup(SqlAlchemyUnitOfWork):
                 return await lookups.execute(statement, params)
             assert self._connection is not None
             return await self._connection.execute(statement, params)
+
+    async def execute_together(
+        self, statements: Sequence[tuple[Executable, Any]]
+    ) -> list[Result[Any]]:
+        """Run reading statements in one read transaction (one snapshot), buffered.
+
+        With a lookup runner that is one call; otherwise a reading unit of work of its own.
+        """
+        if not self._open:
+            raise RuntimeError("Use the lookup inside 'async with'")
+        lookups = self._database.lookups
+        if lookups is not None:
+            with translated_errors(self.dialect):
+                return await lookups.execute_together(statements)
+        async with self._database.read_unit_of_work() as uow:
+            return await uow.execute_together(statements)
 
     async def commit(self) -> None:
         raise RuntimeError("a lookup unit of work only reads; use unit_of_work to write")

@@ -36,9 +36,7 @@ from reseller_entrypoints.http.controllers.product_edits import (
 )
 from reseller_entrypoints.http.dependencies import AUTH_DEPENDENCY
 from reseller_entrypoints.http.documents import (
-    READ_SESSION_DEPENDENCY,
-    ReadSession,
-    product_page_response,
+    product_page_read_response,
     product_read_response,
 )
 from reseller_entrypoints.http.lenient_schemas import batch_of
@@ -158,7 +156,7 @@ PRODUCT_LINKS: Final = (
 class ProductsController(Controller):
     path = "/api/v1/products"
     tags = ["Products"]
-    dependencies = {**AUTH_DEPENDENCY, **READ_SESSION_DEPENDENCY}
+    dependencies = AUTH_DEPENDENCY
 
     @get(
         "/",
@@ -173,13 +171,11 @@ class ProductsController(Controller):
     async def list_products(
         self,
         request: Request[Any, Any, Any],
-        read: NamedDependency[ReadSession],
+        state: State,
         public_url: NamedDependency[PublicUrl],
     ) -> Response[ProductListResponse]:
-        page = await read.reads.page(
-            read.uow, read.auth.context, parse_list_query(request.query_params)
-        )
-        return product_page_response(read, page, public_url)
+        query = parse_list_query(request.query_params)
+        return await product_page_read_response(request, state, query, public_url)
 
     @post(
         "/",
