@@ -227,3 +227,60 @@ def test_postgres_lookups_share_a_bounded_set_of_connections_and_drop_interrupte
             await database.dispose()
 
     asyncio.run(scenario())
+
+
+def test_statements_read_together_answer_in_order_on_every_path(
+    database_url: Callable[[], str], tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        databases = [await _opened(database_url())]
+        if database_url().startswith("sqlite"):
+            # No runner: the statements run in a reading unit of work of their own.
+            fallback = SqlAlchemyDatabase(create_engine_for(f"sqlite+aiosqlite:///{tmp_path}/c.db"))
+            await fallback.migrate()
+            assert fallback.lookups is None
+            databases.append(fallback)
+        try:
+            for database in databases:
+                async with database.lookup_unit_of_work() as lookup:
+                    first, second = await lookup.execute_together(
+                        [
+                            (sa.select(sa.bindparam("a", type_=sa.Integer())), {"a": 1}),
+                            (sa.select(sa.literal("two"), sa.literal(3)), None),
+                        ]
+                    )
+                assert first.scalar_one() == 1
+                assert tuple(second.one()) == ("two", 3)
+        finally:
+            for database in databases:
+                await database.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_a_failing_statement_read_together_leaves_the_runner_usable(
+    database_url: Callable[[], str],
+) -> None:
+    async def scenario() -> None:
+        database = await _opened(database_url())
+        try:
+            async with database.lookup_unit_of_work() as lookup:
+                # A mistake in SQL is a bug, not an outage: it propagates as it is.
+                with pytest.raises(Exception, match="no_such_function_here") as raised:
+                    await lookup.execute_together(
+                        [
+                            (sa.select(sa.literal(1)), None),
+                            (sa.select(sa.func.no_such_function_here()), None),
+                        ]
+                    )
+                assert not isinstance(raised.value, DependencyUnavailable)
+            for _ in range(3):
+                async with database.lookup_unit_of_work() as lookup:
+                    first, second = await lookup.execute_together(
+                        [(sa.select(sa.literal(4)), None), (sa.select(sa.literal(5)), None)]
+                    )
+                    assert (first.scalar_one(), second.scalar_one()) == (4, 5)
+        finally:
+            await database.dispose()
+
+    asyncio.run(scenario())
