@@ -11,14 +11,20 @@ before the first ``finalize_uploads`` and stops when the last run is ``completed
   serve``; finalize calls and processing share its one core.
 - ``taskiq``: this process only finalizes (enqueueing to Redis); one ``reseller worker``
   process, on its own core, runs the pipeline. Completion is read from the database.
+- ``taskiq`` with ``--drain-cpus``: a backlog drain. Every product is finalized first with
+  no worker running; then one worker per listed core is launched and the clock runs from
+  their launch to the last completed run, so the figure is the workers' alone.
 
-A few products go through first, untimed, to warm imports and caches.
+Finalizes go ``FINALIZE_CONCURRENCY`` at a time, the sellers taking turns. A few products
+go through first, untimed, to warm imports and caches (not in a drain: each worker's first
+jobs are its warm-up, alike for one worker and two).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import math
 import os
@@ -26,16 +32,22 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from benchmarks.dataset import photo, seller, upload_product
+from benchmarks.workers import running_workers
 
 PRODUCTS_PER_SELLER = 25
 """The daily provider ceilings are per seller: 25 products stay well inside them."""
 WARMUP_PRODUCTS = 3
 POLL_S = 0.1
+FINALIZE_CONCURRENCY = 8
+"""Finalize requests in flight at once. Uploads are finalized by many sellers' phones at
+the same time; one finalize after another measured the client (about 15 per second on
+PostgreSQL) instead of the workers."""
 PROBE_INTERVAL_S = 0.05
 """Pause between two probe reads of ``GET /products/:id`` while the ingest runs."""
 
@@ -55,6 +67,13 @@ class IngestResult:
     """Worker processes (taskiq) or 1 (the in-process queue)."""
     get_p99_ms: float | None = None
     """p99 of ``GET /products/:id`` measured while the ingest ran, when measured."""
+    finalized_s: float | None = None
+    """Seconds from the start until the last ``finalize_uploads`` returned: when it is close
+    to ``elapsed_s``, the finalizing clients, not the workers, set the pace. For a drain,
+    the time the backlog took to enqueue (before the clock)."""
+    drain: bool = False
+    """A backlog drain: every product finalized first, then the workers started and the
+    clock run from their launch to the last completed run (the workers alone)."""
 
     @property
     def per_minute(self) -> float:
@@ -96,8 +115,23 @@ async def _run_counts(core: Any, product_ids: Sequence[str]) -> tuple[int, int, 
 
 
 async def _finalize_all(core: Any, prepared: Sequence[tuple[Any, str, list[str]]]) -> None:
-    for user, product_id, image_ids in prepared:
-        await core.finalize_uploads(user, product_id, image_ids)
+    """Finalize every product, ``FINALIZE_CONCURRENCY`` at a time, the sellers in turn.
+
+    A fleet's uploads come from many sellers at once: taking each seller's products in a
+    block made every finalize and run wait on the one seller's lock (the usage limits are
+    checked under it), which measured that seller's queue, not the workers.
+    """
+    by_seller: dict[str, list[tuple[Any, str, list[str]]]] = {}
+    for entry in prepared:
+        by_seller.setdefault(entry[0].id, []).append(entry)
+    turns = itertools.zip_longest(*by_seller.values())
+    pending = iter([entry for turn in turns for entry in turn if entry is not None])
+
+    async def client() -> None:
+        for user, product_id, image_ids in pending:
+            await core.finalize_uploads(user, product_id, image_ids)
+
+    await asyncio.gather(*(client() for _ in range(FINALIZE_CONCURRENCY)))
 
 
 async def _settle(core: Any, product_ids: Sequence[str], queue: str, timeout_s: float) -> None:
@@ -194,7 +228,9 @@ async def measure_ingest(
     timeout_s: float,
     *,
     probe_reads: bool = False,
+    drain_cpus: Sequence[int | None] | None = None,
 ) -> IngestResult:
+    """One measurement; with ``drain_cpus`` a backlog drain by one worker per entry."""
     from reseller_entrypoints.embedded import ResellerCore
 
     async with await ResellerCore.open(
@@ -205,6 +241,8 @@ async def measure_ingest(
         auto_migrate=False,
         require_email_confirmation=True,
     ) as core:
+        if drain_cpus is not None:
+            return await _drain(core, count, timeout_s, Path(data_dir), drain_cpus)
         warmup = await _prepared(core, WARMUP_PRODUCTS, f"warmup-{os.getpid()}")
         await _finalize_all(core, warmup)
         await _settle(core, [p for _, p, _ in warmup], queue, timeout_s)
@@ -215,6 +253,7 @@ async def measure_ingest(
         reading = asyncio.create_task(probe.run(stop)) if probe else None
         started = time.perf_counter()
         await _finalize_all(core, prepared)
+        finalized = time.perf_counter() - started
         await _settle(core, product_ids, queue, timeout_s)
         elapsed = time.perf_counter() - started
         stop.set()
@@ -230,6 +269,38 @@ async def measure_ingest(
         failed=failed,
         elapsed_s=elapsed,
         get_p99_ms=probe.p99() if probe else None,
+        finalized_s=finalized,
+    )
+
+
+async def _drain(
+    core: Any, count: int, timeout_s: float, data_dir: Path, cpus: Sequence[int | None]
+) -> IngestResult:
+    """Enqueue ``count`` finalized products with no worker running, then time the workers.
+
+    This is how worker throughput is measured apart from the clients: on a two-core
+    machine an end-to-end run puts the finalizing client on the second worker's core, and
+    its finalizes wait on the same sellers' locks as the runs.
+    """
+    prepared = await _prepared(core, count, f"drain-{os.getpid()}")
+    product_ids = [product_id for _, product_id, _ in prepared]
+    started = time.perf_counter()
+    await _finalize_all(core, prepared)
+    finalized = time.perf_counter() - started
+    started = time.perf_counter()
+    with running_workers(data_dir, dict(os.environ), cpus):
+        await _settle(core, product_ids, "taskiq", timeout_s)
+        elapsed = time.perf_counter() - started
+    completed, failed, _ = await _run_counts(core, product_ids)
+    return IngestResult(
+        queue="taskiq",
+        products=count,
+        completed=completed,
+        failed=failed,
+        elapsed_s=elapsed,
+        workers=len(cpus),
+        finalized_s=finalized,
+        drain=True,
     )
 
 
@@ -247,7 +318,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="read a product through the HTTP app every 50 ms during the ingest; report p99",
     )
+    parser.add_argument(
+        "--drain-cpus",
+        help="taskiq: enqueue every product first, then time one worker per listed core",
+    )
     args = parser.parse_args(argv)
+    drain_cpus = None
+    if args.drain_cpus:
+        drain_cpus = [int(cpu) if cpu else None for cpu in args.drain_cpus.split(",")]
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
     result = asyncio.run(
@@ -258,13 +336,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.products,
             args.timeout,
             probe_reads=args.probe_reads,
+            drain_cpus=drain_cpus,
         )
     )
     result = replace(
         result,
         provider_latency_s=float(os.environ.get("RESELLER_AI_LATENCY_S", "0") or 0),
         concurrency=int(os.environ.get("RESELLER_WORKER_CONCURRENCY", "2") or 2),
-        workers=args.workers,
+        workers=len(drain_cpus) if drain_cpus is not None else args.workers,
     )
     json.dump(asdict(result), sys.stdout)
     sys.stdout.write("\n")

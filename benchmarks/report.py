@@ -130,26 +130,34 @@ def statements_table(reports: Sequence[EngineReport]) -> list[str]:
 def ingest_table(reports: Sequence[EngineReport]) -> list[str]:
     lines = [
         "| engine | queue | workers | concurrency | s per AI call | products | completed | failed "
-        "| seconds | products/min | GET p99 ms during | target |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| all finalized s | seconds | products/min | GET p99 ms during | target |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for report in reports:
-        one_worker = next(
-            (r for r in report.ingest if r.queue == "taskiq" and r.workers == 1), None
-        )
         for result in report.ingest:
+            one_worker = next(
+                (
+                    r
+                    for r in report.ingest
+                    if r.queue == "taskiq" and r.workers == 1 and r.drain == result.drain
+                ),
+                None,
+            )
             target = ""
             if result.queue == "inprocess":
                 goal = SLOW_INGEST_TARGET if result.provider_latency_s >= 1 else INGEST_TARGET
                 target = f"≥ {goal:g}: {_verdict(result.per_minute, goal)}"
             elif result.workers > 1 and one_worker is not None:
                 faster = result.per_minute > one_worker.per_minute
-                target = f"faster than 1 worker: {'met' if faster else 'missed'}"
+                verdict = "met" if faster else "missed"
+                target = f"faster than 1 worker: {verdict}"
             probe = "" if result.get_p99_ms is None else f"{result.get_p99_ms:.1f}"
+            finalized = "" if result.finalized_s is None else f"{result.finalized_s:.1f}"
             lines.append(
-                f"| {report.engine} | {result.queue} | {result.workers} | {result.concurrency} "
+                f"| {report.engine} | {result.queue}{' drain' if result.drain else ''} "
+                f"| {result.workers} | {result.concurrency} "
                 f"| {result.provider_latency_s:g} | {result.products} | {result.completed} "
-                f"| {result.failed} | {result.elapsed_s:.1f} | {result.per_minute:.0f} "
+                f"| {result.failed} | {finalized} | {result.elapsed_s:.1f} | {result.per_minute:.0f} "
                 f"| {probe} | {target} |"
             )
     return lines

@@ -17,13 +17,11 @@ import logging
 import os
 import platform
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,6 +33,7 @@ from benchmarks.ingest import IngestResult
 from benchmarks.report import EngineReport, render
 from benchmarks.server_process import REPO_ROOT
 from benchmarks.sql_statements import count_statements
+from benchmarks.workers import running_workers
 from benchmarks.wrk import WrkMissing, wrk_path
 
 PARTS = ("statements", "reads", "ingest", "taskiq", "transfers")
@@ -42,7 +41,6 @@ ENGINES = ("sqlite", "postgres")
 REDIS_URL = os.environ.get(
     "RESELLER_BENCH_REDIS", os.environ.get("RESELLER_TEST_REDIS", "redis://127.0.0.1:6379/0")
 )
-WORKER_START_TIMEOUT_S = 60.0
 SLOW_CALL_S = 1.0
 """The simulated vendor latency of every provider call in the slow-vendor ingest."""
 SLOW_CONCURRENCY = 64
@@ -87,7 +85,11 @@ def _split(value: str, allowed: Sequence[str], option: str) -> list[str]:
 
 
 def _cores() -> tuple[int, int | None]:
-    """(server core, load generator core); None when only one core is available."""
+    """(server core, load generator core); None when only one core is available.
+
+    Read once, before the run pins itself to the load generator's core: read after, it
+    would see that one core only.
+    """
     available = sorted(os.sched_getaffinity(0))
     return available[0], (available[1] if len(available) > 1 else None)
 
@@ -128,6 +130,7 @@ def _run_ingest(
     env: dict[str, str],
     workers: int = 1,
     probe_reads: bool = False,
+    drain_cpus: Sequence[int | None] | None = None,
 ) -> IngestResult:
     command = [
         sys.executable,
@@ -148,6 +151,8 @@ def _run_ingest(
         command += ["--cpu", str(cpu)]
     if probe_reads:
         command.append("--probe-reads")
+    if drain_cpus is not None:
+        command += ["--drain-cpus", ",".join("" if c is None else str(c) for c in drain_cpus)]
     done = subprocess.run(
         command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
     )
@@ -174,44 +179,17 @@ def _taskiq_unavailable() -> str | None:
     return None
 
 
-@contextlib.contextmanager
-def _worker(data_dir: Path, env: dict[str, str], cpu: int | None) -> Iterator[None]:
-    """One ``reseller worker`` process, pinned, until the block ends (then SIGTERM)."""
-    log_path = data_dir / f"worker-{secrets.token_hex(3)}.log"
-    command = [sys.executable, "-m", "reseller_entrypoints.cli", "worker"]
-    taskset = shutil.which("taskset")
-    if cpu is not None and taskset is not None:
-        command = [taskset, "-c", str(cpu), *command]
-    with log_path.open("ab") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env={**env, "RESELLER_LOG_LEVEL": "INFO"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + WORKER_START_TIMEOUT_S
-        while "worker started" not in log_path.read_text(errors="replace"):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start:\n{log_path.read_text()[-4000:]}")
-            time.sleep(0.1)
-        yield
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
-
-
 def _measure_engine(
-    engine: str, parts: Sequence[str], args: argparse.Namespace, workdir: Path
+    engine: str,
+    parts: Sequence[str],
+    args: argparse.Namespace,
+    workdir: Path,
+    cores: tuple[int, int | None],
 ) -> EngineReport:
+    """Every measurement of one engine; ``cores`` is (server core, client core), taken
+    before this process pinned itself to the client core."""
     report = EngineReport(engine=engine)
-    server_cpu, client_cpu = _cores()
+    server_cpu, client_cpu = cores
     data_dir = workdir / engine
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -294,7 +272,7 @@ def _measure_engine(
                     RESELLER_AUTO_MIGRATE="false",
                 )
                 try:
-                    with _worker(data_dir, env, server_cpu):
+                    with running_workers(data_dir, env, [server_cpu]):
                         report.ingest.append(
                             _run_ingest(
                                 url,
@@ -307,10 +285,7 @@ def _measure_engine(
                         )
                     if engine == "postgres":
                         _log(f"{engine}: ingesting {args.ingest_products} products (2 workers)")
-                        with (
-                            _worker(data_dir, env, server_cpu),
-                            _worker(data_dir, env, client_cpu),
-                        ):
+                        with running_workers(data_dir, env, [server_cpu, client_cpu]):
                             report.ingest.append(
                                 _run_ingest(
                                     url,
@@ -320,6 +295,24 @@ def _measure_engine(
                                     cpu=client_cpu,
                                     env=env,
                                     workers=2,
+                                )
+                            )
+                        for cpus in ([server_cpu], [server_cpu, client_cpu]):
+                            _log(
+                                f"{engine}: draining {args.ingest_products} products "
+                                f"({len(cpus)} worker{'s' if len(cpus) > 1 else ''})"
+                            )
+                            # A stream of its own: nothing left over from the runs before.
+                            stream = f"reseller-bench-{secrets.token_hex(4)}"
+                            report.ingest.append(
+                                _run_ingest(
+                                    url,
+                                    data_dir,
+                                    "taskiq",
+                                    products=args.ingest_products,
+                                    cpu=client_cpu,
+                                    env={**env, "RESELLER_REDIS_PREFIX": stream},
+                                    drain_cpus=cpus,
                                 )
                             )
                 except RuntimeError as error:
@@ -364,7 +357,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="reseller-bench-") as workdir:
         for engine in engines:
             if measured_parts:
-                reports.append(_measure_engine(engine, measured_parts, args, Path(workdir)))
+                reports.append(
+                    _measure_engine(
+                        engine, measured_parts, args, Path(workdir), (server_cpu, client_cpu)
+                    )
+                )
     transfers_text = ""
     if "transfers" in parts:
         from benchmarks import transfers
