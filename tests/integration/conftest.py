@@ -7,7 +7,7 @@ storage fail.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,3 +165,13 @@ async def fx_other_account(
     account = await register(fx_client, "other@example.com")
     await fx_container.services.accounts.confirm_email(account.email)
     return account
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fx_engine_url(request: pytest.FixtureRequest) -> Callable[[str], str]:
+    """Each SQL engine in turn: data directory → database URL (SQLite: a file there, made on
+    first use; PostgreSQL: the session's migrated database, whatever the directory)."""
+    if request.param == "sqlite":
+        return lambda data_dir: f"sqlite+aiosqlite:///{data_dir}/reseller.db"
+    url = str(request.getfixturevalue("fx_postgres_url"))
+    return lambda _data_dir: url

@@ -45,13 +45,10 @@ def _user_row(user_id: str, confirmed: datetime | None) -> dict[str, object]:
     }
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], str]:
-    """A factory of the database's URL (SQLite: a migrated file; PostgreSQL: the session's)."""
-    if request.param == "sqlite":
-        return lambda: f"sqlite+aiosqlite:///{tmp_path}/reseller.db"
-    url = str(request.getfixturevalue("fx_postgres_url"))
-    return lambda: url
+@pytest.fixture
+def database_url(fx_engine_url: Callable[[str], str], tmp_path: Path) -> Callable[[], str]:
+    """Each engine's URL (SQLite: a file in ``tmp_path``, migrated by ``_opened``)."""
+    return lambda: fx_engine_url(str(tmp_path))
 
 
 async def _opened(url: str) -> SqlAlchemyDatabase:

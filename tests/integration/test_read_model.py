@@ -194,14 +194,6 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
     assert stored == fresh
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fx_engine_url(request: pytest.FixtureRequest) -> Callable[[str], str]:
-    if request.param == "sqlite":
-        return lambda data_dir: f"sqlite+aiosqlite:///{data_dir}/reseller.db"
-    url = request.getfixturevalue("fx_postgres_url")
-    return lambda _data_dir: url
-
-
 @settings(
     max_examples=12,
     deadline=None,

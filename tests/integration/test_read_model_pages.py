@@ -30,14 +30,6 @@ SORTS = ("updated_at", "inserted_at", "title", "price", "status")
 PAGE_SIZES = (1, 2, 4, 100)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def fx_engine_url(request: pytest.FixtureRequest) -> Callable[[str], str]:
-    if request.param == "sqlite":
-        return lambda data_dir: f"sqlite+aiosqlite:///{data_dir}/reseller.db"
-    url = request.getfixturevalue("fx_postgres_url")
-    return lambda _data_dir: url
-
-
 def _ids(entries: tuple[object, ...]) -> list[str]:
     ids = []
     for entry in entries:
