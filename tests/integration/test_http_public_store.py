@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -295,6 +296,40 @@ async def test_public_pages_are_reused_for_their_ttl_with_each_visitors_own_csrf
         assert "Your request has been sent." in shown.text
         assert _csrf(shown.text) == tokens[-1]
     assert tokens[0] != tokens[1]
+
+
+async def test_a_burst_of_visitors_renders_an_expired_page_once(
+    fx_client: Client,
+    fx_app: Litestar,
+    fx_container: Container,
+    fx_account: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When a cached page is missing, one request renders it and the others wait for it."""
+    fx_app.state[PAGE_CACHE] = PageCache(5)
+    store = await seed_store(fx_container, await _user(fx_container, fx_account))
+    service = fx_container.services.public_store
+    reads: list[str] = []
+
+    def counted(name: str) -> Any:
+        original = getattr(service, name)
+
+        async def read(*args: Any) -> Any:
+            reads.append(name)
+            await asyncio.sleep(0.05)  # a slow database: the others arrive meanwhile
+            return await original(*args)
+
+        return read
+
+    for name in ("catalogue", "product"):
+        monkeypatch.setattr(service, name, counted(name))
+    # Requests side by side on this event loop (the test client sends one at a time).
+    transport = httpx.ASGITransport(app=fx_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://store.test") as client:
+        for path in ("/store/fresh-threads", f"/store/fresh-threads/products/{store.refs[0]}"):
+            answers = await asyncio.gather(*(client.get(path) for _ in range(8)))
+            assert {answer.status_code for answer in answers} == {200}
+    assert reads == ["catalogue", "product"]
 
 
 async def test_without_the_page_cache_a_sellers_edit_shows_at_once(

@@ -23,3 +23,49 @@ def test_a_ttl_of_zero_keeps_nothing() -> None:
     cache = PageCache(0)
     cache.put("a", "A")
     assert not cache.enabled and cache.get("a") is None and len(cache) == 0
+
+
+def test_one_render_per_expiry_while_others_wait_for_it() -> None:
+    """Requests for a missing page take turns; the first renders, the rest find its page."""
+    import asyncio
+
+    cache = PageCache(10)
+    renders: list[str] = []
+
+    async def request(name: str) -> str:
+        page = cache.get("catalogue")
+        if page is None:
+            async with cache.filling("catalogue"):
+                page = cache.get("catalogue")
+                if page is None:
+                    renders.append(name)
+                    await asyncio.sleep(0.01)  # the render
+                    page = f"rendered by {name}"
+                    cache.put("catalogue", page)
+        return page
+
+    async def burst() -> list[str]:
+        return await asyncio.gather(*(request(f"r{n}") for n in range(20)))
+
+    pages = asyncio.run(burst())
+    assert renders == ["r0"]
+    assert set(pages) == {"rendered by r0"}
+    assert cache._filling == {}  # no turn is kept once nobody waits
+
+
+def test_without_a_cache_every_request_renders() -> None:
+    import asyncio
+
+    cache = PageCache(0)
+    renders: list[int] = []
+
+    async def request(n: int) -> None:
+        async with cache.filling("catalogue"):
+            renders.append(n)
+            await asyncio.sleep(0)
+
+    async def burst() -> None:
+        await asyncio.gather(*(request(n) for n in range(5)))
+
+    asyncio.run(burst())
+    assert sorted(renders) == [0, 1, 2, 3, 4]

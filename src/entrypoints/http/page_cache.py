@@ -7,6 +7,11 @@ a rendered page for a few seconds promises nothing new: it only means a burst of
 costs one render per page per process instead of one each (the "microcache" of reverse
 proxies). ``RESELLER_STOREFRONT_CACHE_SECONDS`` sets how long (0 turns it off).
 
+When an entry expires under load, one request renders it again and the others asking for
+the same page wait for that render (``filling``) instead of each rendering it: without
+that, every page's expiry cost as many renders as requests were in flight (the p99 of a
+cached catalogue under 32 connections was half a second).
+
 Only what is the same for every visitor is kept: the catalogue and seller pages whole, and
 the product page with a placeholder where the visitor's CSRF token goes (the caller fills
 it in). A page that shows a flash message is never cached. Not-found answers are not
@@ -16,10 +21,12 @@ and the oldest entry goes first.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Final
 
 CSRF_PLACEHOLDER: Final = "\x00csrf-token\x00"
@@ -32,6 +39,12 @@ MAX_ENTRIES: Final = 2048
 class _Entry:
     body: str
     expires_at: float
+
+
+@dataclass(slots=True)
+class _Filling:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
 
 
 class PageCache:
@@ -48,6 +61,7 @@ class PageCache:
         self._max = max_entries
         self._clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._filling: dict[Hashable, _Filling] = {}
 
     @property
     def enabled(self) -> bool:
@@ -69,6 +83,23 @@ class PageCache:
         self._entries[key] = _Entry(body, self._clock() + self._ttl)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
+
+    @contextlib.asynccontextmanager
+    async def filling(self, key: Hashable) -> AsyncIterator[None]:
+        """Hold the page's render turn: inside, ``get`` again, and render and ``put`` only
+        when it is still missing (another request may have just filled it)."""
+        if not self.enabled:
+            yield
+            return
+        turn = self._filling.setdefault(key, _Filling())
+        turn.users += 1
+        try:
+            async with turn.lock:
+                yield
+        finally:
+            turn.users -= 1
+            if not turn.users:
+                del self._filling[key]
 
     def clear(self) -> None:
         self._entries.clear()

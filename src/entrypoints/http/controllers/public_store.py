@@ -6,6 +6,7 @@ must pass, is decided by ``PublicStorefrontService``. Not part of the API docume
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -153,11 +154,15 @@ class PublicStoreController(Controller):
         key = ("catalogue", slug, query, page)
         html = pages.get(key)
         if html is None:
-            result = await _service(state).catalogue(slug, query, page)
-            if result is None:
-                return generic_not_found(request)
-            html = _html(request, "store/catalogue.html", self._catalogue_context(result, state))
-            pages.put(key, html)
+            async with pages.filling(key):
+                html = pages.get(key)
+                if html is None:
+                    result = await _service(state).catalogue(slug, query, page)
+                    if result is None:
+                        return generic_not_found(request)
+                    context = self._catalogue_context(result, state)
+                    html = _html(request, "store/catalogue.html", context)
+                    pages.put(key, html)
         return _respond(request, html)
 
     @staticmethod
@@ -197,29 +202,52 @@ class PublicStoreController(Controller):
         page_key = ("product", slug, ref)
         html = None if flash else pages.get(page_key)
         if html is None:
-            store, item = await _service(state).product(slug, ref)
-            if store is None:
-                return generic_not_found(request)
-            if item is None:
-                return _themed_not_found(request, store, "product", ref)
-            canonical = product_ref(item.view.product.id, item.view.product.title)
-            if ref != canonical:  # decision 40-10: one address per product
-                return Response(
-                    b"",
-                    status_code=301,
-                    headers={
-                        "location": f"/store/{quote(slug)}/products/{quote(canonical)}",
-                        "cache-control": PUBLIC_CACHE,
-                    },
-                    cookies=cookies,
-                )
-            html = self._product_html(
-                request, state, slug=slug, ref=ref, store=store, item=item, flash=flash
-            )
-            if flash is None:
-                pages.put(page_key, html)
+            # One render per expiry: a page with a flash is the visitor's own, never shared.
+            async with contextlib.nullcontext() if flash else pages.filling(page_key):
+                html = None if flash else pages.get(page_key)
+                if html is None:
+                    html_or_response = await self._render_product(
+                        request, state, slug=slug, ref=ref, cookies=cookies, flash=flash
+                    )
+                    if isinstance(html_or_response, Response):
+                        return html_or_response
+                    html = html_or_response
+                    if flash is None:
+                        pages.put(page_key, html)
         html = html.replace(CSRF_PLACEHOLDER, csrf_token(key, session))
         return _respond(request, html, cache=cache, cookies=cookies)
+
+    async def _render_product(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        *,
+        slug: str,
+        ref: str,
+        cookies: list[Cookie],
+        flash: tuple[str, str] | None,
+    ) -> str | Response[bytes]:
+        """The product page's HTML (with ``CSRF_PLACEHOLDER``), or the answer instead of it:
+        not found, or the redirect to the product's one address."""
+        store, item = await _service(state).product(slug, ref)
+        if store is None:
+            return generic_not_found(request)
+        if item is None:
+            return _themed_not_found(request, store, "product", ref)
+        canonical = product_ref(item.view.product.id, item.view.product.title)
+        if ref != canonical:  # decision 40-10: one address per product
+            return Response(
+                b"",
+                status_code=301,
+                headers={
+                    "location": f"/store/{quote(slug)}/products/{quote(canonical)}",
+                    "cache-control": PUBLIC_CACHE,
+                },
+                cookies=cookies,
+            )
+        return self._product_html(
+            request, state, slug=slug, ref=ref, store=store, item=item, flash=flash
+        )
 
     @staticmethod
     def _product_html(
