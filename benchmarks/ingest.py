@@ -39,6 +39,7 @@ import sqlalchemy as sa
 
 from benchmarks.dataset import photo, seller, upload_product
 from benchmarks.workers import running_workers
+from reseller_entrypoints.gc_tuning import freeze_startup_objects
 
 PRODUCTS_PER_SELLER = 25
 """The daily provider ceilings are per seller: 25 products stay well inside them."""
@@ -247,6 +248,9 @@ async def measure_ingest(
         await _finalize_all(core, warmup)
         await _settle(core, [p for _, p, _ in warmup], queue, timeout_s)
         probe = await _read_probe(core, timeout_s) if probe_reads else None
+        if queue == "inprocess":
+            # As ``reseller serve`` does once started (its in-process workers run there).
+            freeze_startup_objects()
         prepared = await _prepared(core, count, f"ingest-{os.getpid()}")
         product_ids = [product_id for _, product_id, _ in prepared]
         stop = asyncio.Event()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import importlib.util
 import json
 import logging
@@ -262,7 +263,6 @@ def _measure_engine(
             if reason is not None:
                 report.unavailable["taskiq"] = reason
             else:
-                _log(f"{engine}: ingesting {args.ingest_products} products (taskiq, 1 worker)")
                 env = _child_env(
                     RESELLER_QUEUE="taskiq",
                     RESELLER_REDIS_URL=REDIS_URL,
@@ -271,50 +271,34 @@ def _measure_engine(
                     RESELLER_DATABASE_URL=url,
                     RESELLER_AUTO_MIGRATE="false",
                 )
+                # (workers' cores, drain): end to end with one worker, then two (PostgreSQL),
+                # then the same two as backlog drains.
+                plans: list[tuple[list[int | None], bool]] = [([server_cpu], False)]
+                if engine == "postgres":
+                    two = [server_cpu, client_cpu]
+                    plans += [(two, False), ([server_cpu], True), (two, True)]
                 try:
-                    with running_workers(data_dir, env, [server_cpu]):
-                        report.ingest.append(
-                            _run_ingest(
-                                url,
-                                data_dir,
-                                "taskiq",
-                                products=args.ingest_products,
-                                cpu=client_cpu,
-                                env=env,
-                            )
+                    for cpus, drain in plans:
+                        kind = "draining" if drain else "ingesting"
+                        _log(
+                            f"{engine}: {kind} {args.ingest_products} products "
+                            f"({len(cpus)} worker{'s' if len(cpus) > 1 else ''}, taskiq)"
                         )
-                    if engine == "postgres":
-                        _log(f"{engine}: ingesting {args.ingest_products} products (2 workers)")
-                        with running_workers(data_dir, env, [server_cpu, client_cpu]):
-                            report.ingest.append(
-                                _run_ingest(
-                                    url,
-                                    data_dir,
-                                    "taskiq",
-                                    products=args.ingest_products,
-                                    cpu=client_cpu,
-                                    env=env,
-                                    workers=2,
-                                )
-                            )
-                        for cpus in ([server_cpu], [server_cpu, client_cpu]):
-                            _log(
-                                f"{engine}: draining {args.ingest_products} products "
-                                f"({len(cpus)} worker{'s' if len(cpus) > 1 else ''})"
-                            )
-                            # A stream of its own: nothing left over from the runs before.
-                            stream = f"reseller-bench-{secrets.token_hex(4)}"
-                            report.ingest.append(
-                                _run_ingest(
-                                    url,
-                                    data_dir,
-                                    "taskiq",
-                                    products=args.ingest_products,
-                                    cpu=client_cpu,
-                                    env={**env, "RESELLER_REDIS_PREFIX": stream},
-                                    drain_cpus=cpus,
-                                )
-                            )
+                        # A drain gets a stream of its own: nothing left from runs before.
+                        stream = {"RESELLER_REDIS_PREFIX": f"reseller-bench-{secrets.token_hex(4)}"}
+                        measure = functools.partial(
+                            _run_ingest,
+                            url,
+                            data_dir,
+                            "taskiq",
+                            products=args.ingest_products,
+                            cpu=client_cpu,
+                        )
+                        if drain:
+                            report.ingest.append(measure(env={**env, **stream}, drain_cpus=cpus))
+                            continue
+                        with running_workers(data_dir, env, cpus):
+                            report.ingest.append(measure(env=env, workers=len(cpus)))
                 except RuntimeError as error:
                     report.unavailable["taskiq"] = str(error).splitlines()[0]
     finally:

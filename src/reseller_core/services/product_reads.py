@@ -101,12 +101,10 @@ class ProductReadService:
 
     async def _authenticated(self, authorization: str | None) -> ReadAuth:
         """The bearer token's caller, read in a unit of work of its own (no read model)."""
-        raw = parse_bearer(authorization)
-        if raw is None:
-            raise Unauthorized()
+        digest = _bearer_digest(authorization)
         now = self._clock.now()
         async with self._reader() as uow:
-            found = await uow.tokens.authenticate(token_digest(raw), now)
+            found = await uow.tokens.authenticate(digest, now)
         if found is None:
             raise Unauthorized()
         return _read_auth(*found, now)
@@ -129,12 +127,10 @@ class ProductReadService:
                 raise NotFound(PRODUCT_NOT_FOUND)
             found = await self._products.get(auth.context.user, GetProduct(product_id=canonical))
             return auth, ProductDocument(entry=found, stale=())
-        raw = parse_bearer(authorization)
-        if raw is None:
-            raise Unauthorized()
+        digest = _bearer_digest(authorization)
         now = self._clock.now()
         async with self._lookup() as uow:
-            caller = await self._read_model.caller_document(uow, token_digest(raw), now, canonical)
+            caller = await self._read_model.caller_document(uow, digest, now, canonical)
         if caller is None:
             raise Unauthorized()
         auth = _read_auth(caller.token, caller.user, now)
@@ -171,12 +167,10 @@ class ProductReadService:
                 query=result.query,
                 stale=(),
             )
-        raw = parse_bearer(authorization)
-        if raw is None:
-            raise Unauthorized()
+        digest = _bearer_digest(authorization)
         now = self._clock.now()
         async with self._lookup() as uow:
-            caller = await self._read_model.caller_page(uow, token_digest(raw), now, query)
+            caller = await self._read_model.caller_page(uow, digest, now, query)
         if caller is None:
             raise Unauthorized()
         found = caller.page
@@ -230,6 +224,14 @@ class ProductReadService:
                 written += await self._read_model.refresh(uow, ids)
                 await uow.commit()
             after = ids[-1]
+
+
+def _bearer_digest(authorization: str | None) -> str:
+    """The digest of the ``Authorization`` header's bearer token; Unauthorized without one."""
+    raw = parse_bearer(authorization)
+    if raw is None:
+        raise Unauthorized()
+    return token_digest(raw)
 
 
 def _read_auth(token: ApiToken, user: User, now: datetime) -> ReadAuth:

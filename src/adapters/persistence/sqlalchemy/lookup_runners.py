@@ -94,7 +94,21 @@ def lookup_runner_for(engine: AsyncEngine) -> LookupRunner | None:
     return None
 
 
-class SqliteLookupRunner:
+class _Runner:
+    """``execute`` as ``execute_together`` with one statement."""
+
+    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
+        """The statement's whole result."""
+        (result,) = await self.execute_together([(statement, params)])
+        return result
+
+    async def execute_together(
+        self, statements: Sequence[tuple[Executable, Any]]
+    ) -> list[Result[Any]]:
+        raise NotImplementedError
+
+
+class SqliteLookupRunner(_Runner):
     """SQLite lookups in one worker-thread call each, on a synchronous pool of their own."""
 
     def __init__(self, url: URL, *, threads: int = SQLITE_LOOKUP_THREADS) -> None:
@@ -111,11 +125,6 @@ class SqliteLookupRunner:
         event.listen(self._engine, "connect", on_sqlite_connect)
         self._size = threads
         self._threads: ThreadPoolExecutor | None = None
-
-    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
-        """The statement's whole result, read in one call on a worker thread."""
-        (result,) = await self.execute_together([(statement, params)])
-        return result
 
     async def execute_together(
         self, statements: Sequence[tuple[Executable, Any]]
@@ -164,7 +173,7 @@ class _Compiled(msgspec.Struct, frozen=True):
     results: tuple[Callable[[Any], Any] | None, ...]
 
 
-class PostgresLookupRunner:
+class PostgresLookupRunner(_Runner):
     """PostgreSQL lookups on a few asyncpg connections of its own, in autocommit.
 
     Connections are opened on demand up to ``size`` and set up as the engine sets up its
@@ -182,10 +191,6 @@ class PostgresLookupRunner:
         self._idle: asyncio.LifoQueue[Any] = asyncio.LifoQueue()
         self._opened = 0
         self._compiled: dict[int, _Compiled] = {}
-
-    async def execute(self, statement: Executable, params: Any = None) -> Result[Any]:
-        (result,) = await self.execute_together([(statement, params)])
-        return result
 
     async def execute_together(
         self, statements: Sequence[tuple[Executable, Any]]
