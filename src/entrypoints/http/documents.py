@@ -28,7 +28,6 @@ from reseller_core.domain.aggregate import ProductView
 from reseller_core.domain.listing_query import ProductListQuery
 from reseller_core.services.product_reads import (
     Entry,
-    ProductDocument,
     ProductDocumentPage,
     ProductReadService,
     ReadAuth,
@@ -58,13 +57,6 @@ class PayloadRenderer:
         return _encoder.encode(product_body(view, self._public_url))
 
 
-class ReadSession(msgspec.Struct, frozen=True, kw_only=True):
-    """An authenticated read: the caller, and the service that runs its after-tasks."""
-
-    auth: ReadAuth
-    reads: ProductReadService
-
-
 def product_reads(state: State) -> ProductReadService:
     """The container's read service (one answering from the tables when none was built)."""
     container = container_from(state)
@@ -89,30 +81,27 @@ def _entry_bytes(entry: Entry, public_url: PublicUrl) -> bytes:
     return _encoder.encode(product_body(entry, public_url))
 
 
-def _after(session: ReadSession, stale: tuple[str, ...]) -> BackgroundTasks | None:
+def _after(
+    reads: ProductReadService, auth: ReadAuth, stale: tuple[str, ...]
+) -> BackgroundTasks | None:
+    """What runs once the answer is out: stale documents rebuilt, the token stamped."""
     tasks = []
     if stale:
-        tasks.append(BackgroundTask(session.reads.repair, stale))
-    if session.auth.stamp_due:
-        tasks.append(BackgroundTask(session.reads.stamp, session.auth.context))
+        tasks.append(BackgroundTask(reads.repair, stale))
+    if auth.stamp_due:
+        tasks.append(BackgroundTask(reads.stamp, auth.context))
     return BackgroundTasks(tasks) if tasks else None
-
-
-def product_document_response(
-    session: ReadSession, found: ProductDocument, public_url: PublicUrl
-) -> Response[Any]:
-    """``{"data":{"product":<document>}}`` with the stored bytes as they are."""
-    body = b'{"data":{"product":' + _entry_bytes(found.entry, public_url) + b"}}"
-    return Response(body, media_type=_JSON, background=_after(session, found.stale))
 
 
 async def product_read_response(
     request: Request[Any, Any, Any], state: State, product_id: str, public_url: PublicUrl
 ) -> Response[Any]:
-    """``GET /products/:id``: the caller and its product read in one reading unit of work."""
+    """``GET /products/:id``: ``{"data":{"product":<document>}}``, the caller and its
+    product read in one lookup, the stored bytes sent as they are."""
     reads = product_reads(state)
     auth, found = await reads.product(request.headers.get("authorization"), product_id)
-    return product_document_response(ReadSession(auth=auth, reads=reads), found, public_url)
+    body = b'{"data":{"product":' + _entry_bytes(found.entry, public_url) + b"}}"
+    return Response(body, media_type=_JSON, background=_after(reads, auth, found.stale))
 
 
 async def product_page_read_response(
@@ -121,11 +110,11 @@ async def product_page_read_response(
     """``GET /products``: the caller and its page read in one lookup (see ``product_page``)."""
     reads = product_reads(state)
     auth, page = await reads.product_page(request.headers.get("authorization"), query)
-    return product_page_response(ReadSession(auth=auth, reads=reads), page, public_url)
+    return _page_response(reads, auth, page, public_url)
 
 
-def product_page_response(
-    session: ReadSession, page: ProductDocumentPage, public_url: PublicUrl
+def _page_response(
+    reads: ProductReadService, auth: ReadAuth, page: ProductDocumentPage, public_url: PublicUrl
 ) -> Response[Any]:
     """The list envelope around the page's documents, joined without decoding them."""
     pagination = PaginationBody(
@@ -145,4 +134,4 @@ def product_page_response(
             b"}}",
         )
     )
-    return Response(body, media_type=_JSON, background=_after(session, page.stale))
+    return Response(body, media_type=_JSON, background=_after(reads, auth, page.stale))
