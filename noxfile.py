@@ -86,6 +86,21 @@ def schemathesis(session: nox.Session) -> None:
 
 
 @nox.session
+def schemathesis_explore(session: nox.Session) -> None:
+    """schemathesis with a fresh random seed and 300 examples per operation (outside CI).
+
+    The seed is printed; ``RESELLER_SCHEMATHESIS_SEED=<seed> nox -s schemathesis`` replays a
+    failing run once its problem is fixed.
+    """
+    _install(session)
+    session.env.setdefault("RESELLER_SCHEMATHESIS_SEED", "random")
+    session.env.setdefault("RESELLER_SCHEMATHESIS_EXAMPLES", "300")
+    session.run(
+        "python", "-m", "pytest", "tests/schemathesis", "-p", "no:cacheprovider", *session.posargs
+    )
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """The benchmark suite (not part of the tests): prints the figures.
 

@@ -133,7 +133,7 @@ async def test_public_bodies_that_are_not_objects_are_400(
     assert isinstance(error["detail"], str)
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b"[{}]", b"42", b'"text"'])
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b"[{}]", b"42", b'"text"', b"\n", b" \t "])
 @pytest.mark.parametrize(
     "path",
     [
@@ -151,6 +151,13 @@ async def test_protected_bodies_that_are_not_objects_are_400(
     )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_request"
+
+
+async def test_a_body_of_no_bytes_creates_a_draft(fx_client: Client, fx_account: Account) -> None:
+    """Only a body of no bytes reads as ``{}``; whitespace alone is malformed (above)."""
+    response = await fx_client.post("/api/v1/products", content=b"", headers=fx_account.headers)
+    assert response.status_code == 201, response.text
+    assert response.json()["data"]["product"]["status"] == "draft"
 
 
 async def test_patch_me_with_an_array_body_is_400(fx_client: Client, fx_account: Account) -> None:

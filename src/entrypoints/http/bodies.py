@@ -47,8 +47,13 @@ async def read_json(request: Request[Any, Any, Any]) -> Any:
 def decode_json_body(raw: bytes) -> Any:
     """The one JSON decoding path for request bodies: malformed, not UTF-8 or too deep is
     MALFORMED_BODY (the services answer ``400 invalid_request`` at their step of the order
-    of checks); an empty body is ``{}``."""
-    if not raw.strip():
+    of checks); an empty body is ``{}``.
+
+    Only a body of no bytes at all is empty: whitespace alone is not a JSON text, and a client
+    that sends it sent something other than what it meant (a stray newline from a shell
+    pipeline), so it is malformed like any other text that is not JSON.
+    """
+    if not raw:
         return {}
     try:
         value = msgspec.json.decode(raw)

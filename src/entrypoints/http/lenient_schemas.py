@@ -132,6 +132,19 @@ _TAB_ID: Final = {
 }
 NOT_BLANK: Final = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
 """Text with at least one visible character and no NUL (a required name or title)."""
+
+
+def trimmed_text(max_len: int) -> str:
+    """A pattern for required text whose *trimmed* length is 1 to ``max_len``, without NUL.
+
+    The services count characters after trimming (a tab name of 80 letters with a leading
+    space is accepted), which ``maxLength`` on the raw string cannot say: here the optional
+    whitespace at either end is outside the counted run, which starts and ends with a
+    visible character. Python's ``\\s`` and ``str.strip`` agree on what whitespace is.
+    """
+    return rf"^\s*[^\s\u0000]([^\u0000]{{0,{max_len - 2}}}[^\s\u0000])?\s*$"
+
+
 _NAMED: Final = {
     "type": "string",
     "pattern": NOT_BLANK,
@@ -194,8 +207,7 @@ COMPONENT_OVERRIDES: Final[dict[str, dict[str, dict[str, Any]]]] = {
         },
         "title": {
             "type": "string",
-            "pattern": NOT_BLANK,
-            "maxLength": 120,
+            "pattern": trimmed_text(120),
             "description": "At most 120 characters; required (a storefront needs a title).",
         },
     },
@@ -203,8 +215,7 @@ COMPONENT_OVERRIDES: Final[dict[str, dict[str, dict[str, Any]]]] = {
         "position": _positive(2**31 - 1, "1 or more; on create defaults to the last + 1."),
         "name": {
             "type": "string",
-            "pattern": NOT_BLANK,
-            "maxLength": 80,
+            "pattern": trimmed_text(80),
             "description": "Trimmed; 1 to 80 characters; unique per seller ignoring case.",
         },
     },
