@@ -1,13 +1,16 @@
 """Read throughput of the two hot endpoints beside the floor, on real pinned servers.
 
-Two server processes, both pinned to the same core, serve in the same run:
+Three server processes, all pinned to the same core, serve in the same run:
 
 - the *floor* (``benchmarks.floor_app``): a minimal Litestar app that is not ours, one
   ORM ``session.get`` of a 15-column row from a 10,000-row SQLite table (random ids);
 - our app (``benchmarks.bench_app``): ``GET /api/v1/products/:id`` (the full product: 6
   images, 12 listings), ``GET /api/v1/products?page_size=50`` (the first page of the
   10,000-product catalogue), and the bare floor of each: the exact bytes that endpoint
-  answered, from memory (server, framework and response size only).
+  answered, from memory (server, framework and response size only);
+- our app again with its page cache off (``RESELLER_PRODUCT_PAGE_CACHE_MB=0``), for the
+  page read from the database on every request (``list, not kept``): what a page costs
+  the first time it is asked for after a change.
 
 wrk runs pinned to the other core. Endpoints are measured in rounds (each round runs every
 endpoint once, after its own warm-up), so a disturbance on the machine hits all of them
@@ -169,6 +172,16 @@ def measure_reads(
     with (
         BenchServer(data_dir, env, cpu=server_cpu) as server,
         BenchServer(
+            data_dir,
+            # The same public URL as ``server``: the stored documents stay fresh for both.
+            {
+                **env,
+                "RESELLER_PRODUCT_PAGE_CACHE_MB": "0",
+                "RESELLER_PUBLIC_BASE_URL": server.base_url,
+            },
+            cpu=server_cpu,
+        ) as uncached,
+        BenchServer(
             data_dir, floor_env, cpu=server_cpu, app="floor", ready_path="/rows/1"
         ) as floor,
     ):
@@ -177,6 +190,8 @@ def measure_reads(
         product = _fetch(server, product_path, dataset.product_token)
         page = _fetch(server, list_path, dataset.catalogue_token)
         _check_payloads(product, page, dataset)
+        if _fetch(uncached, list_path, dataset.catalogue_token) != page:
+            raise RuntimeError("the page differs with the page cache off")
         _store_bare(server, "product", product)
         _store_bare(server, "list", page)
         store_path = f"/store/{dataset.store_slug}"
@@ -192,6 +207,7 @@ def measure_reads(
             Endpoint("product", server, product_path, dataset.product_token),
             Endpoint("product bare floor", server, "/_bench/bare/product"),
             Endpoint("list", server, list_path, dataset.catalogue_token),
+            Endpoint("list, not kept", uncached, list_path, dataset.catalogue_token),
             Endpoint("list bare floor", server, "/_bench/bare/list"),
             Endpoint("store catalogue", server, store_path),
             Endpoint("store catalogue bare floor", server, "/_bench/bare/store"),

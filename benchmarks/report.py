@@ -70,6 +70,12 @@ def reads_table(reports: Sequence[EngineReport]) -> list[str]:
             ("product", "product bare floor", PRODUCT_TARGET, "GET /products/:id"),
             ("list", "list bare floor", LIST_TARGET, "GET /products?page_size=50"),
             (
+                "list, not kept",
+                "list bare floor",
+                LIST_TARGET,
+                "GET /products?page_size=50, page cache off",
+            ),
+            (
                 "store catalogue",
                 "store catalogue bare floor",
                 STORE_TARGET,

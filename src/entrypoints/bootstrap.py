@@ -387,7 +387,10 @@ async def build_container(
 
         pool = database_pool_options(settings)
         sql = SqlAlchemyDatabase(settings.resolved_database_url, **pool)
-        sql.read_model = SqlProductReadModel(PayloadRenderer(storage.public_url))
+        sql.read_model = SqlProductReadModel(
+            PayloadRenderer(storage.public_url),
+            page_cache_bytes=int(settings.product_page_cache_mb * 2**20),
+        )
         database, uow = sql, sql.unit_of_work
         read_uow, lookup_uow = sql.read_unit_of_work, sql.lookup_unit_of_work
         read_model = read_model or sql.read_model

@@ -113,6 +113,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     storefront_cache_s: float = 5.0
     """How long one server process reuses a rendered public storefront page (0: never).
     The pages already allow a CDN to keep them for minutes (``Cache-Control``)."""
+    product_page_cache_mb: float = 64.0
+    """Megabytes of ``GET /products`` pages one process keeps, each served again while the
+    seller's products are unchanged (0: read every page from the database)."""
     auto_migrate: bool = True
     """Apply database migrations when a server or worker starts."""
     worker_concurrency: int = 2
@@ -132,6 +135,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         if self.smtp_security not in ("starttls", "tls", "none"):
             raise ValueError(
                 f"smtp_security: {self.smtp_security!r} is not one of starttls, tls, none"
+            )
+        if self.product_page_cache_mb < 0:
+            raise ValueError(
+                f"product_page_cache_mb: {self.product_page_cache_mb!r} is below 0"
+                " (0 turns the page cache off)"
             )
         if self.log_format not in ("text", "json"):
             raise ValueError(f"log_format: {self.log_format!r} is not one of text, json")

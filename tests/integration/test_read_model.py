@@ -4,7 +4,9 @@ Runs on the real SQLAlchemy adapter (SQLite and PostgreSQL) through the embedded
 documents are written by the same commit hook the server uses. After any sequence of writes
 (create, prepare, upload and finalize, processing, reprocess, image flags, order and
 deletion, a write that bypasses the adapter), the stored document of the product is
-byte-equal to one rendered now from the tables, and a read never serves a stale one.
+byte-equal to one rendered now from the tables, and a read never serves a stale one; the
+list page, which the page cache keeps between writes, is read after every write and shows
+it at once.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ ACTIONS = (
     "process",
     "reprocess",
     "bypass",
+    "bypass_document",
     "rebuild",
     "rename_tab",
     "delete_tab",
@@ -140,6 +143,15 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
                         .values(title="Edited elsewhere", version=products.c.version + 1)
                     )
                     await uow.commit()
+            elif action == "bypass_document":
+                # A manual fix that drops the stored document (the next read rebuilds it).
+                async with core.container.deps.uow() as uow:
+                    await uow.execute(
+                        sa.delete(product_documents).where(
+                            product_documents.c.product_id == product_id
+                        )
+                    )
+                    await uow.commit()
             elif action == "patch":
                 await core.update_product(
                     user,
@@ -183,6 +195,10 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
         except Exception as error:  # a refused action (wrong state) changes nothing
             if type(error).__module__ != "reseller_core.errors":
                 raise
+        # The list page (kept in the page cache between writes) shows every write at once.
+        _, page = await served(core, user, token, product_id)
+        _, fresh = await stored_and_fresh(core, product_id)
+        assert page == [fresh], action
     one, page = await served(core, user, token, product_id)
     stored, fresh = await stored_and_fresh(core, product_id)
     # Reads never serve a stale document...
@@ -192,6 +208,14 @@ async def run_actions(core: ResellerCore, actions: list[str]) -> None:
     await core.container.services.reads.repair([product_id])
     stored, fresh = await stored_and_fresh(core, product_id)
     assert stored == fresh
+    # An unchanged list with fresh documents is served from the page cache.
+    cache = core.container.database.read_model.page_cache
+    assert cache is not None
+    await served(core, user, token, product_id)
+    hits = cache.hits
+    _, page = await served(core, user, token, product_id)
+    assert cache.hits == hits + 1
+    assert page == [fresh]
 
 
 @settings(

@@ -66,22 +66,29 @@ def test_every_sort_and_page_matches_the_repository_list(
                     {"query": "denim", "sort": "title", "dir": "asc", "page_size": "2"},
                     {"query": "nothing-matches-this", "page": "4"},
                 ]
-                for params in queries:
-                    expected = await core.products(user, **params)
-                    caller, got = await reads.product_page(
-                        f"Bearer {token}", parse_list_query(params)
-                    )
-                    assert caller.context.user.id == user.id
-                    listed = expected.page
-                    assert _ids(got.entries) == [view.product.id for view in listed.products], (
-                        params
-                    )
-                    assert (got.page, got.page_size, got.total_count, got.total_pages) == (
-                        listed.page,
-                        listed.page_size,
-                        listed.total_count,
-                        listed.total_pages,
-                    ), params
+                read_model = core.container.database.read_model
+                cache = read_model.page_cache
+                assert cache is not None
+                # Read into the page cache, then without it, then from it.
+                for kept in (cache, None, cache):
+                    read_model.page_cache = kept
+                    for params in queries:
+                        expected = await core.products(user, **params)
+                        caller, got = await reads.product_page(
+                            f"Bearer {token}", parse_list_query(params)
+                        )
+                        assert caller.context.user.id == user.id
+                        listed = expected.page
+                        assert _ids(got.entries) == [view.product.id for view in listed.products], (
+                            params
+                        )
+                        assert (got.page, got.page_size, got.total_count, got.total_pages) == (
+                            listed.page,
+                            listed.page_size,
+                            listed.total_count,
+                            listed.total_pages,
+                        ), params
+                assert cache.hits >= len(queries)
             finally:
                 await core.close()
 

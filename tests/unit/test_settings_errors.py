@@ -22,6 +22,7 @@ from reseller_entrypoints.settings import SettingsError, load_settings
         ({"RESELLER_DAILY_GEMINI_CALLS": "many"}, "RESELLER_DAILY_GEMINI_CALLS"),
         ({"RESELLER_DAILY_SERP_API_CALLS": "-1"}, "RESELLER_DAILY_SERP_API_CALLS"),
         ({"RESELLER_DAILY_COST_USD": "-0.01"}, "RESELLER_DAILY_COST_USD"),
+        ({"RESELLER_PRODUCT_PAGE_CACHE_MB": "lots"}, "RESELLER_PRODUCT_PAGE_CACHE_MB"),
     ],
 )
 def test_a_mistyped_setting_names_its_variable(environ: dict[str, str], variable: str) -> None:
@@ -46,6 +47,14 @@ def test_daily_ceilings_are_settings_per_kind_of_provider() -> None:
 def test_a_bad_trusted_proxy_is_refused() -> None:
     with pytest.raises(SettingsError, match="'not-an-ip' is not an IP address"):
         load_settings(environ={"RESELLER_TRUSTED_PROXIES": "10.0.0.1, not-an-ip"})
+
+
+def test_the_page_cache_size_is_a_number_of_megabytes_from_zero() -> None:
+    assert load_settings(environ={}).product_page_cache_mb == 64
+    off = load_settings(environ={"RESELLER_PRODUCT_PAGE_CACHE_MB": "0"})
+    assert off.product_page_cache_mb == 0
+    with pytest.raises(SettingsError, match=r"product_page_cache_mb: -1\.0 is below 0"):
+        load_settings(environ={"RESELLER_PRODUCT_PAGE_CACHE_MB": "-1"})
 
 
 @pytest.mark.parametrize(

@@ -101,9 +101,10 @@ class ProductReadModel(Protocol):
         """The live token with this hash, its user and a page of that user's list.
 
         Filters, sorts and clamping as ``ProductRepository.list`` (past the last page, the
-        last page). One statement, a second only past the last page: ``GET /products``
-        authenticates and reads the page with its count in a single lookup. None when no
-        live token has this hash.
+        last page). The token's statement and the page's (with its count), a third only
+        past the last page; an adapter may keep pages and skip the page's statement while
+        the seller's products are unchanged (never serving a page older than the
+        products). None when no live token has this hash.
         """
         ...
 

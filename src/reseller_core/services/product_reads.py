@@ -1,10 +1,10 @@
-"""Product reads from the read model: a request authenticates and reads in one statement.
+"""Product reads from the read model: a request authenticates and reads in one lookup.
 
-``GET /products/:id`` and ``GET /products`` are the API's hot path. Each is one statement
-on the read model, run in a lookup unit of work (no transaction around it: one statement
-reads one snapshot): the bearer token joined with its user and the product's stored
-document, or the page of documents with its total count. Nothing is written while the
-request is answered:
+``GET /products/:id`` and ``GET /products`` are the API's hot path. Each is one lookup on
+the read model, run in a lookup unit of work: the bearer token joined with its user and the
+product's stored document (one statement), or the token's statement and the page of
+documents with its total count (the adapter may serve a page it kept while the seller's
+products are unchanged). Nothing is written while the request is answered:
 
 - a document that is missing or stale comes back as ``None`` from the read model; that
   product is answered from the tables (its ``ProductView``, presented as before), and the
@@ -147,10 +147,10 @@ class ProductReadService:
     async def product_page(
         self, authorization: str | None, query: ProductListQuery
     ) -> tuple[ReadAuth, ProductDocumentPage]:
-        """``GET /products`` whole: the caller and a page of its list, one statement.
+        """``GET /products`` whole: the caller and a page of its list, in one lookup.
 
-        As ``product``: the token lookup and the page with its total count are one
-        statement on the read model, run in a ``lookup`` unit of work; the tables are read,
+        As ``product``: the token lookup and the page with its total count are one lookup
+        on the read model, run in a ``lookup`` unit of work; the tables are read,
         in a reading unit of work of their own, only for documents that are missing or
         stale. Without a read model the page comes from ``ProductService.list``.
         """

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Select
 
 from reseller_adapters.persistence.sqlalchemy import mappers as m
+from reseller_adapters.persistence.sqlalchemy.list_page_cache import ListPageCache
 from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
     SqlLifestyleRunRepository,
     SqlVideoRunRepository,
@@ -50,6 +51,7 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
     api_tokens,
     product_documents,
     product_images,
+    product_list_versions,
     products,
 )
 from reseller_core.domain.aggregate import ProductView
@@ -107,6 +109,12 @@ _IMAGE_PRODUCTS = sa.select(product_images.c.product_id).where(
 )
 
 
+_AUTHENTICATE_LISTED = _AUTHENTICATE.add_columns(
+    sa.func.coalesce(product_list_versions.c.version, 0)
+).outerjoin(product_list_versions, product_list_versions.c.user_id == api_tokens.c.user_id)
+"""``_AUTHENTICATE`` with the caller's product list version last (0 before any change):
+the key a kept page is checked against (``list_page_cache``)."""
+
 _CALLER_USER_ID = (
     sa.select(api_tokens.c.user_id)
     .where(api_tokens.c.token_hash == sa.bindparam("token_hash"))
@@ -150,6 +158,8 @@ class _PageStatements(NamedTuple):
     """The page in list order: ``page_limit`` rows from ``page_offset``."""
     mirrored: Select[Any]
     """The same list in mirrored order (for the last page)."""
+    key: tuple[Any, ...]
+    """The filters and order they read (with the page and size, a kept page's key)."""
 
 
 _PAGE_STATEMENTS: dict[tuple[Any, ...], _PageStatements] = {}
@@ -189,11 +199,20 @@ def _page_statements(lister: SqlProductRepository, query: ProductListQuery) -> _
             .offset(sa.bindparam("page_offset", type_=sa.Integer()))
         )
 
-    built = _PageStatements(forward=statement(False), mirrored=statement(True))
+    built = _PageStatements(forward=statement(False), mirrored=statement(True), key=key)
     if len(_PAGE_STATEMENTS) >= _PAGE_STATEMENTS_KEPT:
         _PAGE_STATEMENTS.clear()
     _PAGE_STATEMENTS[key] = built
     return built
+
+
+def _caller(row: Any) -> tuple[ApiToken, User]:
+    """The token and user of a row that starts with ``_AUTHENTICATE``'s columns."""
+    split = len(TOKEN_COLUMNS)
+    return (
+        m.from_values(ApiToken, m.TOKEN_FIELDS, row[:split]),
+        m.from_values(User, m.USER_FIELDS, row[split : split + len(m.USER_FIELDS)]),
+    )
 
 
 def _sql(uow: object) -> SqlAlchemyUnitOfWork:
@@ -202,10 +221,15 @@ def _sql(uow: object) -> SqlAlchemyUnitOfWork:
 
 
 class SqlProductReadModel:
-    """``ProductReadModel`` over the ``product_documents`` table."""
+    """``ProductReadModel`` over the ``product_documents`` table.
 
-    def __init__(self, renderer: DocumentRenderer) -> None:
+    With ``page_cache_bytes`` above 0, pages of the product list are kept in memory under
+    the seller's list version (``list_page_cache``) and served again while it is unchanged.
+    """
+
+    def __init__(self, renderer: DocumentRenderer, *, page_cache_bytes: int = 0) -> None:
         self._renderer = renderer
+        self.page_cache = ListPageCache(page_cache_bytes) if page_cache_bytes > 0 else None
 
     @property
     def fingerprint(self) -> str:
@@ -223,11 +247,8 @@ class SqlProductReadModel:
         row = (await _sql(uow).execute(_CALLER_DOCUMENT, params)).first()
         if row is None:
             return None
-        split = len(TOKEN_COLUMNS)
-        users_end = split + len(m.USER_FIELDS)
-        token = m.from_values(ApiToken, m.TOKEN_FIELDS, row[:split])
-        user = m.from_values(User, m.USER_FIELDS, row[split:users_end])
-        found_id, body = row[users_end], row[users_end + 1]
+        token, user = _caller(row)
+        found_id, body = row[-2], row[-1]
         document = None if found_id is None else StoredDocument(product_id=found_id, body=body)
         return CallerDocument(token=token, user=user, document=document)
 
@@ -244,23 +265,37 @@ class SqlProductReadModel:
             "page_limit": size,
             "page_offset": (max(1, query.page) - 1) * size,
         }
-        # The token and the page in one call, one connection and one read transaction.
-        caller_rows, page_rows = await sql.execute_together(
-            [(_AUTHENTICATE, params), (statements.forward, params)]
-        )
-        caller = caller_rows.first()
-        if caller is None:
-            return None
 
         async def mirrored() -> builtins.list[Any]:
             return list(await sql.execute(statements.mirrored, {**params, "page_offset": 0}))
 
-        split = len(TOKEN_COLUMNS)
-        return CallerPage(
-            token=m.from_values(ApiToken, m.TOKEN_FIELDS, caller[:split]),
-            user=m.from_values(User, m.USER_FIELDS, caller[split:]),
-            page=await _paged(query, list(page_rows), mirrored),
-        )
+        cache = self.page_cache
+        if cache is None:
+            # The token and the page in one call, one connection and one read transaction.
+            caller_rows, page_rows = await sql.execute_together(
+                [(_AUTHENTICATE, params), (statements.forward, params)]
+            )
+            caller = caller_rows.first()
+            if caller is None:
+                return None
+            token, user = _caller(caller)
+            page = await _paged(query, list(page_rows), mirrored)
+            return CallerPage(token=token, user=user, page=page)
+        # The token and the list version first: a page kept at that version is current.
+        caller = (await sql.execute(_AUTHENTICATE_LISTED, params)).first()
+        if caller is None:
+            return None
+        token, user = _caller(caller)
+        version = int(caller[-1])
+        key = (user.id, statements.key, max(1, query.page), size)
+        kept = cache.get(key, version)
+        if kept is not None:
+            return CallerPage(token=token, user=user, page=kept)
+        rows = list(await sql.execute(statements.forward, params))
+        page = await _paged(query, rows, mirrored)
+        if all(doc.body is not None for doc in page.documents):
+            cache.put(key, version, page)
+        return CallerPage(token=token, user=user, page=page)
 
     async def views(self, uow: UnitOfWork, product_ids: Sequence[str]) -> list[ProductView]:
         """The views of these products (any owner), in no particular order."""

@@ -276,6 +276,17 @@ A document is fresh while ``product_version`` equals its product's ``version`` a
 ``fingerprint`` equals the renderer's; ``body`` is bytes (BLOB, bytea) so it reaches the
 response without being decoded."""
 
+product_list_versions = sa.Table(
+    "product_list_versions",
+    metadata,
+    sa.Column("user_id", ULID, primary_key=True),
+    sa.Column("version", sa.BigInteger(), nullable=False),
+    sa.Column("txid", sa.BigInteger()),
+)
+"""A number per seller that database triggers raise with every committed change to the
+seller's ``products`` or ``product_documents`` rows (migration 0013): a page of the product
+list read with it stays valid while it does not move. No row reads as version 0."""
+
 exports = sa.Table(
     "exports",
     metadata,
