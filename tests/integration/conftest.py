@@ -7,6 +7,8 @@ storage fail.
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ from reseller_core.testing import (
     memory_uow_factory,
 )
 from reseller_entrypoints.bootstrap import Container, build_container
+from reseller_entrypoints.embedded import ResellerCore
 from reseller_entrypoints.http import create_app
 from reseller_entrypoints.settings import Settings
 
@@ -175,3 +178,15 @@ def fx_engine_url(request: pytest.FixtureRequest) -> Callable[[str], str]:
         return lambda data_dir: f"sqlite+aiosqlite:///{data_dir}/reseller.db"
     url = str(request.getfixturevalue("fx_postgres_url"))
     return lambda _data_dir: url
+
+
+@contextlib.asynccontextmanager
+async def core_on(engine_url: Callable[[str], str]) -> AsyncIterator[ResellerCore]:
+    """An embedded core (no worker) on ``fx_engine_url``'s engine and a temporary data
+    directory, closed when the block ends."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        core = await ResellerCore.open(engine_url(data_dir), data_dir, run_worker=False)
+        try:
+            yield core
+        finally:
+            await core.close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-import tempfile
 from collections.abc import Callable
 
 import pytest
@@ -28,6 +27,7 @@ from reseller_adapters.persistence.sqlalchemy.tables import (
 )
 from reseller_core.commands import SellerFields
 from reseller_entrypoints.embedded import ResellerCore
+from tests.integration.conftest import core_on
 
 
 async def _version(core: ResellerCore, user_id: str) -> int:
@@ -54,76 +54,64 @@ def test_the_version_moves_with_every_change_and_only_then(
     fx_engine_url: Callable[[str], str],
 ) -> None:
     async def scenario() -> None:
-        with tempfile.TemporaryDirectory() as data_dir:
-            core = await ResellerCore.open(fx_engine_url(data_dir), data_dir, run_worker=False)
-            try:
-                user, _ = await seller(core, f"v-{secrets.token_hex(4)}@example.test")
-                other, _ = await seller(core, f"w-{secrets.token_hex(4)}@example.test")
-                seen = [await _version(core, user.id)]
+        async with core_on(fx_engine_url) as core:
+            user, _ = await seller(core, f"v-{secrets.token_hex(4)}@example.test")
+            other, _ = await seller(core, f"w-{secrets.token_hex(4)}@example.test")
+            seen = [await _version(core, user.id)]
 
-                async def moved() -> None:
-                    now = await _version(core, user.id)
-                    assert now > seen[-1]
-                    seen.append(now)
+            async def moved() -> None:
+                now = await _version(core, user.id)
+                assert now > seen[-1]
+                seen.append(now)
 
-                created = await core.create_product(user, SellerFields(title="Denim"))
-                product_id = created.view.product.id
-                await moved()
-                await core.update_product(user, product_id, SellerFields(title="Denim jacket"))
-                await moved()
-                await _raw(
-                    core,
-                    sa.update(products)
-                    .where(products.c.id == product_id)
-                    .values(title="Edited elsewhere"),
+            created = await core.create_product(user, SellerFields(title="Denim"))
+            product_id = created.view.product.id
+            await moved()
+            await core.update_product(user, product_id, SellerFields(title="Denim jacket"))
+            await moved()
+            await _raw(
+                core,
+                sa.update(products)
+                .where(products.c.id == product_id)
+                .values(title="Edited elsewhere"),
+            )
+            await moved()
+            await _raw(
+                core,
+                sa.delete(product_documents).where(product_documents.c.product_id == product_id),
+            )
+            await moved()
+            await core.container.services.reads.repair([product_id])
+            await moved()
+            # Another seller's products, a token's last use and a profile change do not
+            # move this seller's version.
+            await core.create_product(other, SellerFields(title="Other"))
+            async with core.container.deps.uow() as uow:
+                await uow.execute(
+                    sa.update(users).where(users.c.id == user.id).values(plan_status="active")
                 )
-                await moved()
-                await _raw(
-                    core,
-                    sa.delete(product_documents).where(
-                        product_documents.c.product_id == product_id
-                    ),
-                )
-                await moved()
-                await core.container.services.reads.repair([product_id])
-                await moved()
-                # Another seller's products, a token's last use and a profile change do not
-                # move this seller's version.
-                await core.create_product(other, SellerFields(title="Other"))
-                async with core.container.deps.uow() as uow:
-                    await uow.execute(
-                        sa.update(users).where(users.c.id == user.id).values(plan_status="active")
-                    )
-                    await uow.commit()
-                assert await _version(core, user.id) == seen[-1]
-                await core.delete_product(user, product_id)
-                await moved()
-            finally:
-                await core.close()
+                await uow.commit()
+            assert await _version(core, user.id) == seen[-1]
+            await core.delete_product(user, product_id)
+            await moved()
 
     asyncio.run(scenario())
 
 
 def test_deleting_a_seller_deletes_its_version(fx_engine_url: Callable[[str], str]) -> None:
     async def scenario() -> None:
-        with tempfile.TemporaryDirectory() as data_dir:
-            core = await ResellerCore.open(fx_engine_url(data_dir), data_dir, run_worker=False)
-            try:
-                user, _ = await seller(core, f"gone-{secrets.token_hex(4)}@example.test")
-                await core.create_product(user, SellerFields(title="Denim"))
-                assert await _version(core, user.id) > 0
-                await _raw(core, sa.delete(users).where(users.c.id == user.id))
-                async with core.container.deps.reader() as uow:
-                    left = (
-                        await uow.execute(
-                            sa.select(sa.func.count()).where(
-                                product_list_versions.c.user_id == user.id
-                            )
-                        )
-                    ).scalar()
-                assert left == 0
-            finally:
-                await core.close()
+        async with core_on(fx_engine_url) as core:
+            user, _ = await seller(core, f"gone-{secrets.token_hex(4)}@example.test")
+            await core.create_product(user, SellerFields(title="Denim"))
+            assert await _version(core, user.id) > 0
+            await _raw(core, sa.delete(users).where(users.c.id == user.id))
+            async with core.container.deps.reader() as uow:
+                left = (
+                    await uow.execute(
+                        sa.select(sa.func.count()).where(product_list_versions.c.user_id == user.id)
+                    )
+                ).scalar()
+            assert left == 0
 
     asyncio.run(scenario())
 
@@ -131,21 +119,17 @@ def test_deleting_a_seller_deletes_its_version(fx_engine_url: Callable[[str], st
 @pytest.mark.postgres
 def test_one_transaction_moves_the_version_once(fx_postgres_url: str) -> None:
     async def scenario() -> None:
-        with tempfile.TemporaryDirectory() as data_dir:
-            core = await ResellerCore.open(fx_postgres_url, data_dir, run_worker=False)
-            try:
-                user, _ = await seller(core, f"once-{secrets.token_hex(4)}@example.test")
-                for n in range(5):
-                    await core.create_product(user, SellerFields(title=f"Item {n}"))
-                before = await _version(core, user.id)
-                await _raw(
-                    core,
-                    sa.update(products).where(products.c.user_id == user.id).values(notes="a"),
-                    sa.update(products).where(products.c.user_id == user.id).values(notes="b"),
-                )
-                assert await _version(core, user.id) == before + 1
-            finally:
-                await core.close()
+        async with core_on(lambda _dir: fx_postgres_url) as core:
+            user, _ = await seller(core, f"once-{secrets.token_hex(4)}@example.test")
+            for n in range(5):
+                await core.create_product(user, SellerFields(title=f"Item {n}"))
+            before = await _version(core, user.id)
+            await _raw(
+                core,
+                sa.update(products).where(products.c.user_id == user.id).values(notes="a"),
+                sa.update(products).where(products.c.user_id == user.id).values(notes="b"),
+            )
+            assert await _version(core, user.id) == before + 1
 
     asyncio.run(scenario())
 
@@ -162,19 +146,13 @@ def test_writers_of_one_seller_in_any_lock_order_never_deadlock(fx_postgres_url:
     transactions = 40
 
     async def scenario() -> None:
-        with tempfile.TemporaryDirectory() as data_dir:
-            core = await ResellerCore.open(fx_postgres_url, data_dir, run_worker=False)
-            try:
-                user, _ = await seller(core, f"race-{secrets.token_hex(4)}@example.test")
-                ids = [
-                    (
-                        await core.create_product(user, SellerFields(title=f"Item {n}"))
-                    ).view.product.id
-                    for n in range(4)
-                ]
-                before = await _version(core, user.id)
-            finally:
-                await core.close()
+        async with core_on(lambda _dir: fx_postgres_url) as core:
+            user, _ = await seller(core, f"race-{secrets.token_hex(4)}@example.test")
+            ids = [
+                (await core.create_product(user, SellerFields(title=f"Item {n}"))).view.product.id
+                for n in range(4)
+            ]
+            before = await _version(core, user.id)
             engine = create_async_engine(fx_postgres_url, pool_size=8, max_overflow=0)
             rng = random.Random(7)
             plans = [(rng.random() < 0.5, sorted(rng.sample(ids, 2))) for _ in range(transactions)]
@@ -199,10 +177,6 @@ def test_writers_of_one_seller_in_any_lock_order_never_deadlock(fx_postgres_url:
                 )
             finally:
                 await engine.dispose()
-            core = await ResellerCore.open(fx_postgres_url, data_dir, run_worker=False)
-            try:
-                assert await _version(core, user.id) == before + transactions
-            finally:
-                await core.close()
+            assert await _version(core, user.id) == before + transactions
 
     asyncio.run(scenario())

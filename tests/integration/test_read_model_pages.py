@@ -23,6 +23,7 @@ from benchmarks.dataset import seller
 from reseller_core.commands import SellerFields
 from reseller_core.domain.listing_query import parse_list_query
 from reseller_entrypoints.embedded import ResellerCore
+from tests.integration.conftest import core_on
 
 TITLES = ("denim jacket", "Denim Jacket", "ALPHA", None, "beta", "Émile", "zeta", "Denim", "a")
 PRICES = (Decimal("10.00"), None, Decimal("10.00"), Decimal("5.50"), None, Decimal("99.99"))
@@ -42,55 +43,49 @@ def test_every_sort_and_page_matches_the_repository_list(
     fx_engine_url: Callable[[str], str],
 ) -> None:
     async def scenario() -> None:
-        with tempfile.TemporaryDirectory() as data_dir:
-            core = await ResellerCore.open(fx_engine_url(data_dir), data_dir, run_worker=False)
-            try:
-                user, token = await seller(core, f"pages-{secrets.token_hex(4)}@example.test")
-                created = []
-                for n, title in enumerate(TITLES):
-                    fields = SellerFields(title=title, price=PRICES[n % len(PRICES)])
-                    created.append((await core.create_product(user, fields)).view.product.id)
-                await core.archive(user, created[2])
-                await core.update_product(user, created[0], SellerFields(title="denim again"))
-                reads = core.container.services.reads
-                queries = [
-                    {"sort": sort, "dir": direction, "page_size": str(size), "page": str(page)}
-                    for sort, direction, size in itertools.product(
-                        SORTS, ("asc", "desc"), PAGE_SIZES
+        async with core_on(fx_engine_url) as core:
+            user, token = await seller(core, f"pages-{secrets.token_hex(4)}@example.test")
+            created = []
+            for n, title in enumerate(TITLES):
+                fields = SellerFields(title=title, price=PRICES[n % len(PRICES)])
+                created.append((await core.create_product(user, fields)).view.product.id)
+            await core.archive(user, created[2])
+            await core.update_product(user, created[0], SellerFields(title="denim again"))
+            reads = core.container.services.reads
+            queries = [
+                {"sort": sort, "dir": direction, "page_size": str(size), "page": str(page)}
+                for sort, direction, size in itertools.product(SORTS, ("asc", "desc"), PAGE_SIZES)
+                for page in range(1, len(TITLES) // size + 3)
+            ]
+            queries += [
+                {"status": "archived"},
+                {"status": "draft", "page_size": "3", "page": "9"},
+                {"query": "denim", "sort": "title", "dir": "asc", "page_size": "2"},
+                {"query": "nothing-matches-this", "page": "4"},
+            ]
+            read_model = core.container.database.read_model
+            cache = read_model.page_cache
+            assert cache is not None
+            # Read into the page cache, then without it, then from it.
+            for kept in (cache, None, cache):
+                read_model.page_cache = kept
+                for params in queries:
+                    expected = await core.products(user, **params)
+                    caller, got = await reads.product_page(
+                        f"Bearer {token}", parse_list_query(params)
                     )
-                    for page in range(1, len(TITLES) // size + 3)
-                ]
-                queries += [
-                    {"status": "archived"},
-                    {"status": "draft", "page_size": "3", "page": "9"},
-                    {"query": "denim", "sort": "title", "dir": "asc", "page_size": "2"},
-                    {"query": "nothing-matches-this", "page": "4"},
-                ]
-                read_model = core.container.database.read_model
-                cache = read_model.page_cache
-                assert cache is not None
-                # Read into the page cache, then without it, then from it.
-                for kept in (cache, None, cache):
-                    read_model.page_cache = kept
-                    for params in queries:
-                        expected = await core.products(user, **params)
-                        caller, got = await reads.product_page(
-                            f"Bearer {token}", parse_list_query(params)
-                        )
-                        assert caller.context.user.id == user.id
-                        listed = expected.page
-                        assert _ids(got.entries) == [view.product.id for view in listed.products], (
-                            params
-                        )
-                        assert (got.page, got.page_size, got.total_count, got.total_pages) == (
-                            listed.page,
-                            listed.page_size,
-                            listed.total_count,
-                            listed.total_pages,
-                        ), params
-                assert cache.hits >= len(queries)
-            finally:
-                await core.close()
+                    assert caller.context.user.id == user.id
+                    listed = expected.page
+                    assert _ids(got.entries) == [view.product.id for view in listed.products], (
+                        params
+                    )
+                    assert (got.page, got.page_size, got.total_count, got.total_pages) == (
+                        listed.page,
+                        listed.page_size,
+                        listed.total_count,
+                        listed.total_pages,
+                    ), params
+            assert cache.hits >= len(queries)
 
     asyncio.run(scenario())
 
