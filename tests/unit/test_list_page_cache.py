@@ -33,14 +33,23 @@ def test_a_page_is_served_at_its_version_only() -> None:
     assert (cache.hits, cache.misses) == (1, 2)
 
 
-def test_an_older_read_never_replaces_a_newer_one() -> None:
+def test_out_of_order_readers_cost_a_read_never_a_stale_page() -> None:
     cache = ListPageCache(1 << 20)
     newer, older = _page(b"new"), _page(b"old")
     cache.put("k", 5, newer)
     cache.put("k", 4, older)  # a slower reader that started before the last write
+    assert cache.get("k", 5) is None  # the current version does not match: read again
+    cache.put("k", 5, newer)
     assert cache.get("k", 5) is newer
-    cache.put("k", 6, older)
-    assert cache.get("k", 6) is older
+
+
+def test_a_version_that_went_back_drops_the_kept_page() -> None:
+    """A restored database has earlier versions; the later history's page must not return."""
+    cache = ListPageCache(1 << 20)
+    cache.put("k", 9, _page(b"after"))
+    assert cache.get("k", 5) is None
+    assert len(cache) == 0
+    assert cache.get("k", 9) is None
 
 
 def test_the_least_recently_served_pages_go_first_once_over_the_bound() -> None:

@@ -2,16 +2,17 @@
 
 A seller's app polls the same page of ``GET /products`` over and over, and reading a page
 is the expensive part of the request (its 50 documents and the total count over the whole
-list). The database raises a version per seller with every committed change to the
-seller's products or documents (migration 0013); the authenticating statement reads that
-version, so a page kept under the same version is exactly what reading it again would
-return, and the page statement is skipped.
+list). The database gives each seller's version a new random value with every committed
+change to the seller's products or documents (migration 0013); the authenticating
+statement reads that version, so a page kept under the same version is exactly what
+reading it again would return, and the page statement is skipped.
 
 The version is read *before* the page (in the same snapshot, or an earlier one), so a kept
 page is never older than the version it is kept under: a writer that commits in between
 makes the kept page newer than its label, never staler, and the next reader (who sees the
-new version) reads the page again. A version only grows, so an entry is replaced only by
-one read at the same or a later version.
+new version) reads the page again. An entry is served only at exactly its version and
+dropped at any other, so a database restored to an earlier state (its versions earlier
+too) never meets a page kept from the later one.
 
 The cache is per process and bounded in bytes (``RESELLER_PRODUCT_PAGE_CACHE_MB``); the
 least recently served pages go first. Everything runs on the event loop's thread.
@@ -62,23 +63,30 @@ class ListPageCache:
         return len(self._entries)
 
     def get(self, key: Hashable, version: int) -> DocumentPage | None:
-        """The page kept under ``key`` if it was read at ``version``; else None."""
+        """The page kept under ``key`` if it was read at ``version``; else None.
+
+        A page kept at any other version is dropped: a later version means the list changed;
+        an earlier one means the database went back (a restore), and the kept page belongs
+        to a history the database no longer has.
+        """
         kept = self._entries.get(key)
-        if kept is not None and kept.version == version:
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return kept.page
-        if kept is not None and kept.version < version:
+        if kept is not None:
+            if kept.version == version:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return kept.page
             self._drop(key)
         self.misses += 1
         return None
 
     def put(self, key: Hashable, version: int, page: DocumentPage) -> None:
-        """Keep ``page`` (read at ``version``) unless a later read of it is already kept."""
-        kept = self._entries.get(key)
-        if kept is not None:
-            if kept.version > version:
-                return
+        """Keep ``page``, read at ``version``, in place of what ``key`` held.
+
+        Two readers of one page may finish out of order; the later ``put`` wins even when
+        it was read at the earlier version. That costs the next reader a read, never a stale
+        page: it sees the current version and the entry does not match.
+        """
+        if key in self._entries:
             self._drop(key)
         size = page_size_in_bytes(page)
         if size > self._max_bytes:

@@ -283,9 +283,10 @@ product_list_versions = sa.Table(
     sa.Column("version", sa.BigInteger(), nullable=False),
     sa.Column("txid", sa.BigInteger()),
 )
-"""A number per seller that database triggers raise with every committed change to the
-seller's ``products`` or ``product_documents`` rows (migration 0013): a page of the product
-list read with it stays valid while it does not move. No row reads as version 0."""
+"""A number per seller that database triggers set to a new random value with every
+committed change to the seller's ``products`` or ``product_documents`` rows (migration
+0013): a page of the product list read with it stays valid while it does not change. No row
+reads as version 0."""
 
 exports = sa.Table(
     "exports",

@@ -5,10 +5,13 @@ Revises: 0012
 Create Date: 2026-12-04
 
 ``product_list_versions`` holds one number per seller. Triggers on ``products`` and
-``product_documents`` raise it whenever a row of either changes, so a page of
-``GET /products`` read together with the number can be kept and served again while the
-number stays the same (``read_model.py``). The triggers are in the database so a write
-that bypasses the application (a restore, a manual fix) moves the number too.
+``product_documents`` give it a new random value whenever a row of either changes, so a
+page of ``GET /products`` read together with the number can be kept and served again while
+the number stays the same (``read_model.py``). The triggers are in the database so a write
+that bypasses the application (a manual fix) moves the number too. The values are random
+rather than counted so that a database restored to an earlier state and written again
+never repeats a number it had in the history it lost (a counter would count to the same
+numbers with other contents).
 
 There is no foreign key to ``users``: on PostgreSQL the key check would take a share lock
 on the user row at commit, which a writer holding that row ``FOR UPDATE`` (the limit check)
@@ -17,7 +20,7 @@ user exists, and deleting a user deletes its row.
 
 PostgreSQL: the triggers are deferred constraint triggers, so the version row is locked
 only at commit, after every other lock the transaction takes; two writers of one seller
-then queue on it at commit and cannot deadlock over it. The number moves once per
+then queue on it at commit and cannot deadlock over it. The number changes once per
 transaction (``txid``), however many rows it changed. SQLite runs one writer at a time,
 so its triggers are plain ``AFTER`` triggers.
 """
@@ -38,8 +41,8 @@ TABLE = "product_list_versions"
 
 _SQLITE_BUMP = """
     INSERT INTO product_list_versions (user_id, version)
-    SELECT {owner}, 1 WHERE EXISTS (SELECT 1 FROM users WHERE users.id = {owner})
-    ON CONFLICT (user_id) DO UPDATE SET version = version + 1;
+    SELECT {owner}, random() WHERE EXISTS (SELECT 1 FROM users WHERE users.id = {owner})
+    ON CONFLICT (user_id) DO UPDATE SET version = excluded.version;
 """
 _SQLITE_OWNER_OF_DOCUMENT = (
     "(SELECT products.user_id FROM products WHERE products.id = {row}.product_id)"
@@ -92,8 +95,9 @@ _POSTGRES_UPGRADE = (
         END IF;
         IF owner IS NOT NULL THEN
             INSERT INTO product_list_versions AS v (user_id, version, txid)
-            SELECT owner, 1, txid_current() WHERE EXISTS (SELECT 1 FROM users WHERE id = owner)
-            ON CONFLICT (user_id) DO UPDATE SET version = v.version + 1, txid = EXCLUDED.txid
+            SELECT owner, (random() * 9.2e18)::bigint, txid_current()
+            WHERE EXISTS (SELECT 1 FROM users WHERE id = owner)
+            ON CONFLICT (user_id) DO UPDATE SET version = EXCLUDED.version, txid = EXCLUDED.txid
             WHERE v.txid IS DISTINCT FROM EXCLUDED.txid;
         END IF;
         RETURN NULL;
