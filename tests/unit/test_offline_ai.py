@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -280,3 +281,45 @@ async def test_etsy_listing_flags_eligibility(fx_ai: OfflineAIProvider) -> None:
 )
 def test_palette(rgb: tuple[int, int, int], name: str) -> None:
     assert colour_name(*rgb) == name
+
+
+def _red_on_white() -> Image.Image:
+    image = Image.new("RGB", (200, 150), (250, 250, 250))
+    ImageDraw.Draw(image).rectangle([60, 40, 140, 110], fill=(200, 30, 40))
+    return image
+
+
+def _cut_out() -> Image.Image:
+    image = Image.new("RGBA", (120, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse([20, 20, 100, 100], fill=(20, 60, 160, 255))
+    return image
+
+
+def _stripes() -> Image.Image:
+    image = Image.new("RGB", (90, 60))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 90, 10):
+        draw.rectangle([x, 0, x + 4, 59], fill=(30, 160, 60))
+        draw.rectangle([x + 5, 0, x + 9, 59], fill=(240, 220, 40))
+    return image
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        # A plain backdrop is found on the border and left out of the vote.
+        (_red_on_white, ("red", (201, 33, 43), 0.888, 0.854, True)),
+        # Transparent pixels are not looked at; the cut-out is all one colour.
+        (_cut_out, ("blue", (20, 60, 160), 1.0, 0.233, True)),
+        # A busy border is no backdrop: every pixel votes, blended by the thumbnail.
+        (_stripes, ("green", (59, 168, 57), 0.562, 0.618, False)),
+    ],
+)
+def test_colour_measurement_of_known_images(
+    image: Callable[[], Image.Image], expected: tuple[object, ...]
+) -> None:
+    """Dominant colour, its mean, its share, the brightness and whether a backdrop was
+    dropped, pinned for images whose answer is known."""
+    from reseller_adapters.ai.image_measurement import _measure_colour
+
+    assert _measure_colour(image()) == expected
