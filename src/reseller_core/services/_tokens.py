@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+from reseller_core.errors import Unauthorized
+
 
 def token_digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
@@ -18,3 +20,11 @@ def parse_bearer(authorization: str | None) -> str | None:
         return None
     token = parts[1].strip()
     return token or None
+
+
+def bearer_digest(authorization: str | None) -> str:
+    """The digest of the ``Authorization`` header's bearer token; Unauthorized without one."""
+    raw = parse_bearer(authorization)
+    if raw is None:
+        raise Unauthorized()
+    return token_digest(raw)

@@ -62,7 +62,7 @@ from reseller_core.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from reseller_core.services._tokens import parse_bearer, token_digest
+from reseller_core.services._tokens import bearer_digest, token_digest
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.results import AuthContext, ResendResult
 
@@ -214,12 +214,10 @@ class AccountService:
 
     async def authenticate(self, authorization: str | None) -> AuthContext:
         """Resolve an ``Authorization`` header value; Unauthorized for anything not live."""
-        raw = parse_bearer(authorization)
-        if raw is None:
-            raise Unauthorized()
+        digest = bearer_digest(authorization)
         now = self._clock.now()
         async with self._reader() as uow:
-            found = await uow.tokens.authenticate(token_digest(raw), now)
+            found = await uow.tokens.authenticate(digest, now)
         if found is None:
             raise Unauthorized()
         token, user = found

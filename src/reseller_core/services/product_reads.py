@@ -32,7 +32,7 @@ from reseller_core.errors import NotFound, Unauthorized
 from reseller_core.ports.clock import Clock
 from reseller_core.ports.read_model import ProductReadModel, StoredDocument
 from reseller_core.ports.unit_of_work import UnitOfWorkFactory
-from reseller_core.services._tokens import parse_bearer, token_digest
+from reseller_core.services._tokens import bearer_digest
 from reseller_core.services.accounts import TOKEN_TOUCH_INTERVAL
 from reseller_core.services.products import ProductService
 from reseller_core.services.results import AuthContext
@@ -101,7 +101,7 @@ class ProductReadService:
 
     async def _authenticated(self, authorization: str | None) -> ReadAuth:
         """The bearer token's caller, read in a unit of work of its own (no read model)."""
-        digest = _bearer_digest(authorization)
+        digest = bearer_digest(authorization)
         now = self._clock.now()
         async with self._reader() as uow:
             found = await uow.tokens.authenticate(digest, now)
@@ -127,7 +127,7 @@ class ProductReadService:
                 raise NotFound(PRODUCT_NOT_FOUND)
             found = await self._products.get(auth.context.user, GetProduct(product_id=canonical))
             return auth, ProductDocument(entry=found, stale=())
-        digest = _bearer_digest(authorization)
+        digest = bearer_digest(authorization)
         now = self._clock.now()
         async with self._lookup() as uow:
             caller = await self._read_model.caller_document(uow, digest, now, canonical)
@@ -167,7 +167,7 @@ class ProductReadService:
                 query=result.query,
                 stale=(),
             )
-        digest = _bearer_digest(authorization)
+        digest = bearer_digest(authorization)
         now = self._clock.now()
         async with self._lookup() as uow:
             caller = await self._read_model.caller_page(uow, digest, now, query)
@@ -224,14 +224,6 @@ class ProductReadService:
                 written += await self._read_model.refresh(uow, ids)
                 await uow.commit()
             after = ids[-1]
-
-
-def _bearer_digest(authorization: str | None) -> str:
-    """The digest of the ``Authorization`` header's bearer token; Unauthorized without one."""
-    raw = parse_bearer(authorization)
-    if raw is None:
-        raise Unauthorized()
-    return token_digest(raw)
 
 
 def _read_auth(token: ApiToken, user: User, now: datetime) -> ReadAuth:
