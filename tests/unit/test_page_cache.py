@@ -33,16 +33,12 @@ def test_one_render_per_expiry_while_others_wait_for_it() -> None:
     renders: list[str] = []
 
     async def request(name: str) -> str:
-        page = cache.get("catalogue")
-        if page is None:
-            async with cache.filling("catalogue"):
-                page = cache.get("catalogue")
-                if page is None:
-                    renders.append(name)
-                    await asyncio.sleep(0.01)  # the render
-                    page = f"rendered by {name}"
-                    cache.put("catalogue", page)
-        return page
+        async def render() -> str:
+            renders.append(name)
+            await asyncio.sleep(0.01)  # the render
+            return f"rendered by {name}"
+
+        return await cache.fill("catalogue", render)
 
     async def burst() -> list[str]:
         return await asyncio.gather(*(request(f"r{n}") for n in range(20)))
@@ -60,12 +56,27 @@ def test_without_a_cache_every_request_renders() -> None:
     renders: list[int] = []
 
     async def request(n: int) -> None:
-        async with cache.filling("catalogue"):
+        async def render() -> str:
             renders.append(n)
             await asyncio.sleep(0)
+            return "page"
+
+        await cache.fill("catalogue", render)
 
     async def burst() -> None:
         await asyncio.gather(*(request(n) for n in range(5)))
 
     asyncio.run(burst())
     assert sorted(renders) == [0, 1, 2, 3, 4]
+
+
+def test_what_is_not_a_page_is_returned_and_not_kept() -> None:
+    import asyncio
+
+    cache = PageCache(10)
+
+    async def not_found() -> int:
+        return 404
+
+    assert asyncio.run(cache.fill("missing", not_found)) == 404
+    assert cache.get("missing") is None

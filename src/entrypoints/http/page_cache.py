@@ -8,7 +8,7 @@ costs one render per page per process instead of one each (the "microcache" of r
 proxies). ``RESELLER_STOREFRONT_CACHE_SECONDS`` sets how long (0 turns it off).
 
 When an entry expires under load, one request renders it again and the others asking for
-the same page wait for that render (``filling``) instead of each rendering it: without
+the same page wait for that render (``fill``) instead of each rendering it: without
 that, every page's expiry cost as many renders as requests were in flight (the p99 of a
 cached catalogue under 32 connections was half a second).
 
@@ -25,9 +25,11 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
+
+Other = TypeVar("Other")
 
 CSRF_PLACEHOLDER: Final = "\x00csrf-token\x00"
 """Stands for the visitor's CSRF token in a cached product page (no real text holds NUL:
@@ -84,10 +86,30 @@ class PageCache:
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
 
+    async def fill(
+        self, key: Hashable, render: Callable[[], Awaitable[str | Other]]
+    ) -> str | Other:
+        """The page kept under ``key``, else ``render()``'s, kept when it is a page.
+
+        ``render`` may answer something else instead of a page (a not-found response); that
+        is returned and not kept. Requests for one missing page take turns: the first
+        renders, the others find its page when their turn comes.
+        """
+        page = self.get(key)
+        if page is not None:
+            return page
+        async with self._turn(key):
+            page = self.get(key)
+            if page is not None:
+                return page
+            made = await render()
+            if isinstance(made, str):
+                self.put(key, made)
+            return made
+
     @contextlib.asynccontextmanager
-    async def filling(self, key: Hashable) -> AsyncIterator[None]:
-        """Hold the page's render turn: inside, ``get`` again, and render and ``put`` only
-        when it is still missing (another request may have just filled it)."""
+    async def _turn(self, key: Hashable) -> AsyncIterator[None]:
+        """Hold the page's render turn (nothing to wait for when nothing is kept)."""
         if not self.enabled:
             yield
             return

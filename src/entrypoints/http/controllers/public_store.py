@@ -6,7 +6,7 @@ must pass, is decided by ``PublicStorefrontService``. Not part of the API docume
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Awaitable
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -150,19 +150,16 @@ class PublicStoreController(Controller):
             else 1
         )
         query = request.query_params.get("q")
-        pages = _page_cache(state)
-        key = ("catalogue", slug, query, page)
-        html = pages.get(key)
-        if html is None:
-            async with pages.filling(key):
-                html = pages.get(key)
-                if html is None:
-                    result = await _service(state).catalogue(slug, query, page)
-                    if result is None:
-                        return generic_not_found(request)
-                    context = self._catalogue_context(result, state)
-                    html = _html(request, "store/catalogue.html", context)
-                    pages.put(key, html)
+
+        async def render() -> str | Response[bytes]:
+            result = await _service(state).catalogue(slug, query, page)
+            if result is None:
+                return generic_not_found(request)
+            return _html(request, "store/catalogue.html", self._catalogue_context(result, state))
+
+        html = await _page_cache(state).fill(("catalogue", slug, query, page), render)
+        if isinstance(html, Response):
+            return html
         return _respond(request, html)
 
     @staticmethod
@@ -198,22 +195,18 @@ class PublicStoreController(Controller):
         if request.cookies.get(FLASH_COOKIE):
             cookies.append(self._cookie(request, FLASH_COOKIE, "", expire=True))
         cache = NO_STORE if flash or cookies else PRIVATE_CACHE
-        pages = _page_cache(state)
-        page_key = ("product", slug, ref)
-        html = None if flash else pages.get(page_key)
-        if html is None:
-            # One render per expiry: a page with a flash is the visitor's own, never shared.
-            async with contextlib.nullcontext() if flash else pages.filling(page_key):
-                html = None if flash else pages.get(page_key)
-                if html is None:
-                    html_or_response = await self._render_product(
-                        request, state, slug=slug, ref=ref, cookies=cookies, flash=flash
-                    )
-                    if isinstance(html_or_response, Response):
-                        return html_or_response
-                    html = html_or_response
-                    if flash is None:
-                        pages.put(page_key, html)
+
+        def render() -> Awaitable[str | Response[bytes]]:
+            return self._render_product(
+                request, state, slug=slug, ref=ref, cookies=cookies, flash=flash
+            )
+
+        # A page with a flash is the visitor's own: rendered for it, never shared.
+        html = await (
+            render() if flash else _page_cache(state).fill(("product", slug, ref), render)
+        )
+        if isinstance(html, Response):
+            return html
         html = html.replace(CSRF_PLACEHOLDER, csrf_token(key, session))
         return _respond(request, html, cache=cache, cookies=cookies)
 
