@@ -347,8 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result,
         provider_latency_s=float(os.environ.get("RESELLER_AI_LATENCY_S", "0") or 0),
         concurrency=int(os.environ.get("RESELLER_WORKER_CONCURRENCY", "2") or 2),
-        workers=len(drain_cpus) if drain_cpus is not None else args.workers,
     )
+    if not result.drain:  # a drain counted the workers it launched
+        result = replace(result, workers=args.workers)
     json.dump(asdict(result), sys.stdout)
     sys.stdout.write("\n")
     return 0

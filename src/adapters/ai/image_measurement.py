@@ -171,12 +171,9 @@ def _measure_colour(
     if not visible:
         return None, None, 0.0, None, False
     background_excluded = len(visible) < len(pixels)
-    border = [
-        (r, g, b)
-        for index in sorted(_border_indices(width, height))
-        for r, g, b, a in (pixels[index],)
-        if a >= ALPHA_VISIBLE
-    ]
+    # In no particular order: the median and the integer spread do not depend on it.
+    edge = (pixels[index] for index in _border_indices(width, height))
+    border = [(r, g, b) for r, g, b, a in edge if a >= ALPHA_VISIBLE]
     subject = visible
     if border:
         backdrop = tuple(_median([pixel[c] for pixel in border]) for c in range(3))

@@ -49,33 +49,36 @@ _SQLITE_OWNER_OF_DOCUMENT = (
 )
 
 
-def _sqlite_trigger(table: str, event: str, owner: str) -> str:
-    return (
-        f"CREATE TRIGGER {table}_list_version_after_{event.lower()} AFTER {event} ON {table}"
-        f" BEGIN {_SQLITE_BUMP.format(owner=owner)} END"
-    )
+_SQLITE_TRIGGERS = (
+    ("products", "INSERT", "new.user_id"),
+    ("products", "UPDATE", "new.user_id"),
+    ("products", "DELETE", "old.user_id"),
+    ("product_documents", "INSERT", _SQLITE_OWNER_OF_DOCUMENT.format(row="new")),
+    ("product_documents", "UPDATE", _SQLITE_OWNER_OF_DOCUMENT.format(row="new")),
+    ("product_documents", "DELETE", _SQLITE_OWNER_OF_DOCUMENT.format(row="old")),
+)
+"""(table, event, the changed row's seller) of each SQLite trigger that sets the version."""
+_SQLITE_FORGET = "users_list_version_after_delete"
+
+
+def _sqlite_name(table: str, event: str) -> str:
+    return f"{table}_list_version_after_{event.lower()}"
 
 
 _SQLITE_UPGRADE = (
-    _sqlite_trigger("products", "INSERT", "new.user_id"),
-    _sqlite_trigger("products", "UPDATE", "new.user_id"),
-    _sqlite_trigger("products", "DELETE", "old.user_id"),
-    _sqlite_trigger("product_documents", "INSERT", _SQLITE_OWNER_OF_DOCUMENT.format(row="new")),
-    _sqlite_trigger("product_documents", "UPDATE", _SQLITE_OWNER_OF_DOCUMENT.format(row="new")),
-    _sqlite_trigger("product_documents", "DELETE", _SQLITE_OWNER_OF_DOCUMENT.format(row="old")),
-    "CREATE TRIGGER users_list_version_after_delete AFTER DELETE ON users"
+    *(
+        f"CREATE TRIGGER {_sqlite_name(table, event)} AFTER {event} ON {table}"
+        f" BEGIN {_SQLITE_BUMP.format(owner=owner)} END"
+        for table, event, owner in _SQLITE_TRIGGERS
+    ),
+    f"CREATE TRIGGER {_SQLITE_FORGET} AFTER DELETE ON users"
     " BEGIN DELETE FROM product_list_versions WHERE user_id = old.id; END",
 )
 _SQLITE_DOWNGRADE = tuple(
     f"DROP TRIGGER IF EXISTS {name}"
     for name in (
-        "products_list_version_after_insert",
-        "products_list_version_after_update",
-        "products_list_version_after_delete",
-        "product_documents_list_version_after_insert",
-        "product_documents_list_version_after_update",
-        "product_documents_list_version_after_delete",
-        "users_list_version_after_delete",
+        *(_sqlite_name(table, event) for table, event, _ in _SQLITE_TRIGGERS),
+        _SQLITE_FORGET,
     )
 )
 
