@@ -1,8 +1,10 @@
 """The engine set-up per dialect: driver names, and SQLite configured for a server.
 
 SQLite (the embedded default) is set up for a server with concurrent requests and workers:
-WAL (readers never block the writer), a 10 s ``busy_timeout``, foreign keys on, and every
-transaction opened with ``BEGIN IMMEDIATE``: it takes the write lock up front, so two
+WAL (readers never block the writer), a 10 s wait for another process's write lock (by the
+driver, ``inline_sqlite``, or by SQLite's busy handler on the lookup runner's threads),
+foreign keys on, and every transaction opened with ``BEGIN IMMEDIATE``: it takes the write
+lock up front, so two
 read-modify-write transactions queue behind each other instead of one failing with
 SQLITE_BUSY when it upgrades its read lock (the SQLAlchemy-documented recipe: the driver's
 own BEGIN is disabled with ``isolation_level = None`` and the ``begin`` event emits ours).
@@ -20,10 +22,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from reseller_adapters.persistence.sqlalchemy.inline_sqlite import (
+    InlineSqliteDbapi,
+    statements_run_inline,
+)
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_PRAGMAS: tuple[str, ...] = (
     "journal_mode=WAL",
-    f"busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     "foreign_keys=ON",
     # WAL + NORMAL: durable across application crashes; only an OS crash or power loss
     # can drop the last commits. The usual trade-off for a WAL server database.
@@ -63,11 +69,13 @@ def sqlite_file(url: URL) -> Path | None:
 
 
 def on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    """Every new SQLite connection: no driver-side BEGIN, then ``SQLITE_PRAGMAS``."""
+    """Every new SQLite connection: no driver-side BEGIN, ``SQLITE_PRAGMAS`` and the busy
+    timeout (0 for a connection used on the event loop, which waits for locks itself)."""
     dbapi_connection.isolation_level = None
+    busy_ms = 0 if statements_run_inline(dbapi_connection) else SQLITE_BUSY_TIMEOUT_MS
     cursor = dbapi_connection.cursor()
     try:
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in (*SQLITE_PRAGMAS, f"busy_timeout={busy_ms}"):
             cursor.execute(f"PRAGMA {pragma}")
     finally:
         cursor.close()
@@ -96,6 +104,9 @@ def create_engine_for(url: str | URL, **options: Any) -> AsyncEngine:
     path = sqlite_file(parsed)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    # Statements on the event loop, lock waits off it (``inline_sqlite``); an embedder may
+    # pass its own ``module``.
+    settings.setdefault("module", InlineSqliteDbapi(busy_timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000))
     engine = create_async_engine(parsed, **settings)
     event.listen(engine.sync_engine, "connect", on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)

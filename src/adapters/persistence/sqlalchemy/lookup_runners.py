@@ -271,7 +271,10 @@ class PostgresLookupRunner(_Runner):
                     raise DependencyUnavailable("database") from error
                 raise
         try:
-            return await asyncio.wait_for(self._idle.get(), POSTGRES_CHECKOUT_TIMEOUT_S)
+            # Not ``wait_for``: on Python 3.11 it can return the connection and lose a
+            # cancellation that arrives with it.
+            async with asyncio.timeout(POSTGRES_CHECKOUT_TIMEOUT_S):
+                return await self._idle.get()
         except TimeoutError as error:
             raise DependencyUnavailable("database") from error
 

@@ -214,8 +214,12 @@ class SqlAlchemyUnitOfWork:
         """
         if self._writers is None or self._writing:
             return
+        # ``asyncio.timeout``, not ``wait_for``: on Python 3.11 ``wait_for`` returns the
+        # lock when the turn and a cancellation arrive together, and the cancellation of
+        # the waiting task is lost (a worker told to stop would go on running).
         try:
-            await asyncio.wait_for(self._writers.acquire(), SQLITE_BUSY_TIMEOUT_MS / 1000)
+            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+                await self._writers.acquire()
         except TimeoutError:
             return
         self._writing = True
