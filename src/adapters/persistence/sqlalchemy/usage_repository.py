@@ -35,6 +35,62 @@ _ACTIVE = [status.value for status in ACTIVE_RUN_STATUSES]
 _ACTIVE_LIFESTYLE = [str(status) for status in ACTIVE_LIFESTYLE_STATUSES]
 
 
+def _runs_holding(bucket: Bucket) -> sa.ScalarSelect[int]:
+    """Runs of the user still in flight since ``since`` that have not recorded ``bucket``."""
+    recorded = (
+        sa.select(usage_events.c.id)
+        .where(usage_events.c.run_id == processing_runs.c.id, usage_events.c.bucket == bucket.value)
+        .exists()
+    )
+    return (
+        sa.select(sa.func.count())
+        .select_from(processing_runs)
+        .where(
+            processing_runs.c.user_id == sa.bindparam("user_id"),
+            processing_runs.c.status.in_(_ACTIVE),
+            processing_runs.c.created_at >= sa.bindparam("since"),
+            ~recorded,
+        )
+        .scalar_subquery()
+    )
+
+
+_LIFESTYLE_IMAGES_HELD = (
+    sa.select(
+        sa.func.coalesce(
+            sa.func.sum(lifestyle_runs.c.requested_count - lifestyle_runs.c.completed_count), 0
+        )
+    )
+    .where(
+        lifestyle_runs.c.user_id == sa.bindparam("user_id"),
+        lifestyle_runs.c.status.in_(_ACTIVE_LIFESTYLE),
+        lifestyle_runs.c.created_at >= sa.bindparam("since"),
+    )
+    .scalar_subquery()
+)
+_RENDERS_HELD = (
+    sa.select(sa.func.count())
+    .where(
+        video_runs.c.user_id == sa.bindparam("user_id"),
+        video_runs.c.status.in_(_ACTIVE),
+        video_runs.c.created_at >= sa.bindparam("since"),
+    )
+    .scalar_subquery()
+)
+_IN_FLIGHT_BUCKETS = (
+    *(bucket.value for bucket in PROCESSING_BUCKETS),
+    Bucket.LIFESTYLE.value,
+    Bucket.VIDEOS.value,
+)
+_IN_FLIGHT = sa.select(
+    *(_runs_holding(bucket) for bucket in PROCESSING_BUCKETS),
+    _LIFESTYLE_IMAGES_HELD,
+    _RENDERS_HELD,
+)
+"""Every bucket's units held by in-flight work, in ``_IN_FLIGHT_BUCKETS`` order, in one
+statement (one round trip where a finalize checks its limits twice)."""
+
+
 class SqlUsageRepository(_Repository):
     async def record(self, event: UsageEvent) -> None:
         await self._execute(sa.insert(usage_events).values(m.to_values(event)))
@@ -58,46 +114,11 @@ class SqlUsageRepository(_Repository):
         # The user's write lock first: two requests of one user check their limits one
         # after the other, and the second sees the run the first queued.
         await self._execute(LOCK_USER, {"user_id": user_id})
+        row = (await self._execute(_IN_FLIGHT, {"user_id": user_id, "since": since})).one()
         counts: dict[str, int] = {}
-        for bucket in PROCESSING_BUCKETS:
-            recorded = (
-                sa.select(usage_events.c.id)
-                .where(
-                    usage_events.c.run_id == processing_runs.c.id,
-                    usage_events.c.bucket == bucket.value,
-                )
-                .exists()
-            )
-            statement = sa.select(sa.func.count()).where(
-                processing_runs.c.user_id == user_id,
-                processing_runs.c.status.in_(_ACTIVE),
-                processing_runs.c.created_at >= since,
-                ~recorded,
-            )
-            held = int((await self._execute(statement)).scalar_one())
-            if held:
-                counts[bucket.value] = held
-        images = sa.select(
-            sa.func.coalesce(
-                sa.func.sum(lifestyle_runs.c.requested_count - lifestyle_runs.c.completed_count),
-                0,
-            )
-        ).where(
-            lifestyle_runs.c.user_id == user_id,
-            lifestyle_runs.c.status.in_(_ACTIVE_LIFESTYLE),
-            lifestyle_runs.c.created_at >= since,
-        )
-        pending_images = max(0, int((await self._execute(images)).scalar_one()))
-        if pending_images:
-            counts[Bucket.LIFESTYLE.value] = pending_images
-        renders = sa.select(sa.func.count()).where(
-            video_runs.c.user_id == user_id,
-            video_runs.c.status.in_(_ACTIVE),
-            video_runs.c.created_at >= since,
-        )
-        pending_renders = int((await self._execute(renders)).scalar_one())
-        if pending_renders:
-            counts[Bucket.VIDEOS.value] = pending_renders
+        for bucket, held in zip(_IN_FLIGHT_BUCKETS, row, strict=True):
+            if int(held) > 0:
+                counts[bucket] = int(held)
         return counts
 
     async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:
