@@ -11,7 +11,9 @@ through the same repositories.
 images, one upsert), four on PostgreSQL: there it first locks the product rows
 (``SELECT ... FOR UPDATE``, in id order), so two transactions that change the same product
 rebuild its document one after the other, the second from the rows the first committed.
-SQLite runs one writer at a time anyway.
+Rows the transaction has already inserted or updated are held by it and not locked again
+(so a stage that saved its output to the product row rebuilds in three). SQLite runs one
+writer at a time anyway.
 
 A document that fails to render is logged and deleted, never a failed write: its product is
 then answered from the tables until a later write (or a read) builds it again.
@@ -315,7 +317,11 @@ class SqlProductReadModel:
             return 0
         sql = _sql(uow)
         if sql.dialect == "postgresql":
-            await sql.execute(_LOCK_PRODUCTS, {"product_ids": ids})
+            # Rows this transaction inserted or updated are held already (an UPDATE's row
+            # lock excludes another writer's UPDATE and FOR UPDATE alike).
+            unheld = [product_id for product_id in ids if product_id not in sql.rows_held]
+            if unheld:
+                await sql.execute(_LOCK_PRODUCTS, {"product_ids": unheld})
         written: list[dict[str, Any]] = []
         failed: list[str] = []
         for view in await self.views(sql, ids):
@@ -368,7 +374,11 @@ class TrackedProductRepository(SqlProductRepository):
     """``SqlProductRepository`` that marks every product it writes as changed."""
 
     def _changed(self, product_ids: Iterable[str]) -> None:
-        _sql(self._uow).note_changed(product_ids)
+        # Every caller has just inserted or updated these rows: this transaction holds them.
+        ids = tuple(product_ids)
+        uow = _sql(self._uow)
+        uow.note_changed(ids)
+        uow.note_rows_held(ids)
 
     async def add(self, product: Product) -> None:
         await super().add(product)

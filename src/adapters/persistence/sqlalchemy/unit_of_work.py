@@ -160,6 +160,8 @@ class SqlAlchemyUnitOfWork:
         self._connection_options = {SQLITE_BEGIN_OPTION: begin} if begin != "IMMEDIATE" else {}
         self._session: AsyncSession | None = None
         self._changed: set[str] = set()
+        self.rows_held: set[str] = set()
+        """Products whose rows this transaction has inserted or updated (and so holds)."""
         self.users: UserRepository = SqlUserRepository(self)
         self.tokens: TokenRepository = SqlTokenRepository(self)
         self.tabs: TabRepository = TrackedTabRepository(self)
@@ -257,6 +259,10 @@ class SqlAlchemyUnitOfWork:
         """Products whose documents ``commit`` must rebuild (the repositories call this)."""
         self._changed.update(product_ids)
 
+    def note_rows_held(self, product_ids: Iterable[str]) -> None:
+        """Product rows this transaction has written: their locks last until it ends."""
+        self.rows_held.update(product_ids)
+
     async def commit(self) -> None:
         """Rebuild the documents of the products this transaction changed, then commit."""
         read_model = self._database.read_model
@@ -264,6 +270,7 @@ class SqlAlchemyUnitOfWork:
             changed, self._changed = self._changed, set()
             await read_model.refresh(self, sorted(changed))
         self._changed.clear()
+        self.rows_held.clear()
         try:
             with translated_errors(self.dialect):
                 await self.session.commit()
@@ -272,6 +279,7 @@ class SqlAlchemyUnitOfWork:
 
     async def rollback(self) -> None:
         self._changed.clear()
+        self.rows_held.clear()
         try:
             with translated_errors(self.dialect):
                 await self.session.rollback()
