@@ -8,7 +8,8 @@ marketplaces and the offline AI provider and image editor do the work. The clock
 before the first ``finalize_uploads`` and stops when the last run is ``completed``:
 
 - ``inprocess``: the in-process queue's workers run inside this process, as in ``reseller
-  serve``; finalize calls and processing share its one core.
+  serve`` (on the same event loop: uvloop where installed); finalize calls and processing
+  share its one core.
 - ``taskiq``: this process only finalizes (enqueueing to Redis); one ``reseller worker``
   process, on its own core, runs the pipeline. Completion is read from the database.
 - ``taskiq`` with ``--drain-cpus``: a backlog drain. Every product is finalized first with
@@ -30,7 +31,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -308,6 +309,18 @@ async def _drain(
     )
 
 
+def _served_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop ``reseller serve`` runs on (uvloop where installed), whose in-process
+    workers this measurement stands for; None: asyncio's own."""
+    from reseller_entrypoints.http.server_options import FAST_LOOP, server_protocols
+
+    if server_protocols().loop != FAST_LOOP:
+        return None
+    import uvloop
+
+    return uvloop.new_event_loop
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ingest")
     parser.add_argument("--database-url", required=True)
@@ -332,17 +345,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         drain_cpus = [int(cpu) if cpu else None for cpu in args.drain_cpus.split(",")]
     if args.cpu is not None:
         os.sched_setaffinity(0, {args.cpu})
-    result = asyncio.run(
-        measure_ingest(
-            args.database_url,
-            args.data_dir,
-            args.queue,
-            args.products,
-            args.timeout,
-            probe_reads=args.probe_reads,
-            drain_cpus=drain_cpus,
+    with asyncio.Runner(loop_factory=_served_loop_factory()) as runner:
+        result = runner.run(
+            measure_ingest(
+                args.database_url,
+                args.data_dir,
+                args.queue,
+                args.products,
+                args.timeout,
+                probe_reads=args.probe_reads,
+                drain_cpus=drain_cpus,
+            )
         )
-    )
     result = replace(
         result,
         provider_latency_s=float(os.environ.get("RESELLER_AI_LATENCY_S", "0") or 0),

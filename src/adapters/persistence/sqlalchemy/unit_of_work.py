@@ -225,6 +225,12 @@ class SqlAlchemyUnitOfWork:
         except TimeoutError:
             return
         self._writing = True
+        # The transaction starts in a later turn of the event loop. Its statements run on
+        # the loop without yielding (``inline_sqlite``), so writers that all found the turn
+        # free in one loop turn (runs woken together) would otherwise each run a whole
+        # transaction in that turn, back to back, and hold every request waiting behind
+        # them; now the others find the turn taken and wait for it, one transaction a turn.
+        await asyncio.sleep(0)
 
     def _end_write(self) -> None:
         if self._writing and self._writers is not None:
