@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -35,8 +36,18 @@ _ACTIVE = [status.value for status in ACTIVE_RUN_STATUSES]
 _ACTIVE_LIFESTYLE = [str(status) for status in ACTIVE_LIFESTYLE_STATUSES]
 
 
+def _held_since(table: sa.Table, statuses: Sequence[str]) -> tuple[sa.ColumnElement[bool], ...]:
+    """The user's rows of ``table`` in ``statuses`` created since ``since`` (both bound at
+    execution): the work that still holds units of an allowance."""
+    return (
+        table.c.user_id == sa.bindparam("user_id"),
+        table.c.status.in_(statuses),
+        table.c.created_at >= sa.bindparam("since"),
+    )
+
+
 def _runs_holding(bucket: Bucket) -> sa.ScalarSelect[int]:
-    """Runs of the user still in flight since ``since`` that have not recorded ``bucket``."""
+    """Processing runs in flight that have not recorded ``bucket`` yet."""
     recorded = (
         sa.select(usage_events.c.id)
         .where(usage_events.c.run_id == processing_runs.c.id, usage_events.c.bucket == bucket.value)
@@ -45,12 +56,7 @@ def _runs_holding(bucket: Bucket) -> sa.ScalarSelect[int]:
     return (
         sa.select(sa.func.count())
         .select_from(processing_runs)
-        .where(
-            processing_runs.c.user_id == sa.bindparam("user_id"),
-            processing_runs.c.status.in_(_ACTIVE),
-            processing_runs.c.created_at >= sa.bindparam("since"),
-            ~recorded,
-        )
+        .where(*_held_since(processing_runs, _ACTIVE), ~recorded)
         .scalar_subquery()
     )
 
@@ -61,21 +67,11 @@ _LIFESTYLE_IMAGES_HELD = (
             sa.func.sum(lifestyle_runs.c.requested_count - lifestyle_runs.c.completed_count), 0
         )
     )
-    .where(
-        lifestyle_runs.c.user_id == sa.bindparam("user_id"),
-        lifestyle_runs.c.status.in_(_ACTIVE_LIFESTYLE),
-        lifestyle_runs.c.created_at >= sa.bindparam("since"),
-    )
+    .where(*_held_since(lifestyle_runs, _ACTIVE_LIFESTYLE))
     .scalar_subquery()
 )
 _RENDERS_HELD = (
-    sa.select(sa.func.count())
-    .where(
-        video_runs.c.user_id == sa.bindparam("user_id"),
-        video_runs.c.status.in_(_ACTIVE),
-        video_runs.c.created_at >= sa.bindparam("since"),
-    )
-    .scalar_subquery()
+    sa.select(sa.func.count()).where(*_held_since(video_runs, _ACTIVE)).scalar_subquery()
 )
 _IN_FLIGHT_BUCKETS = (
     *(bucket.value for bucket in PROCESSING_BUCKETS),
