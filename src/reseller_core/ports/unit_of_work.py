@@ -229,6 +229,15 @@ class RunRepository(Protocol):
 
     async def update(self, run: ProcessingRun) -> None: ...
 
+    async def update_claimed(self, run: ProcessingRun) -> bool:
+        """Write the run only while the stored one is ``running`` under ``run.attempts``.
+
+        False (and nothing written) when the claim is lost: another worker claimed the run
+        again, it was finished or failed, or it is gone. A worker writes its progress with
+        this, so the check and the write are one statement.
+        """
+        ...
+
     async def heartbeat(self, run_id: str, now: datetime) -> None: ...
 
     async def stale(self, stale_before: datetime, limit: int = 100) -> list[ProcessingRun]:

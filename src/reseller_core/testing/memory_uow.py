@@ -438,6 +438,13 @@ class MemoryRunRepository(MemoryRepo):
                 created_at=stored.created_at,
             )
 
+    async def update_claimed(self, run: ProcessingRun) -> bool:
+        stored = self._t.runs.get(run.id)
+        if stored is None or stored.status != RunStatus.RUNNING or stored.attempts != run.attempts:
+            return False
+        await self.update(run)
+        return True
+
     async def heartbeat(self, run_id: str, now: datetime) -> None:
         run = self._t.runs.get(run_id)
         if run is not None:

@@ -473,6 +473,12 @@ class TrackedRunRepository(SqlRunRepository):
         await super().update(run)
         _sql(self._uow).note_changed((run.product_id,))
 
+    async def update_claimed(self, run: ProcessingRun) -> bool:
+        written = await super().update_claimed(run)
+        if written:
+            _sql(self._uow).note_changed((run.product_id,))
+        return written
+
 
 class TrackedLifestyleRunRepository(SqlLifestyleRunRepository):
     """``SqlLifestyleRunRepository`` that marks the product of each run it writes as changed

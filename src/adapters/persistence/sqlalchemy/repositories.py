@@ -150,6 +150,11 @@ _ARTIFACTS_BY_ID = sa.select(*ARTIFACT_COLUMNS).where(products.c.id == sa.bindpa
 _RUN_BY_ID = sa.select(*RUN_COLUMNS).where(processing_runs.c.id == sa.bindparam("run_id"))
 _UPDATE_RUN = sa.update(processing_runs).where(processing_runs.c.id == sa.bindparam("target_id"))
 """Its ``SET`` columns come from the parameters (every mutable field of the run)."""
+_UPDATE_CLAIMED_RUN = _UPDATE_RUN.where(
+    processing_runs.c.status == RunStatus.RUNNING.value,
+    processing_runs.c.attempts == sa.bindparam("claimed_attempts"),
+)
+"""``_UPDATE_RUN`` only while the stored run is ``running`` under the writer's attempt."""
 _STAMP_TOKEN = (
     sa.update(api_tokens)
     .where(api_tokens.c.id == sa.bindparam("token_id"))
@@ -521,6 +526,11 @@ class SqlRunRepository(_Repository):
     async def update(self, run: ProcessingRun) -> None:
         values = m.to_update_values(run, keep=("product_id", "user_id"))
         await self._execute(_UPDATE_RUN, {"target_id": run.id, **values})
+
+    async def update_claimed(self, run: ProcessingRun) -> bool:
+        values = m.to_update_values(run, keep=("product_id", "user_id"))
+        params = {"target_id": run.id, "claimed_attempts": run.attempts, **values}
+        return _rowcount(await self._execute(_UPDATE_CLAIMED_RUN, params)) == 1
 
     async def heartbeat(self, run_id: str, now: datetime) -> None:
         await self._execute(

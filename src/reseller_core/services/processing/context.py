@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from reseller_core.domain.images import ProductImage
 from reseller_core.domain.products import Product
-from reseller_core.domain.runs import STEP_ORDER, Step
+from reseller_core.domain.runs import STEP_ORDER, ProcessingRun, Step
 from reseller_core.ports import DescriptionResult, PriceResult, Recognition
 from reseller_core.services.processing.progress import RunProgress
 
@@ -37,6 +37,9 @@ class RunContext:
     marketplaces: tuple[str, ...]
     step: str
     progress: RunProgress
+    run: ProcessingRun | None = None
+    """The run as this worker last wrote it (set by the claim); its next write starts from
+    it and is refused if the claim was lost (``RunJournal.write_run``)."""
     product: Product | None = None
     """The product as this run last read or wrote it; after recognition, the facts every
     later stage works from."""

@@ -7,7 +7,7 @@ from datetime import datetime
 import msgspec
 
 from reseller_core.domain.products import Product
-from reseller_core.domain.runs import ProcessingRun, RunStatus, Step
+from reseller_core.domain.runs import ProcessingRun, Step
 from reseller_core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from reseller_core.services.processing.context import RunContext
 from reseller_core.services.processing.failures import LostClaim, ProductGone
@@ -21,12 +21,22 @@ class RunJournal:
         self.uow = uow
         self.clock = clock
 
-    async def owned_run(self, uow: UnitOfWork, ctx: RunContext) -> ProcessingRun:
-        """The run, if this worker still owns it; otherwise ``LostClaim``."""
-        run = await uow.runs.get(ctx.run_id)
-        if run is None or run.status != RunStatus.RUNNING or run.attempts != ctx.attempts:
+    def owned_run(self, ctx: RunContext) -> ProcessingRun:
+        """The run as this worker last wrote it; the next write checks the claim still holds.
+
+        No read: ``write_run`` writes only while the stored run is ``running`` under this
+        worker's attempt and raises ``LostClaim`` otherwise, so a stage's unit of work that
+        lost its claim rolls back with everything it wrote.
+        """
+        if ctx.run is None:
             raise LostClaim
-        return run
+        return ctx.run
+
+    async def write_run(self, uow: UnitOfWork, ctx: RunContext, run: ProcessingRun) -> None:
+        """Write ``run`` if this worker still holds the claim, else ``LostClaim``."""
+        if not await uow.runs.update_claimed(run):
+            raise LostClaim
+        ctx.run = run
 
     async def product(self, uow: UnitOfWork, ctx: RunContext) -> Product:
         product = await uow.products.get_by_id(ctx.product_id)
@@ -58,19 +68,17 @@ class RunJournal:
     ) -> None:
         """Write the run's progress with a heartbeat and commit the stage's unit of work.
 
-        ``update`` writes the whole run, heartbeat included, so one statement does both.
+        One statement checks the claim and writes the whole run, heartbeat included; a lost
+        claim raises ``LostClaim`` before the commit, so nothing of the stage is kept.
         """
         new_step = step.value if step is not None else run.step
-        await uow.runs.update(
-            msgspec.structs.replace(
-                run,
-                step=new_step,
-                payload=progress.to_payload(),
-                heartbeat_at=now,
-                updated_at=now,
-            )
+        written = msgspec.structs.replace(
+            run, step=new_step, payload=progress.to_payload(), heartbeat_at=now, updated_at=now
         )
+        if not await uow.runs.update_claimed(written):
+            raise LostClaim
         await uow.commit()
+        ctx.run = written
         ctx.progress = progress
         ctx.step = new_step
 
@@ -79,5 +87,5 @@ class RunJournal:
     ) -> None:
         """Commit progress alone, in a unit of work of its own."""
         async with self.uow() as uow:
-            run = await self.owned_run(uow, ctx)
+            run = self.owned_run(ctx)
             await self.commit(uow, ctx, run, self.clock.now(), step=step, progress=progress)

@@ -225,16 +225,12 @@ class PipelineService:
                 await uow.images.update_many(started)
             marked = {image.id: image for image in started}
             step = Step.PREPARE_IMAGES.value if run.step in (Step.QUEUED, "") else run.step
-            await uow.runs.update(
-                msgspec.structs.replace(
-                    run,
-                    step=step,
-                    started_at=run.started_at or now,
-                    heartbeat_at=now,
-                    updated_at=now,
-                )
+            started_run = msgspec.structs.replace(
+                run, step=step, started_at=run.started_at or now, heartbeat_at=now, updated_at=now
             )
+            await uow.runs.update(started_run)
             await uow.commit()
+        ctx.run = started_run
         ctx.step = step
         ctx.product = product
         ctx.images = tuple(marked.get(image.id, image) for image in images)

@@ -59,6 +59,34 @@ class RunConformance(UnitOfWorkSuiteBase):
         assert await self.read(uow_factory, lambda uow: uow.runs.get(second.id)) == finished
         assert await self.read(uow_factory, lambda uow: uow.runs.get(new_id())) is None
 
+    async def test_update_claimed_writes_only_under_the_same_claim(
+        self, uow_factory: UnitOfWorkFactory
+    ) -> None:
+        user = await self.given_user(uow_factory)
+        product = await self.given_product(uow_factory, user)
+        run = build_run(product, status=RunStatus.RUNNING, attempts=2)
+        await self.in_uow(uow_factory, lambda uow: uow.runs.add(run))
+        later = T0 + timedelta(seconds=5)
+        progressed = msgspec.structs.replace(
+            run, step=Step.RECOGNITION_COMPLETED, payload={"n": 1}, heartbeat_at=later
+        )
+        assert await self.in_uow(uow_factory, lambda uow: uow.runs.update_claimed(progressed))
+        assert await self.read(uow_factory, lambda uow: uow.runs.get(run.id)) == progressed
+        # Another worker's attempt, a finished run, a missing run: refused, nothing written.
+        stale_attempt = msgspec.structs.replace(progressed, attempts=1, step=Step.PRICE_RESEARCHED)
+        assert not await self.in_uow(
+            uow_factory, lambda uow: uow.runs.update_claimed(stale_attempt)
+        )
+        assert await self.read(uow_factory, lambda uow: uow.runs.get(run.id)) == progressed
+        completed = msgspec.structs.replace(progressed, status=RunStatus.COMPLETED)
+        assert await self.in_uow(uow_factory, lambda uow: uow.runs.update_claimed(completed))
+        after_finish = msgspec.structs.replace(completed, step=Step.PRICE_RESEARCHED)
+        assert not await self.in_uow(uow_factory, lambda uow: uow.runs.update_claimed(after_finish))
+        assert await self.read(uow_factory, lambda uow: uow.runs.get(run.id)) == completed
+        missing = build_run(product, status=RunStatus.RUNNING)
+        assert not await self.in_uow(uow_factory, lambda uow: uow.runs.update_claimed(missing))
+        assert await self.read(uow_factory, lambda uow: uow.runs.get(missing.id)) is None
+
     async def test_claim_queued_run_once(self, uow_factory: UnitOfWorkFactory) -> None:
         user = await self.given_user(uow_factory)
         product = await self.given_product(uow_factory, user)

@@ -27,7 +27,7 @@ class CompletionStage:
     async def run(self, ctx: RunContext) -> None:
         journal = self._journal
         async with journal.uow() as uow:
-            run = await journal.owned_run(uow, ctx)
+            run = journal.owned_run(ctx)
             now = journal.clock.now()
             images = await uow.images.for_product(ctx.product_id)
             ready = [
@@ -65,7 +65,9 @@ class CompletionStage:
                 model=self._ai.model,
                 offline=self._ai.offline,
             )
-            await uow.runs.update(
+            await journal.write_run(
+                uow,
+                ctx,
                 msgspec.structs.replace(
                     run,
                     status=RunStatus.COMPLETED,
@@ -76,7 +78,7 @@ class CompletionStage:
                     payload=progress.to_payload(),
                     heartbeat_at=now,
                     updated_at=now,
-                )
+                ),
             )
             await uow.commit()
         ctx.step = ctx.final_step.value

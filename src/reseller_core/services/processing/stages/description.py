@@ -56,7 +56,7 @@ class DescriptionStage(ProviderStage):
             raise provider_failure(exc, self._ai.name) from exc
         warning = collapse_spaces(result.missing_details_warning)
         async with journal.uow() as uow:
-            run = await journal.owned_run(uow, ctx)
+            run = journal.owned_run(ctx)
             now = journal.clock.now()
             existing, _, _ = await uow.products.artifacts(ctx.product_id)
             draft = DescriptionDraft(

@@ -121,7 +121,7 @@ class ListingStage(ProviderStage):
             failure = exc
         journal = self._journal
         async with journal.uow() as uow:
-            run = await journal.owned_run(uow, ctx)
+            run = journal.owned_run(ctx)
             now = journal.clock.now()
             _, _, listings = await uow.products.artifacts(ctx.product_id)
             existing = next((item for item in listings if item.marketplace == marketplace), None)

@@ -190,7 +190,7 @@ class PriceStage(ProviderStage):
         generated = rationale is not None and confidence >= PRICE_GENERATED_CONFIDENCE
         journal = self._journal
         async with journal.uow() as uow:
-            run = await journal.owned_run(uow, ctx)
+            run = journal.owned_run(ctx)
             now = journal.clock.now()
             _, existing, _ = await uow.products.artifacts(ctx.product_id)
             research = PriceResearch(

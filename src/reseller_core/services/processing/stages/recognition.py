@@ -168,7 +168,7 @@ class RecognitionStage:
         for attempt in range(1, PRODUCT_MERGE_ATTEMPTS + 1):
             try:
                 async with journal.uow() as uow:
-                    run = await journal.owned_run(uow, ctx)
+                    run = journal.owned_run(ctx)
                     now = journal.clock.now()
                     stored = await journal.product(uow, ctx)
                     merged = apply_recognition(stored, final, now, card=final.card)
@@ -204,7 +204,7 @@ class RecognitionStage:
         journal = self._journal
         rejected = (*ctx.progress.rejected_images, RejectedImage(image_id=image.id, reason=reason))
         async with journal.uow() as uow:
-            run = await journal.owned_run(uow, ctx)
+            run = journal.owned_run(ctx)
             now = journal.clock.now()
             current = next(
                 (i for i in await uow.images.for_product(ctx.product_id) if i.id == image.id),

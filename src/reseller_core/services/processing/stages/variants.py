@@ -142,7 +142,7 @@ class VariantStage:
         """Store the variant image row, its usage event and the progress in one commit."""
         journal = self._journal
         async with journal.uow() as uow:
-            run = await journal.owned_run(uow, ctx)
+            run = journal.owned_run(ctx)
             now = journal.clock.now()
             current = await uow.images.for_product(ctx.product_id)
             existing = next(
