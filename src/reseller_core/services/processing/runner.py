@@ -14,8 +14,9 @@ How a run survives a dying worker:
   ones already there. So a resumed run ends in the same state as an uninterrupted one,
   with no duplicate listing, variant or usage event.
 - ``claim`` increments ``attempts``; every write checks that the run is still ``running``
-  under the same attempt, so a worker that was presumed dead and comes back stops instead of
-  writing over its successor.
+  under the same attempt (in the statement that writes the run, ``update_claimed``, which
+  the stage's other writes precede in its unit of work), so a worker that was presumed dead
+  and comes back stops, its stage rolled back, instead of writing over its successor.
 """
 
 from __future__ import annotations
