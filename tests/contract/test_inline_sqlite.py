@@ -18,7 +18,10 @@ import sqlalchemy as sa
 
 from reseller_adapters.persistence.sqlalchemy import SqlAlchemyDatabase
 from reseller_adapters.persistence.sqlalchemy.engine import SQLITE_BUSY_TIMEOUT_MS
-from reseller_adapters.persistence.sqlalchemy.inline_sqlite import InlineSqliteDbapi
+from reseller_adapters.persistence.sqlalchemy.inline_sqlite import (
+    InlineConnection,
+    InlineSqliteDbapi,
+)
 from reseller_adapters.persistence.sqlalchemy.tables import users
 from reseller_core.errors import DependencyUnavailable
 from reseller_core.testing.conformance.unit_of_work import build_user
@@ -156,3 +159,43 @@ async def test_errors_other_than_busy_are_raised_at_once(
         async with fx_sqlite_database.engine.connect() as connection:
             await connection.exec_driver_sql("SELECT * FROM no_such_table")
     assert loop.time() - started < 1
+
+
+def _refusal(code: int) -> sqlite3.OperationalError:
+    error = sqlite3.OperationalError("refused")
+    error.sqlite_errorcode = code
+    return error
+
+
+@pytest.mark.parametrize(
+    ("code", "retried"),
+    [
+        (sqlite3.SQLITE_BUSY, True),
+        (sqlite3.SQLITE_BUSY_RECOVERY, True),
+        (sqlite3.SQLITE_BUSY_SNAPSHOT, False),
+        (sqlite3.SQLITE_IOERR, False),
+    ],
+)
+async def test_which_refusals_are_waited_out(code: int, retried: bool) -> None:
+    """Another connection's lock and another process's WAL recovery pass, as SQLite's busy
+    handler treats them; a stale snapshot or an I/O error does not."""
+    connection = InlineConnection(sqlite3.connect(":memory:"), busy_timeout_s=5)
+    tries = 0
+
+    def attempt() -> str:
+        nonlocal tries
+        tries += 1
+        if tries < 3:
+            raise _refusal(code)
+        return "done"
+
+    try:
+        if retried:
+            assert await connection.retry_busy(attempt) == "done"
+            assert tries == 3
+        else:
+            with pytest.raises(sqlite3.OperationalError):
+                await connection.retry_busy(attempt)
+            assert tries == 1
+    finally:
+        connection.stop()

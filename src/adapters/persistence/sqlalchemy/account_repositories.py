@@ -13,11 +13,11 @@ from reseller_adapters.persistence.sqlalchemy.repositories import (
     _STAMP_TOKEN,
     _USER_BY_ID,
     CONFIRMATION_COLUMNS,
-    LOCK_USER,
     TOKEN_COLUMNS,
     USER_COLUMNS,
     _Repository,
     _rowcount,
+    lock_user,
 )
 from reseller_adapters.persistence.sqlalchemy.tables import api_tokens, confirmation_tokens, users
 from reseller_core.domain.users import ApiToken, ConfirmationToken, User
@@ -47,7 +47,7 @@ class SqlUserRepository(_Repository):
         )
 
     async def lock(self, user_id: str) -> None:
-        await self._execute(LOCK_USER, {"user_id": user_id})
+        await lock_user(self._uow, user_id)
 
 
 class SqlTokenRepository(_Repository):

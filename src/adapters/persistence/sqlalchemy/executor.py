@@ -17,6 +17,8 @@ class StatementExecutor(Protocol):
 
     dialect: str
     """The SQLAlchemy dialect name (``sqlite``, ``postgresql``): some statements differ."""
+    users_locked: set[str]
+    """Users whose row this transaction has locked (``lock_user``); emptied when it ends."""
 
     async def execute(
         self, statement: Executable, params: Any = None, *, conflict: str | None = None

@@ -47,6 +47,10 @@ BUSY_BACKOFF_S: Final = (0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.025, 0.025, 0
 """Pauses between tries of a statement refused with ``SQLITE_BUSY`` (SQLite's busy handler
 steps, in seconds); after the last, 0.1 s each."""
 _LAST_BACKOFF_S: Final = 0.1
+_WAIT_AND_RETRY: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_BUSY_RECOVERY})
+"""Refusals that pass (another connection's lock, another process recovering the WAL),
+as SQLite's busy handler treats them. ``SQLITE_BUSY_SNAPSHOT`` is not one: a read
+transaction that would write over a newer snapshot fails however long it waits."""
 
 
 class InlineCursor:
@@ -137,7 +141,7 @@ class InlineConnection:
             try:
                 return attempt()
             except sqlite3.OperationalError as error:
-                if getattr(error, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
+                if getattr(error, "sqlite_errorcode", None) not in _WAIT_AND_RETRY:
                     raise
                 now = time.monotonic()
                 if deadline is None:

@@ -145,6 +145,18 @@ _USER_BY_ID = sa.select(*USER_COLUMNS).where(users.c.id == sa.bindparam("user_id
 LOCK_USER = sa.select(users.c.id).where(users.c.id == sa.bindparam("user_id")).with_for_update()
 """The user's write lock (``UserRepository.lock``): the row, locked until the transaction
 ends (PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers)."""
+
+
+async def lock_user(uow: StatementExecutor, user_id: str) -> None:
+    """Take the user's write lock (``LOCK_USER``) once per transaction: a finalize locks the
+    user itself and again through its limit check, and the second would be a round trip
+    for a lock the transaction holds."""
+    if user_id in uow.users_locked:
+        return
+    await uow.execute(LOCK_USER, {"user_id": user_id})
+    uow.users_locked.add(user_id)
+
+
 _PRODUCT_BY_ID = sa.select(*PRODUCT_COLUMNS).where(products.c.id == sa.bindparam("product_id"))
 _ARTIFACTS_BY_ID = sa.select(*ARTIFACT_COLUMNS).where(products.c.id == sa.bindparam("product_id"))
 _RUN_BY_ID = sa.select(*RUN_COLUMNS).where(processing_runs.c.id == sa.bindparam("run_id"))

@@ -160,6 +160,8 @@ class SqlAlchemyUnitOfWork:
         self._connection_options = {SQLITE_BEGIN_OPTION: begin} if begin != "IMMEDIATE" else {}
         self._session: AsyncSession | None = None
         self._changed: set[str] = set()
+        self.users_locked: set[str] = set()
+        """Users whose row this transaction has locked (``repositories.lock_user``)."""
         self.rows_held: set[str] = set()
         """Products whose rows this transaction has inserted or updated (and so holds)."""
         self.users: UserRepository = SqlUserRepository(self)
@@ -277,6 +279,7 @@ class SqlAlchemyUnitOfWork:
             await read_model.refresh(self, sorted(changed))
         self._changed.clear()
         self.rows_held.clear()
+        self.users_locked.clear()
         try:
             with translated_errors(self.dialect):
                 await self.session.commit()
@@ -286,6 +289,7 @@ class SqlAlchemyUnitOfWork:
     async def rollback(self) -> None:
         self._changed.clear()
         self.rows_held.clear()
+        self.users_locked.clear()
         try:
             with translated_errors(self.dialect):
                 await self.session.rollback()

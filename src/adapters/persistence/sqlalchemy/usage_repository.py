@@ -10,7 +10,7 @@ import msgspec
 import sqlalchemy as sa
 
 from reseller_adapters.persistence.sqlalchemy import mappers as m
-from reseller_adapters.persistence.sqlalchemy.repositories import LOCK_USER, _Repository
+from reseller_adapters.persistence.sqlalchemy.repositories import _Repository, lock_user
 from reseller_adapters.persistence.sqlalchemy.tables import (
     lifestyle_generation_runs as lifestyle_runs,
 )
@@ -109,7 +109,7 @@ class SqlUsageRepository(_Repository):
     async def in_flight(self, user_id: str, since: datetime) -> dict[str, int]:
         # The user's write lock first: two requests of one user check their limits one
         # after the other, and the second sees the run the first queued.
-        await self._execute(LOCK_USER, {"user_id": user_id})
+        await lock_user(self._uow, user_id)
         row = (await self._execute(_IN_FLIGHT, {"user_id": user_id, "since": since})).one()
         counts: dict[str, int] = {}
         for bucket, held in zip(_IN_FLIGHT_BUCKETS, row, strict=True):
