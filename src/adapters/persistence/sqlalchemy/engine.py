@@ -4,10 +4,10 @@ SQLite (the embedded default) is set up for a server with concurrent requests an
 WAL (readers never block the writer), a 10 s wait for another process's write lock (by the
 driver, ``inline_sqlite``, or by SQLite's busy handler on the lookup runner's threads),
 foreign keys on, and every transaction opened with ``BEGIN IMMEDIATE``: it takes the write
-lock up front, so two
-read-modify-write transactions queue behind each other instead of one failing with
-SQLITE_BUSY when it upgrades its read lock (the SQLAlchemy-documented recipe: the driver's
-own BEGIN is disabled with ``isolation_level = None`` and the ``begin`` event emits ours).
+lock up front, so two read-modify-write transactions queue behind each other instead of one
+failing with SQLITE_BUSY when it upgrades its read lock (the SQLAlchemy-documented recipe:
+the driver's own BEGIN is disabled with ``isolation_level = None`` and the ``begin`` event
+emits ours).
 
 The unit of work and the migrations both build on this module; it imports neither.
 """

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any, Final, TypeVar, cast
 
 import aiosqlite
@@ -162,10 +162,6 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self, self._open().cursor())
 
-    async def execute(self, sql: str, parameters: Any = None) -> InlineCursor:
-        cursor = self.cursor()
-        return await cursor.execute(sql, parameters)
-
     async def commit(self) -> None:
         connection = self._open()
         await self.retry_busy(connection.commit)
@@ -228,12 +224,3 @@ class InlineSqliteDbapi(AsyncAdapt_aiosqlite_dbapi):
 def statements_run_inline(dbapi_connection: object) -> bool:
     """Whether this pooled DBAPI connection runs on the loop (and so waits for locks itself)."""
     return bool(getattr(dbapi_connection, "waits_for_locks_itself", False))
-
-
-__all__: Sequence[str] = (
-    "InlineAdaptedConnection",
-    "InlineConnection",
-    "InlineCursor",
-    "InlineSqliteDbapi",
-    "statements_run_inline",
-)

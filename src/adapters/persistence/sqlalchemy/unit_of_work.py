@@ -271,15 +271,19 @@ class SqlAlchemyUnitOfWork:
         """Product rows this transaction has written: their locks last until it ends."""
         self.rows_held.update(product_ids)
 
+    def _forget_transaction(self) -> None:
+        """Drop what this unit of work noted about the transaction that is ending."""
+        self._changed.clear()
+        self.rows_held.clear()
+        self.users_locked.clear()
+
     async def commit(self) -> None:
         """Rebuild the documents of the products this transaction changed, then commit."""
         read_model = self._database.read_model
         if self._changed and read_model is not None:
             changed, self._changed = self._changed, set()
             await read_model.refresh(self, sorted(changed))
-        self._changed.clear()
-        self.rows_held.clear()
-        self.users_locked.clear()
+        self._forget_transaction()
         try:
             with translated_errors(self.dialect):
                 await self.session.commit()
@@ -287,9 +291,7 @@ class SqlAlchemyUnitOfWork:
             self._end_write()
 
     async def rollback(self) -> None:
-        self._changed.clear()
-        self.rows_held.clear()
-        self.users_locked.clear()
+        self._forget_transaction()
         try:
             with translated_errors(self.dialect):
                 await self.session.rollback()

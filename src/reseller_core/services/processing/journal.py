@@ -32,11 +32,11 @@ class RunJournal:
             raise LostClaim
         return ctx.run
 
-    async def write_run(self, uow: UnitOfWork, ctx: RunContext, run: ProcessingRun) -> None:
+    @staticmethod
+    async def write_run(uow: UnitOfWork, run: ProcessingRun) -> None:
         """Write ``run`` if this worker still holds the claim, else ``LostClaim``."""
         if not await uow.runs.update_claimed(run):
             raise LostClaim
-        ctx.run = run
 
     async def product(self, uow: UnitOfWork, ctx: RunContext) -> Product:
         product = await uow.products.get_by_id(ctx.product_id)
@@ -75,8 +75,7 @@ class RunJournal:
         written = msgspec.structs.replace(
             run, step=new_step, payload=progress.to_payload(), heartbeat_at=now, updated_at=now
         )
-        if not await uow.runs.update_claimed(written):
-            raise LostClaim
+        await self.write_run(uow, written)
         await uow.commit()
         ctx.run = written
         ctx.progress = progress

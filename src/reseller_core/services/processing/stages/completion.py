@@ -67,7 +67,6 @@ class CompletionStage:
             )
             await journal.write_run(
                 uow,
-                ctx,
                 msgspec.structs.replace(
                     run,
                     status=RunStatus.COMPLETED,
