@@ -40,6 +40,7 @@ from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
 from reseller_adapters.persistence.sqlalchemy.repositories import (
     _AUTHENTICATE,
     _IMAGES_OF_MANY,
+    _IMAGES_OF_ONE,
     _VIEW_SELECT,
     TOKEN_COLUMNS,
     SqlImageRepository,
@@ -97,11 +98,17 @@ _CALLER_DOCUMENT = _AUTHENTICATE.add_columns(products.c.id.label("product_id"), 
 product's row and fresh document: a row means the token is live, a NULL product id means
 the product is unknown or foreign."""
 _VIEWS_OF = _VIEW_SELECT.where(products.c.id.in_(sa.bindparam("product_ids", expanding=True)))
+_VIEW_OF = _VIEW_SELECT.where(products.c.id == sa.bindparam("product_id"))
+"""``_VIEWS_OF`` for one product: most commits change one, and an expanding ``IN`` list is
+rendered anew at every execution."""
 _LOCK_PRODUCTS = (
     sa.select(products.c.id)
     .where(products.c.id.in_(sa.bindparam("product_ids", expanding=True)))
     .order_by(products.c.id)
     .with_for_update()
+)
+_LOCK_PRODUCT = (
+    sa.select(products.c.id).where(products.c.id == sa.bindparam("product_id")).with_for_update()
 )
 _DELETE_DOCUMENTS = sa.delete(product_documents).where(
     product_documents.c.product_id.in_(sa.bindparam("product_ids", expanding=True))
@@ -109,6 +116,24 @@ _DELETE_DOCUMENTS = sa.delete(product_documents).where(
 _IMAGE_PRODUCTS = sa.select(product_images.c.product_id).where(
     product_images.c.id.in_(sa.bindparam("image_ids", expanding=True))
 )
+
+
+def _upsert(insert: Callable[[sa.Table], Any]) -> Any:
+    """The document upsert in ``insert``'s dialect (built once: its ``excluded`` alias
+    copies the table's columns whenever it is built)."""
+    statement = insert(product_documents)
+    return statement.on_conflict_do_update(
+        index_elements=[product_documents.c.product_id],
+        set_={
+            "product_version": statement.excluded.product_version,
+            "fingerprint": statement.excluded.fingerprint,
+            "body": statement.excluded.body,
+        },
+    )
+
+
+_PG_UPSERT = _upsert(postgresql.insert)
+_SQLITE_UPSERT = _upsert(sqlite.insert)
 
 
 _AUTHENTICATE_LISTED = _AUTHENTICATE.add_columns(
@@ -303,10 +328,15 @@ class SqlProductReadModel:
         """The views of these products (any owner), in no particular order."""
         sql = _sql(uow)
         ids = list(product_ids)
-        rows = list(await sql.execute(_VIEWS_OF, {"product_ids": ids}))
+        params: dict[str, Any]
+        if len(ids) == 1:
+            views, images, params = _VIEW_OF, _IMAGES_OF_ONE, {"product_id": ids[0]}
+        else:
+            views, images, params = _VIEWS_OF, _IMAGES_OF_MANY, {"product_ids": ids}
+        rows = list(await sql.execute(views, params))
         grouped: dict[str, list[ProductImage]] = {}
         if rows:
-            for row in await sql.execute(_IMAGES_OF_MANY, {"product_ids": ids}):
+            for row in await sql.execute(images, params):
                 image = m.from_values(ProductImage, m.IMAGE_FIELDS, row)
                 grouped.setdefault(image.product_id, []).append(image)
         return [_view_from_row(row, grouped.get(row[0], ())) for row in rows]
@@ -320,7 +350,9 @@ class SqlProductReadModel:
             # Rows this transaction inserted or updated are held already (an UPDATE's row
             # lock excludes another writer's UPDATE and FOR UPDATE alike).
             unheld = [product_id for product_id in ids if product_id not in sql.rows_held]
-            if unheld:
+            if len(unheld) == 1:
+                await sql.execute(_LOCK_PRODUCT, {"product_id": unheld[0]})
+            elif unheld:
                 await sql.execute(_LOCK_PRODUCTS, {"product_ids": unheld})
         written: list[dict[str, Any]] = []
         failed: list[str] = []
@@ -342,21 +374,9 @@ class SqlProductReadModel:
         if failed:
             await sql.execute(_DELETE_DOCUMENTS, {"product_ids": failed})
         if written:
-            await sql.execute(self._upsert(sql.dialect), written)
+            upsert = _PG_UPSERT if sql.dialect == "postgresql" else _SQLITE_UPSERT
+            await sql.execute(upsert, written[0] if len(written) == 1 else written)
         return len(written)
-
-    @staticmethod
-    def _upsert(dialect: str) -> Any:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = insert(product_documents)
-        return statement.on_conflict_do_update(
-            index_elements=[product_documents.c.product_id],
-            set_={
-                "product_version": statement.excluded.product_version,
-                "fingerprint": statement.excluded.fingerprint,
-                "body": statement.excluded.body,
-            },
-        )
 
     async def product_ids(
         self, uow: UnitOfWork, after: str | None, limit: int

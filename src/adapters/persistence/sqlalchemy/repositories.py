@@ -158,6 +158,22 @@ async def lock_user(uow: StatementExecutor, user_id: str) -> None:
 
 
 _PRODUCT_BY_ID = sa.select(*PRODUCT_COLUMNS).where(products.c.id == sa.bindparam("product_id"))
+_PRODUCT_OF_USER = _PRODUCT_BY_ID.where(products.c.user_id == sa.bindparam("user_id"))
+_INSERT_PRODUCT = sa.insert(products)
+_SET_PRODUCT = sa.update(products).where(products.c.id == sa.bindparam("target_id"))
+"""Its ``SET`` columns come from the parameters, as ``_UPDATE_RUN``'s."""
+_UPDATE_PRODUCT = (
+    _SET_PRODUCT.where(products.c.version == sa.bindparam("expected_version"))
+    .values(version=products.c.version + 1)
+    .returning(*PRODUCT_COLUMNS)
+)
+"""An edit under optimistic locking: the other ``SET`` columns come from the parameters."""
+_SET_STATUS_IF = _SET_PRODUCT.where(products.c.status == sa.bindparam("expected_status")).values(
+    version=products.c.version + 1
+)
+_INSERT_IMAGES = sa.insert(product_images)
+_UPDATE_IMAGE = sa.update(product_images).where(product_images.c.id == sa.bindparam("target_id"))
+_INSERT_RUN = sa.insert(processing_runs)
 _ARTIFACTS_BY_ID = sa.select(*ARTIFACT_COLUMNS).where(products.c.id == sa.bindparam("product_id"))
 _RUN_BY_ID = sa.select(*RUN_COLUMNS).where(processing_runs.c.id == sa.bindparam("run_id"))
 _UPDATE_RUN = sa.update(processing_runs).where(processing_runs.c.id == sa.bindparam("target_id"))
@@ -248,16 +264,16 @@ class SqlProductRepository(_Repository):
         await self._execute(sa.delete(products).where(products.c.id == product_id))
 
     async def add(self, product: Product) -> None:
-        await self._execute(
-            sa.insert(products).values(m.product_values(product)), conflict=self._SKU_TAKEN
-        )
+        await self._execute(_INSERT_PRODUCT, m.product_values(product), conflict=self._SKU_TAKEN)
 
     async def _one(self, *conditions: ColumnElement[bool]) -> Product | None:
         row = (await self._execute(sa.select(*PRODUCT_COLUMNS).where(*conditions))).first()
         return m.from_values(Product, m.PRODUCT_FIELDS, row) if row is not None else None
 
     async def get(self, user_id: str, product_id: str) -> Product | None:
-        return await self._one(products.c.id == product_id, products.c.user_id == user_id)
+        params = {"product_id": product_id, "user_id": user_id}
+        row = (await self._execute(_PRODUCT_OF_USER, params)).first()
+        return m.from_values(Product, m.PRODUCT_FIELDS, row) if row is not None else None
 
     async def find_by_sku(self, user_id: str, sku: str) -> Product | None:
         return await self._one(products.c.user_id == user_id, products.c.sku == sku)
@@ -269,13 +285,8 @@ class SqlProductRepository(_Repository):
     async def update(self, product: Product, *, expected_version: int) -> Product:
         values = m.to_update_values(product, keep=("user_id", "version"))
         values["search_document"] = m.product_document(product)
-        statement = (
-            sa.update(products)
-            .where(products.c.id == product.id, products.c.version == expected_version)
-            .values({**values, "version": products.c.version + 1})
-            .returning(*PRODUCT_COLUMNS)
-        )
-        row = (await self._execute(statement, conflict=self._SKU_TAKEN)).first()
+        params = {"target_id": product.id, "expected_version": expected_version, **values}
+        row = (await self._execute(_UPDATE_PRODUCT, params, conflict=self._SKU_TAKEN)).first()
         if row is None:
             raise Conflict()
         return m.from_values(Product, m.PRODUCT_FIELDS, row)
@@ -283,12 +294,13 @@ class SqlProductRepository(_Repository):
     async def set_status_if(
         self, product_id: str, expected: ProductStatus, target: ProductStatus, now: datetime
     ) -> bool:
-        result = await self._execute(
-            sa.update(products)
-            .where(products.c.id == product_id, products.c.status == expected)
-            .values(status=target, updated_at=now, version=products.c.version + 1)
-        )
-        return _rowcount(result) == 1
+        params = {
+            "target_id": product_id,
+            "expected_status": expected,
+            "status": target,
+            "updated_at": now,
+        }
+        return _rowcount(await self._execute(_SET_STATUS_IF, params)) == 1
 
     async def view(self, user_id: str, product_id: str) -> ProductView | None:
         params = {"product_id": product_id, "user_id": user_id}
@@ -403,7 +415,7 @@ class SqlProductRepository(_Repository):
         )
 
     async def _set(self, product_id: str, **values: Any) -> None:
-        await self._execute(sa.update(products).where(products.c.id == product_id).values(values))
+        await self._execute(_SET_PRODUCT, {"target_id": product_id, **values})
 
     async def save_description_draft(self, product_id: str, draft: DescriptionDraft) -> None:
         await self._set(product_id, description_draft=m.artifact_json(draft))
@@ -445,7 +457,8 @@ class SqlProductRepository(_Repository):
 class SqlImageRepository(_Repository):
     async def add_many(self, images: Sequence[ProductImage]) -> None:
         if images:
-            await self._execute(sa.insert(product_images), [m.to_values(image) for image in images])
+            params = [m.to_values(image) for image in images]
+            await self._execute(_INSERT_IMAGES, params[0] if len(params) == 1 else params)
 
     async def for_product(self, product_id: str) -> list[ProductImage]:
         rows = await self._execute(_IMAGES_OF_ONE, {"product_id": product_id})
@@ -454,14 +467,11 @@ class SqlImageRepository(_Repository):
     async def update_many(self, images: Sequence[ProductImage]) -> None:
         if not images:
             return
-        statement = sa.update(product_images).where(
-            product_images.c.id == sa.bindparam("target_id")
-        )
         params = [
             {"target_id": image.id, **m.to_update_values(image, keep=("product_id",))}
             for image in images
         ]
-        await self._execute(statement, params)
+        await self._execute(_UPDATE_IMAGE, params[0] if len(params) == 1 else params)
 
     async def delete_many(self, image_ids: Sequence[str]) -> None:
         if image_ids:
@@ -477,63 +487,56 @@ def _timestamp(value: datetime) -> ColumnElement[datetime]:
 
 _last_activity = sa.func.coalesce(processing_runs.c.heartbeat_at, processing_runs.c.updated_at)
 """When a run last showed life: its heartbeat, or its last update before the first one."""
+_NOW = sa.bindparam("now", type_=UtcDateTime())
+_CLAIM_RUN = (
+    _UPDATE_RUN.where(
+        sa.or_(
+            processing_runs.c.status == RunStatus.QUEUED.value,
+            sa.and_(
+                processing_runs.c.status == RunStatus.RUNNING.value,
+                _last_activity < sa.bindparam("stale_before", type_=UtcDateTime()),
+            ),
+        ),
+    )
+    .values(
+        status=RunStatus.RUNNING.value,
+        heartbeat_at=_NOW,
+        started_at=sa.func.coalesce(processing_runs.c.started_at, _NOW),
+        attempts=processing_runs.c.attempts + 1,
+        updated_at=_NOW,
+    )
+    .returning(*RUN_COLUMNS)
+)
+_LATEST_RUN_OF = (
+    sa.select(*RUN_COLUMNS)
+    .select_from(processing_runs.join(products, products.c.latest_run_id == processing_runs.c.id))
+    .where(products.c.id == sa.bindparam("product_id"))
+)
 
 
 class SqlRunRepository(_Repository):
     async def add(self, run: ProcessingRun) -> None:
         # The partial unique index admits one queued or running run per product.
         await self._execute(
-            sa.insert(processing_runs).values(m.to_values(run)),
-            conflict="A processing run is already in progress",
+            _INSERT_RUN, m.to_values(run), conflict="A processing run is already in progress"
         )
-        await self._execute(
-            sa.update(products).where(products.c.id == run.product_id).values(latest_run_id=run.id)
-        )
-
-    async def _one(self, statement: Executable) -> ProcessingRun | None:
-        row = (await self._execute(statement)).first()
-        return m.from_values(ProcessingRun, m.RUN_FIELDS, row) if row is not None else None
+        await self._execute(_SET_PRODUCT, {"target_id": run.product_id, "latest_run_id": run.id})
 
     async def get(self, run_id: str) -> ProcessingRun | None:
         row = (await self._execute(_RUN_BY_ID, {"run_id": run_id})).first()
         return m.from_values(ProcessingRun, m.RUN_FIELDS, row) if row is not None else None
 
     async def latest_for_product(self, product_id: str) -> ProcessingRun | None:
-        statement = (
-            sa.select(*RUN_COLUMNS)
-            .select_from(
-                processing_runs.join(products, products.c.latest_run_id == processing_runs.c.id)
-            )
-            .where(products.c.id == product_id)
-        )
-        return await self._one(statement)
+        row = (await self._execute(_LATEST_RUN_OF, {"product_id": product_id})).first()
+        return m.from_values(ProcessingRun, m.RUN_FIELDS, row) if row is not None else None
 
     async def claim(
         self, run_id: str, now: datetime, stale_before: datetime
     ) -> ProcessingRun | None:
         """One conditional UPDATE: of two concurrent claimers, exactly one matches a row."""
-        statement = (
-            sa.update(processing_runs)
-            .where(
-                processing_runs.c.id == run_id,
-                sa.or_(
-                    processing_runs.c.status == RunStatus.QUEUED.value,
-                    sa.and_(
-                        processing_runs.c.status == RunStatus.RUNNING.value,
-                        _last_activity < _timestamp(stale_before),
-                    ),
-                ),
-            )
-            .values(
-                status=RunStatus.RUNNING.value,
-                heartbeat_at=now,
-                started_at=sa.func.coalesce(processing_runs.c.started_at, _timestamp(now)),
-                attempts=processing_runs.c.attempts + 1,
-                updated_at=now,
-            )
-            .returning(*RUN_COLUMNS)
-        )
-        return await self._one(statement)
+        params = {"target_id": run_id, "now": now, "stale_before": stale_before}
+        row = (await self._execute(_CLAIM_RUN, params)).first()
+        return m.from_values(ProcessingRun, m.RUN_FIELDS, row) if row is not None else None
 
     async def update(self, run: ProcessingRun) -> None:
         values = m.to_update_values(run, keep=("product_id", "user_id"))
@@ -545,11 +548,7 @@ class SqlRunRepository(_Repository):
         return _rowcount(await self._execute(_UPDATE_CLAIMED_RUN, params)) == 1
 
     async def heartbeat(self, run_id: str, now: datetime) -> None:
-        await self._execute(
-            sa.update(processing_runs)
-            .where(processing_runs.c.id == run_id)
-            .values(heartbeat_at=now)
-        )
+        await self._execute(_UPDATE_RUN, {"target_id": run_id, "heartbeat_at": now})
 
     async def stale(self, stale_before: datetime, limit: int = 100) -> list[ProcessingRun]:
         statement = (

@@ -159,6 +159,11 @@ class SqlAlchemyUnitOfWork:
         self.dialect = database.dialect
         self._connection_options = {SQLITE_BEGIN_OPTION: begin} if begin != "IMMEDIATE" else {}
         self._session: AsyncSession | None = None
+        self._connection: AsyncConnection | None = None
+        """The transaction's connection once procured: asking the session for it again
+        costs a greenlet switch and its bookkeeping on every statement."""
+        self._transaction: object = None
+        """The session transaction ``_connection`` belongs to."""
         self._changed: set[str] = set()
         self.users_locked: set[str] = set()
         """Users whose row this transaction has locked (``repositories.lock_user``)."""
@@ -196,6 +201,7 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._session, None
+        self._connection = self._transaction = None
         if session is None:
             return
         try:
@@ -245,14 +251,25 @@ class SqlAlchemyUnitOfWork:
         """Run a Core statement in this unit of work's transaction."""
         with translated_errors(self.dialect, conflict):
             session = self.session
-            # Options apply when the transaction's connection is procured, so pass them
-            # only then (SQLAlchemy warns when they arrive for an established connection).
-            options = None
-            if not session.in_transaction():
-                await self._begin_write()
-                options = self._connection_options or None
-            connection = await session.connection(execution_options=options)
+            connection = self._connection
+            if (
+                connection is None
+                or session.sync_session.get_transaction() is not self._transaction
+            ):
+                connection = await self._procure(session)
             return await connection.execute(statement, params)
+
+    async def _procure(self, session: AsyncSession) -> AsyncConnection:
+        """The transaction's connection, beginning the transaction if none is open."""
+        # Options apply when the transaction's connection is procured, so pass them only
+        # then (SQLAlchemy warns when they arrive for an established connection).
+        options = None
+        if not session.in_transaction():
+            await self._begin_write()
+            options = self._connection_options or None
+        connection = await session.connection(execution_options=options)
+        self._connection, self._transaction = connection, session.sync_session.get_transaction()
+        return connection
 
     async def execute_together(
         self, statements: Sequence[tuple[Executable, Any]]
@@ -276,6 +293,7 @@ class SqlAlchemyUnitOfWork:
         self._changed.clear()
         self.rows_held.clear()
         self.users_locked.clear()
+        self._connection = self._transaction = None
 
     async def commit(self) -> None:
         """Rebuild the documents of the products this transaction changed, then commit."""

@@ -87,24 +87,40 @@ _IN_FLIGHT = sa.select(
 statement (one round trip where a finalize checks its limits twice)."""
 
 
+def _in_window(table: sa.Table) -> tuple[sa.ColumnElement[bool], ...]:
+    """The user's rows of ``table`` created in ``[start, end)`` (all three bound later)."""
+    return (
+        table.c.user_id == sa.bindparam("user_id"),
+        table.c.created_at >= sa.bindparam("start"),
+        table.c.created_at < sa.bindparam("end"),
+    )
+
+
+_INSERT_USAGE = sa.insert(usage_events)
+_INSERT_CALL = sa.insert(provider_calls)
+_MONTHLY_COUNTS = (
+    sa.select(usage_events.c.bucket, sa.func.sum(usage_events.c.quantity))
+    .where(*_in_window(usage_events))
+    .group_by(usage_events.c.bucket)
+)
+_DAILY_CALLS = (
+    sa.select(provider_calls.c.role, sa.func.count(), sa.func.sum(provider_calls.c.cost_usd))
+    .where(*_in_window(provider_calls))
+    .group_by(provider_calls.c.role)
+)
+"""Built once, as ``_IN_FLIGHT``: a finalize checks its limits twice, with both of these."""
+
+
 class SqlUsageRepository(_Repository):
     async def record(self, event: UsageEvent) -> None:
-        await self._execute(sa.insert(usage_events).values(m.to_values(event)))
+        await self._execute(_INSERT_USAGE, m.to_values(event))
 
     async def record_call(self, call: ProviderCall) -> None:
-        await self._execute(sa.insert(provider_calls).values(m.to_values(call)))
+        await self._execute(_INSERT_CALL, m.to_values(call))
 
     async def monthly_counts(self, user_id: str, start: datetime, end: datetime) -> dict[str, int]:
-        statement = (
-            sa.select(usage_events.c.bucket, sa.func.sum(usage_events.c.quantity))
-            .where(
-                usage_events.c.user_id == user_id,
-                usage_events.c.created_at >= start,
-                usage_events.c.created_at < end,
-            )
-            .group_by(usage_events.c.bucket)
-        )
-        return {row[0]: int(row[1]) for row in await self._execute(statement)}
+        params = {"user_id": user_id, "start": start, "end": end}
+        return {row[0]: int(row[1]) for row in await self._execute(_MONTHLY_COUNTS, params)}
 
     async def in_flight(self, user_id: str, since: datetime) -> dict[str, int]:
         # The user's write lock first: two requests of one user check their limits one
@@ -118,22 +134,10 @@ class SqlUsageRepository(_Repository):
         return counts
 
     async def daily_usage(self, user_id: str, start: datetime, end: datetime) -> DailyUsage:
-        statement = (
-            sa.select(
-                provider_calls.c.role,
-                sa.func.count(),
-                sa.func.sum(provider_calls.c.cost_usd),
-            )
-            .where(
-                provider_calls.c.user_id == user_id,
-                provider_calls.c.created_at >= start,
-                provider_calls.c.created_at < end,
-            )
-            .group_by(provider_calls.c.role)
-        )
         calls: dict[str, int] = {}
         cost = Decimal("0")
-        for row in await self._execute(statement):
+        params = {"user_id": user_id, "start": start, "end": end}
+        for row in await self._execute(_DAILY_CALLS, params):
             cost += Decimal(row[2] or 0)
             resource = DAILY_RESOURCE_BY_ROLE.get(row[0])
             if resource is not None:
