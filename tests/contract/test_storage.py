@@ -415,6 +415,26 @@ async def test_symlink_out_of_the_root_is_refused(tmp_path: Path) -> None:
     assert sorted(path.name for path in outside.iterdir()) == ["secret.txt"]
 
 
+async def test_symlinks_deep_in_a_key_are_checked_where_they_lead(tmp_path: Path) -> None:
+    """A symlinked object or a directory below the first segment is followed only when it
+    stays inside the root."""
+    root = tmp_path / "objects"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"secret")
+    storage = LocalObjectStorage(root, BASE_URL, SECRET)
+    await storage.put("users/u1/kept.jpg", b"kept", content_type="image/jpeg")
+    (root / "users" / "u1" / "leak.jpg").symlink_to(outside / "secret.txt")
+    (root / "users" / "u1" / "away").symlink_to(outside, target_is_directory=True)
+    (root / "users" / "alias").symlink_to(root / "users" / "u1", target_is_directory=True)
+    with pytest.raises(InvalidObjectKey):
+        await storage.get("users/u1/leak.jpg")
+    with pytest.raises(InvalidObjectKey):
+        await storage.put("users/u1/away/new.jpg", b"x", content_type="image/jpeg")
+    assert await storage.get("users/alias/kept.jpg") == b"kept"
+    assert sorted(path.name for path in outside.iterdir()) == ["secret.txt"]
+
+
 async def test_object_whose_key_is_a_directory_prefix(local: LocalObjectStorage) -> None:
     await local.put("users/u1/products/p1/originals/a.jpg", b"x", content_type="image/jpeg")
     assert await local.head("users/u1/products") is None

@@ -34,6 +34,7 @@ import hmac
 import logging
 import os
 import re
+import stat
 import tempfile
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Mapping
@@ -143,6 +144,7 @@ class LocalObjectStorage:
             log.warning("the local storage signing secret is shorter than 16 bytes")
         self.root = Path(root)
         self._resolved_root = self.root.resolve()
+        self._resolved_text = str(self._resolved_root).rstrip("/")
         self.public_base_url = public_base_url
         self._secret = bytes(secret)
 
@@ -468,10 +470,25 @@ class LocalObjectStorage:
         validate_key(key)
         path = self.root / key
         # Belt and braces after the lexical check: a symlink inside the root must not lead
-        # out of it either.
-        if not path.resolve().is_relative_to(self._resolved_root):
+        # out of it either. The key's segments are plain names (no ``..``), so a path with
+        # no symlink among them is inside the root; only one with a symlink is resolved.
+        # (``Path.resolve`` examines every directory from ``/``, the root's too, and was
+        # the larger part of a small object's write.)
+        if self._has_symlink(key) and not path.resolve().is_relative_to(self._resolved_root):
             raise InvalidObjectKey("object key resolves outside the storage root")
         return path
+
+    def _has_symlink(self, key: str) -> bool:
+        """Whether a segment of ``key`` under the root is a symlink (missing ones are not)."""
+        current = self._resolved_text
+        for segment in key.split("/"):
+            current = f"{current}/{segment}"
+            try:
+                if stat.S_ISLNK(os.lstat(current).st_mode):
+                    return True
+            except (FileNotFoundError, NotADirectoryError):
+                return False  # nothing exists below a missing directory or a file
+        return False
 
     def _open_temp(self) -> tuple[BinaryIO, Path]:
         temp_dir = self.root / ".tmp"
