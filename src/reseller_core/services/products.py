@@ -413,25 +413,18 @@ class ProductService:
                 now=now,
             )
 
-            async def repeat(uow: UnitOfWork) -> FinalizeResult | None:
-                ids = [] if field_errors or malformed else [item.id for item in items]
-                lookups = (self._owned, self._view)
-                return await answer_to_repeat(
-                    uow, user, command.product_id, ids, now=now, lookups=lookups
-                )
-
             async with self._reader() as uow:
-                if (repeated := await repeat(uow)) is not None:
-                    return repeated, None
-                plan = await self._plan_finalize(uow, user, checked)
+                plan = await self._repeat_or_plan(uow, user, checked)
+                if isinstance(plan, FinalizeResult):
+                    return plan, None
             heads = await self._verify_objects([plan.by_id[item.id] for item in items])
             async with self._uow() as uow:
                 # Checked again under the user's write lock: a concurrent double tap waits
                 # here for the first to commit, then reads the run it started.
                 await uow.users.lock(user.id)
-                if (repeated := await repeat(uow)) is not None:
-                    return repeated, None
-                plan = await self._plan_finalize(uow, user, checked)
+                plan = await self._repeat_or_plan(uow, user, checked)
+                if isinstance(plan, FinalizeResult):
+                    return plan, None
                 finalized = [
                     self._finalized(plan.by_id[item.id], item, heads[item.id], now)
                     for item in items
@@ -454,19 +447,25 @@ class ProductService:
             await self._enqueue(run)
         return result
 
-    async def _plan_finalize(
+    async def _repeat_or_plan(
         self, uow: UnitOfWork, user: User, checks: _FinalizeChecks
-    ) -> _FinalizePlan:
-        """Every finalize check on the rows ``uow`` reads, in the order of spec 10 §1.2."""
+    ) -> FinalizeResult | _FinalizePlan:
+        """The answer to a repeated finalize, else every finalize check (in the order of
+        spec 10 §1.2) on the rows ``uow`` reads, each read once."""
         items, malformed, field_errors, now = (
             checks.items,
             checks.malformed,
             checks.field_errors,
             checks.now,
         )
-        product_id = checks.product_id
-        product = await self._owned(uow, user, product_id)
+        product = await self._owned(uow, user, checks.product_id)
         images = await uow.images.for_product(product.id)
+        ids = [] if field_errors or malformed else [item.id for item in items]
+        repeated = await answer_to_repeat(
+            uow, user, product, images, ids, now=now, view_of=self._view
+        )
+        if repeated is not None:
+            return repeated
         by_id = {image.id: image for image in images}
         listed = {item.id for item in items}
         pending_after = sum(
@@ -476,15 +475,17 @@ class ProductService:
             and image.processing_status == ImageStatus.PENDING_UPLOAD
             and image.id not in listed
         )
-        fresh_user = await uow.users.get(user.id) or user
         starts_run = (
             not field_errors
             and not pending_after
             and bool(images)
             and state_machine.allowed(Action.FINALIZE_UPLOADS, product.status)
         )
+        # Only a run reads the user's settings (its marketplaces), and the limit check
+        # reads the user as stored, under the user's lock.
+        fresh_user = user
         if starts_run:
-            await enforce_limits(uow, fresh_user, PROCESSING_BUCKETS, now, self._config)
+            fresh_user = await enforce_limits(uow, user, PROCESSING_BUCKETS, now, self._config)
         if not images:
             raise InvalidProductState("Product has no images to finalize")
         state_machine.require(Action.FINALIZE_UPLOADS, product.status)
