@@ -626,3 +626,13 @@ def test_supported_marketplaces_in_catalog_order(fx_accounts: JsonAccounts) -> N
 def test_trial_clock_is_utc() -> None:
     assert START.tzinfo is UTC
     assert datetime(2026, 4, 22, 10, tzinfo=UTC) == START + timedelta(days=7)
+
+
+async def test_me_reads_without_a_write_unit_of_work(fx_deps: Deps, fx_user: User) -> None:
+    """A read of the caller takes no writer's turn (on SQLite, ``BEGIN IMMEDIATE``)."""
+
+    def no_writes() -> Any:
+        raise AssertionError("me opened a write unit of work")
+
+    deps = dataclasses.replace(fx_deps, uow=no_writes, read_uow=fx_deps.uow)
+    assert (await account_service(deps).me(fx_user.id)).id == fx_user.id

@@ -334,7 +334,7 @@ class AccountService:
     # -- /me -------------------------------------------------------------------------------
 
     async def me(self, user_id: str) -> User:
-        async with self._uow() as uow:
+        async with self._reader() as uow:
             user = await uow.users.get(user_id)
         if user is None:
             raise Unauthorized()

@@ -113,9 +113,10 @@ _VIDEOS_FOR_UPDATE = (
 )
 _VIDEOS_JSON = msgspec.json.Decoder(list[ProductVideo])
 
-# The hot read statements are built once, with bound parameters: building a statement of
-# this many columns and computing its cache key costs more than running it on SQLite, and
-# a prebuilt statement's cache key is memoised.
+# The hot statements, reads and writes, are built once, with bound parameters: building a
+# statement of this many columns and computing its cache key costs more than running it on
+# SQLite, and a prebuilt statement's cache key is memoised. An UPDATE or INSERT built once
+# takes its SET or VALUES columns from the parameters of each execution.
 _VIEW_SELECT = sa.select(*_VIEW_COLUMNS).select_from(_VIEW_FROM)
 _VIEW_BY_ID = _VIEW_SELECT.where(
     products.c.id == sa.bindparam("product_id"), products.c.user_id == sa.bindparam("user_id")
