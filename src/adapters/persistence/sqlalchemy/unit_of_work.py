@@ -159,11 +159,11 @@ class SqlAlchemyUnitOfWork:
         self.dialect = database.dialect
         self._connection_options = {SQLITE_BEGIN_OPTION: begin} if begin != "IMMEDIATE" else {}
         self._session: AsyncSession | None = None
-        self._connection: AsyncConnection | None = None
+        self._kept_connection: AsyncConnection | None = None
         """The transaction's connection once procured: asking the session for it again
         costs a greenlet switch and its bookkeeping on every statement."""
-        self._transaction: object = None
-        """The session transaction ``_connection`` belongs to."""
+        self._kept_transaction: object = None
+        """The session transaction ``_kept_connection`` belongs to."""
         self._changed: set[str] = set()
         self.users_locked: set[str] = set()
         """Users whose row this transaction has locked (``repositories.lock_user``)."""
@@ -201,7 +201,7 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         session, self._session = self._session, None
-        self._connection = self._transaction = None
+        self._kept_connection = self._kept_transaction = None
         if session is None:
             return
         try:
@@ -251,10 +251,10 @@ class SqlAlchemyUnitOfWork:
         """Run a Core statement in this unit of work's transaction."""
         with translated_errors(self.dialect, conflict):
             session = self.session
-            connection = self._connection
+            connection = self._kept_connection
             if (
                 connection is None
-                or session.sync_session.get_transaction() is not self._transaction
+                or session.sync_session.get_transaction() is not self._kept_transaction
             ):
                 connection = await self._procure(session)
             return await connection.execute(statement, params)
@@ -268,7 +268,10 @@ class SqlAlchemyUnitOfWork:
             await self._begin_write()
             options = self._connection_options or None
         connection = await session.connection(execution_options=options)
-        self._connection, self._transaction = connection, session.sync_session.get_transaction()
+        self._kept_connection, self._kept_transaction = (
+            connection,
+            session.sync_session.get_transaction(),
+        )
         return connection
 
     async def execute_together(
@@ -293,7 +296,7 @@ class SqlAlchemyUnitOfWork:
         self._changed.clear()
         self.rows_held.clear()
         self.users_locked.clear()
-        self._connection = self._transaction = None
+        self._kept_connection = self._kept_transaction = None
 
     async def commit(self) -> None:
         """Rebuild the documents of the products this transaction changed, then commit."""
