@@ -35,6 +35,11 @@ POSTGRES_SERVER = postgres_server(
 )
 POSTGRES_ADMIN_DSN = f"{POSTGRES_SERVER}/test"
 REDIS_URL = redis_server(os.environ.get("RESELLER_TEST_REDIS", "redis://127.0.0.1:6379/0"))
+# Child processes the tests start inherit the addresses in use: one that imports this
+# module would otherwise start throwaway servers of its own, and a child the test kills
+# (a consumer killed mid-job) never stops them.
+os.environ["RESELLER_TEST_POSTGRES"] = POSTGRES_SERVER
+os.environ["RESELLER_TEST_REDIS"] = REDIS_URL
 
 
 class ServiceUnavailable(RuntimeError):

@@ -32,7 +32,7 @@ from reseller_core.ports.queue import Job, TaskQueue
 from reseller_core.testing.conformance.queue import QueueFactory, TaskQueueConformance
 from reseller_entrypoints.plugins import BuildContext
 from reseller_entrypoints.settings import load_settings
-from tests.services import free_port, unique_prefix
+from tests.services import POSTGRES_SERVER, REDIS_URL, free_port, unique_prefix
 
 pytestmark = pytest.mark.redis
 
@@ -263,6 +263,24 @@ def consumer_process(redis_url: str, prefix: str, marker: Path) -> Iterator[subp
         if child.poll() is None:
             child.kill()
         child.communicate(timeout=10)
+
+
+def test_a_child_process_uses_the_servers_of_the_tests() -> None:
+    """A child that imports the test services (as the consumer below does) starts no
+    throwaway server of its own: killed, it could not stop one."""
+    probe = (
+        "import tests.services as s, tests.throwaway_services as t; "
+        "print(len(t.STARTED), s.POSTGRES_SERVER, s.REDIS_URL)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.split() == ["0", POSTGRES_SERVER, REDIS_URL]
 
 
 async def test_a_job_whose_consumer_was_killed_is_redelivered_and_completes(
