@@ -39,8 +39,6 @@ from reseller_adapters.persistence.sqlalchemy.media_run_repositories import (
 )
 from reseller_adapters.persistence.sqlalchemy.repositories import (
     _AUTHENTICATE,
-    _IMAGES_OF_MANY,
-    _IMAGES_OF_ONE,
     _VIEW_SELECT,
     TOKEN_COLUMNS,
     SqlImageRepository,
@@ -48,6 +46,8 @@ from reseller_adapters.persistence.sqlalchemy.repositories import (
     SqlRunRepository,
     _total_count,
     _view_from_row,
+    by_product_ids,
+    images_of,
 )
 from reseller_adapters.persistence.sqlalchemy.tab_repositories import SqlTabRepository
 from reseller_adapters.persistence.sqlalchemy.tables import (
@@ -327,18 +327,9 @@ class SqlProductReadModel:
     async def views(self, uow: UnitOfWork, product_ids: Sequence[str]) -> list[ProductView]:
         """The views of these products (any owner), in no particular order."""
         sql = _sql(uow)
-        ids = list(product_ids)
-        params: dict[str, Any]
-        if len(ids) == 1:
-            views, images, params = _VIEW_OF, _IMAGES_OF_ONE, {"product_id": ids[0]}
-        else:
-            views, images, params = _VIEWS_OF, _IMAGES_OF_MANY, {"product_ids": ids}
-        rows = list(await sql.execute(views, params))
-        grouped: dict[str, list[ProductImage]] = {}
-        if rows:
-            for row in await sql.execute(images, params):
-                image = m.from_values(ProductImage, m.IMAGE_FIELDS, row)
-                grouped.setdefault(image.product_id, []).append(image)
+        statement, params = by_product_ids(product_ids, _VIEW_OF, _VIEWS_OF)
+        rows = list(await sql.execute(statement, params))
+        grouped = await images_of(sql, product_ids) if rows else {}
         return [_view_from_row(row, grouped.get(row[0], ())) for row in rows]
 
     async def refresh(self, uow: UnitOfWork, product_ids: Sequence[str]) -> int:
@@ -350,10 +341,8 @@ class SqlProductReadModel:
             # Rows this transaction inserted or updated are held already (an UPDATE's row
             # lock excludes another writer's UPDATE and FOR UPDATE alike).
             unheld = [product_id for product_id in ids if product_id not in sql.rows_held]
-            if len(unheld) == 1:
-                await sql.execute(_LOCK_PRODUCT, {"product_id": unheld[0]})
-            elif unheld:
-                await sql.execute(_LOCK_PRODUCTS, {"product_ids": unheld})
+            if unheld:
+                await sql.execute(*by_product_ids(unheld, _LOCK_PRODUCT, _LOCK_PRODUCTS))
         written: list[dict[str, Any]] = []
         failed: list[str] = []
         for view in await self.views(sql, ids):
@@ -375,7 +364,7 @@ class SqlProductReadModel:
             await sql.execute(_DELETE_DOCUMENTS, {"product_ids": failed})
         if written:
             upsert = _PG_UPSERT if sql.dialect == "postgresql" else _SQLITE_UPSERT
-            await sql.execute(upsert, written[0] if len(written) == 1 else written)
+            await sql.execute(upsert, written)
         return len(written)
 
     async def product_ids(

@@ -133,6 +133,31 @@ _IMAGES_OF_MANY = (
     .where(product_images.c.product_id.in_(sa.bindparam("product_ids", expanding=True)))
     .order_by(*_IMAGE_ORDER)
 )
+
+
+def by_product_ids(
+    product_ids: Sequence[str], one: Executable, many: Executable
+) -> tuple[Executable, dict[str, Any]]:
+    """``one`` (bound ``product_id``) for a single product, else ``many`` (an expanding
+    ``product_ids`` list), with its parameters: an expanding ``IN`` list is rendered anew at
+    every execution, and most statements name one product."""
+    if len(product_ids) == 1:
+        return one, {"product_id": product_ids[0]}
+    return many, {"product_ids": list(product_ids)}
+
+
+async def images_of(
+    uow: StatementExecutor, product_ids: Sequence[str]
+) -> dict[str, list[ProductImage]]:
+    """Images of the products, by product, each list in payload order (position, then id)."""
+    statement, params = by_product_ids(product_ids, _IMAGES_OF_ONE, _IMAGES_OF_MANY)
+    grouped: dict[str, list[ProductImage]] = {}
+    for row in await uow.execute(statement, params):
+        image = m.from_values(ProductImage, m.IMAGE_FIELDS, row)
+        grouped.setdefault(image.product_id, []).append(image)
+    return grouped
+
+
 _AUTHENTICATE = (
     sa.select(*TOKEN_COLUMNS, *USER_COLUMNS)
     .select_from(api_tokens.join(users, users.c.id == api_tokens.c.user_id))
@@ -308,20 +333,8 @@ class SqlProductRepository(_Repository):
         row = (await self._execute(_VIEW_BY_ID, params)).first()
         if row is None:
             return None
-        images = await self._images_of([product_id])
+        images = await images_of(self._uow, [product_id])
         return _view_from_row(row, images.get(product_id, ()))
-
-    async def _images_of(self, product_ids: Sequence[str]) -> dict[str, list[ProductImage]]:
-        """Images of the products, each list in payload order (position, then id)."""
-        if len(product_ids) == 1:
-            rows = await self._execute(_IMAGES_OF_ONE, {"product_id": product_ids[0]})
-        else:
-            rows = await self._execute(_IMAGES_OF_MANY, {"product_ids": list(product_ids)})
-        grouped: dict[str, list[ProductImage]] = {}
-        for row in rows:
-            image = m.from_values(ProductImage, m.IMAGE_FIELDS, row)
-            grouped.setdefault(image.product_id, []).append(image)
-        return grouped
 
     def _filters(
         self, user_id: str | ColumnElement[str], query: ProductListQuery
@@ -406,7 +419,7 @@ class SqlProductRepository(_Repository):
             rows = tail[: total - (page - 1) * size][::-1]
         if not rows:
             page = 1
-        images = await self._images_of([row[0] for row in rows]) if rows else {}
+        images = await images_of(self._uow, [row[0] for row in rows]) if rows else {}
         return ProductPage(
             products=tuple(_view_from_row(row, images.get(row[0], ())) for row in rows),
             page=page,
@@ -458,8 +471,7 @@ class SqlProductRepository(_Repository):
 class SqlImageRepository(_Repository):
     async def add_many(self, images: Sequence[ProductImage]) -> None:
         if images:
-            params = [m.to_values(image) for image in images]
-            await self._execute(_INSERT_IMAGES, params[0] if len(params) == 1 else params)
+            await self._execute(_INSERT_IMAGES, [m.to_values(image) for image in images])
 
     async def for_product(self, product_id: str) -> list[ProductImage]:
         rows = await self._execute(_IMAGES_OF_ONE, {"product_id": product_id})
@@ -472,7 +484,7 @@ class SqlImageRepository(_Repository):
             {"target_id": image.id, **m.to_update_values(image, keep=("product_id",))}
             for image in images
         ]
-        await self._execute(_UPDATE_IMAGE, params[0] if len(params) == 1 else params)
+        await self._execute(_UPDATE_IMAGE, params)
 
     async def delete_many(self, image_ids: Sequence[str]) -> None:
         if image_ids:

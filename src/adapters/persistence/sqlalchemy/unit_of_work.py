@@ -248,7 +248,13 @@ class SqlAlchemyUnitOfWork:
     async def execute(
         self, statement: Executable, params: Any = None, *, conflict: str | None = None
     ) -> Result[*tuple[Any, ...]]:
-        """Run a Core statement in this unit of work's transaction."""
+        """Run a Core statement in this unit of work's transaction.
+
+        A batch of one row runs as that row: the driver's batch path (``executemany``)
+        costs more for one row than a plain execution.
+        """
+        if isinstance(params, list) and len(params) == 1:
+            params = params[0]
         with translated_errors(self.dialect, conflict):
             session = self.session
             connection = self._kept_connection
