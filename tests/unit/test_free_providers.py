@@ -10,6 +10,7 @@ from reseller_adapters.ai import OfflineAIProvider
 from reseller_adapters.images import OfflineImageEditor
 from reseller_adapters.search.offline import OfflineSearchProvider
 from reseller_core.domain.plans import DailyUsage, day_window
+from reseller_core.domain.runs import ProcessingRun, RunStatus
 from reseller_core.ports.search import SearchMatch
 from reseller_core.ports.usage import charges_nothing
 from reseller_core.services.config import CoreConfig
@@ -47,12 +48,17 @@ async def test_only_paid_calls_count_toward_the_search_ceiling(free: bool) -> No
         uow=memory_uow_factory(db), ids=SequentialIds(), clock=clock, config=CoreConfig()
     )
     ctx = RunContext(
-        run_id="01J00000000000000000000RUN",
-        product_id="01J00000000000000000000PRD",
-        user_id="01J00000000000000000000USR",
-        attempts=1,
-        marketplaces=(),
-        step="queued",
+        run=ProcessingRun(
+            id="01J00000000000000000000RUN",
+            product_id="01J00000000000000000000PRD",
+            user_id="01J00000000000000000000USR",
+            status=RunStatus.RUNNING,
+            step="queued",
+            marketplaces=(),
+            attempts=1,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        ),
         progress=RunProgress(),
     )
     search = OfflineSearchProvider() if free else HostedSearch()

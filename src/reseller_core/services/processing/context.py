@@ -23,23 +23,17 @@ def step_reached(current: str, step: Step) -> bool:
 
 @dataclass(slots=True)
 class RunContext:
-    """The claimed run; ``step`` and ``progress`` change only after each commit.
+    """The claimed run; ``run`` and ``progress`` change only after each commit.
 
     The stage outputs (``recognition``, ``description``, ``price``) are what later stages
     work from; on a resumed run each stage reloads its own from the stored progress and
     artifacts instead of calling the provider again.
     """
 
-    run_id: str
-    product_id: str
-    user_id: str
-    attempts: int
-    marketplaces: tuple[str, ...]
-    step: str
+    run: ProcessingRun
+    """The run as this worker last wrote it (the claim's, then each commit's); its next
+    write starts from it and is refused if the claim was lost (``RunJournal.write_run``)."""
     progress: RunProgress
-    run: ProcessingRun | None = None
-    """The run as this worker last wrote it (set by the claim); its next write starts from
-    it and is refused if the claim was lost (``RunJournal.write_run``)."""
     product: Product | None = None
     """The product as this run last read or wrote it; after recognition, the facts every
     later stage works from."""
@@ -51,6 +45,32 @@ class RunContext:
     """None when price research degraded (the listings are then written without a price)."""
     final_step: Step = Step.VARIANTS_GENERATED
     """The step the run completes at; the late stages say how far they got."""
+
+    @property
+    def run_id(self) -> str:
+        return self.run.id
+
+    @property
+    def product_id(self) -> str:
+        return self.run.product_id
+
+    @property
+    def user_id(self) -> str:
+        return self.run.user_id
+
+    @property
+    def attempts(self) -> int:
+        """The claim's attempt: every write of the run is checked against it."""
+        return self.run.attempts
+
+    @property
+    def marketplaces(self) -> tuple[str, ...]:
+        return self.run.marketplaces
+
+    @property
+    def step(self) -> str:
+        """The last step this worker committed."""
+        return self.run.step
 
     def reached(self, step: Step) -> bool:
         return step_reached(self.step, step)

@@ -28,8 +28,6 @@ class RunJournal:
         worker's attempt and raises ``LostClaim`` otherwise, so a stage's unit of work that
         lost its claim rolls back with everything it wrote.
         """
-        if ctx.run is None:
-            raise LostClaim
         return ctx.run
 
     @staticmethod
@@ -79,7 +77,6 @@ class RunJournal:
         await uow.commit()
         ctx.run = written
         ctx.progress = progress
-        ctx.step = new_step
 
     async def record_progress(
         self, ctx: RunContext, *, step: Step | None, progress: RunProgress

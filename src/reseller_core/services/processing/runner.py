@@ -181,15 +181,7 @@ class PipelineService:
             run = await uow.runs.claim(run_id, now, stale_before=stale_before)
             if run is None:
                 return None
-            ctx = RunContext(
-                run_id=run.id,
-                product_id=run.product_id,
-                user_id=run.user_id,
-                attempts=run.attempts,
-                marketplaces=run.marketplaces,
-                step=run.step,
-                progress=RunProgress.from_payload(run.payload),
-            )
+            ctx = RunContext(run=run, progress=RunProgress.from_payload(run.payload))
             product = await uow.products.get_by_id(run.product_id)
             if product is None:
                 logger.info("processing run %s has no product any more", run_id)
@@ -232,7 +224,6 @@ class PipelineService:
             await uow.runs.update(started_run)
             await uow.commit()
         ctx.run = started_run
-        ctx.step = step
         ctx.product = product
         ctx.images = tuple(marked.get(image.id, image) for image in images)
         return ctx

@@ -65,20 +65,18 @@ class CompletionStage:
                 model=self._ai.model,
                 offline=self._ai.offline,
             )
-            await journal.write_run(
-                uow,
-                msgspec.structs.replace(
-                    run,
-                    status=RunStatus.COMPLETED,
-                    step=ctx.final_step.value,
-                    finished_at=now,
-                    error_code=None,
-                    error_message=None,
-                    payload=progress.to_payload(),
-                    heartbeat_at=now,
-                    updated_at=now,
-                ),
+            completed = msgspec.structs.replace(
+                run,
+                status=RunStatus.COMPLETED,
+                step=ctx.final_step.value,
+                finished_at=now,
+                error_code=None,
+                error_message=None,
+                payload=progress.to_payload(),
+                heartbeat_at=now,
+                updated_at=now,
             )
+            await journal.write_run(uow, completed)
             await uow.commit()
-        ctx.step = ctx.final_step.value
+        ctx.run = completed
         ctx.progress = progress
