@@ -86,8 +86,10 @@ class AccountConformance(UnitOfWorkSuiteBase):
                 locked.set()
                 await release.wait()
                 await uow.users.update(changed)
-                await uow.commit()
+                # Recorded before the commit: once the commit releases the lock, the
+                # second writer may run before this coroutine resumes.
                 order.append("first")
+                await uow.commit()
 
         async def second() -> User | None:
             await locked.wait()
