@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 import pytest
 from benchmarks.dataset import photo, upload_product
 
@@ -22,6 +23,7 @@ from reseller_adapters.persistence.sqlalchemy.usage_repository import SqlUsageRe
 from reseller_core.domain.runs import RunStatus
 from reseller_core.errors import InvalidProductState, LimitExceeded
 from reseller_core.ports import UsageEvent
+from reseller_core.services.processing.usage import record_unit
 from reseller_entrypoints.embedded import ResellerCore
 
 PASSWORD = "correct horse battery"
@@ -118,3 +120,65 @@ async def test_two_reprocess_requests_at_once_start_one_run(fx_core: ResellerCor
         latest = await uow.runs.latest_for_product(product_id)
     assert latest is not None and latest.id == passed[0].run.id
     assert latest.status in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+async def test_two_units_beyond_the_plan_at_once_spend_two_credits(fx_core: ResellerCore) -> None:
+    """Decision Q-A7 under concurrency: each unit beyond the plan consumes its own credit.
+
+    The first unit's transaction stays open while the second is recorded. Without the
+    user's lock the second would count the month and read the balance as they were before
+    the first, and write the same balance back: two units, one credit deducted.
+    """
+    email = f"credits-{secrets.token_hex(4)}@example.com"
+    issued = await fx_core.register(email, PASSWORD)
+    await fx_core.confirm_email(email)
+    await fx_core.set_plan(email, "free")
+    await fx_core.add_credits(email, "ai_drafts", 5)
+    deps = fx_core.container.deps
+    trial_limits_plan = deps.config.trial_limits_plan
+
+    def unit() -> UsageEvent:
+        return UsageEvent(
+            id=deps.ids.new_id(),
+            user_id=issued.user.id,
+            product_id=None,
+            run_id=None,
+            bucket="ai_drafts",
+            quantity=1,
+            created_at=datetime.now(UTC),
+        )
+
+    async with deps.uow() as uow:
+        await uow.usage.record(msgspec.structs.replace(unit(), quantity=5))  # the plan's 5
+        await uow.commit()
+
+    recorded, release = asyncio.Event(), asyncio.Event()
+    finished: list[str] = []
+
+    async def first() -> None:
+        async with deps.uow() as uow:
+            await record_unit(uow, unit(), trial_limits_plan=trial_limits_plan)
+            recorded.set()
+            await release.wait()
+            finished.append("first")
+            await uow.commit()
+
+    async def second() -> None:
+        await recorded.wait()
+        async with deps.uow() as uow:
+            await record_unit(uow, unit(), trial_limits_plan=trial_limits_plan)
+            await uow.commit()
+            finished.append("second")
+
+    both = asyncio.gather(first(), second())
+    await recorded.wait()
+    await asyncio.sleep(0.2)
+    assert finished == [], "the second unit was recorded while the first was open"
+    release.set()
+    await asyncio.wait_for(both, timeout=10)
+    assert finished == ["first", "second"]
+
+    user = await fx_core.user(issued.user.id)
+    assert user.addon_credits["ai_drafts"] == 3
+    report = await fx_core.usage(user)
+    assert report.usage["ai_drafts"] == 7

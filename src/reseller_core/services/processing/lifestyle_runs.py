@@ -200,12 +200,9 @@ class LifestyleRunner:
         latest = results[-1]
         async with self._uow() as uow:
             if latest["status"] == "generated":
-                images = await uow.images.for_product(run.product_id)
-                position = max((image.position for image in images), default=0) + 1
-                image = self._image(run, latest, position, now)
-                await uow.images.add_many([image])
                 # Decision Q-A6: the unit is recorded with the image it counts (beyond the
-                # plan it consumes an add-on credit, Q-A7).
+                # plan it consumes an add-on credit, Q-A7), first of the writes since it may
+                # lock the user.
                 await record_unit(
                     uow,
                     UsageEvent(
@@ -219,6 +216,10 @@ class LifestyleRunner:
                     ),
                     trial_limits_plan=self._config.trial_limits_plan,
                 )
+                images = await uow.images.for_product(run.product_id)
+                position = max((image.position for image in images), default=0) + 1
+                image = self._image(run, latest, position, now)
+                await uow.images.add_many([image])
             completed = sum(1 for r in results if r["status"] == "generated")
             model = run.model or next(
                 (r["model"] for r in results if r["status"] == "generated"), None

@@ -56,8 +56,18 @@ T = TypeVar("T")
 
 async def record_unit(uow: UnitOfWork, event: UsageEvent, *, trial_limits_plan: str) -> None:
     """Record ``event`` (one unit) in the caller's unit of work; beyond the user's plan
-    limit for its bucket it consumes an add-on credit (decision Q-A7)."""
+    limit for its bucket it consumes an add-on credit (decision Q-A7).
+
+    A user who holds credits for the bucket is locked and read again before the month is
+    counted, so two units recorded at once (two runs of one seller) take turns: the second
+    counts the first's unit and sees the balance it left, and a credit is never spent twice
+    or left undeducted. Callers record the unit before their other writes, so the user's
+    lock comes first, in the order a finalize takes it (the user, then the product).
+    """
     user = await uow.users.get(event.user_id)
+    if user is not None and int(user.addon_credits.get(event.bucket, 0)) > 0:
+        await uow.users.lock(user.id)
+        user = await uow.users.get(user.id)
     if user is not None:
         credits = int(user.addon_credits.get(event.bucket, 0))
         if credits > 0:

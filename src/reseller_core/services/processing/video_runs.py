@@ -200,8 +200,9 @@ class VideoRunner:
     async def _record(
         self, uow: UnitOfWork, run: VideoRun, video: ProductVideo, seconds: float, now: datetime
     ) -> ProductVideo | None:
-        """The video, its usage unit and the completed run; the video it replaced."""
-        replaced = await uow.products.replace_video(run.product_id, video)
+        """The video, its usage unit and the completed run; the video it replaced.
+
+        The unit is recorded first of the writes, since it may lock the user."""
         await record_unit(
             uow,
             UsageEvent(
@@ -215,6 +216,7 @@ class VideoRunner:
             ),
             trial_limits_plan=self._config.trial_limits_plan,
         )
+        replaced = await uow.products.replace_video(run.product_id, video)
         payload: dict[str, Any] = {
             "video_id": video.id,
             "storage_key": video.storage_key,

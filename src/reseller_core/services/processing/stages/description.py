@@ -58,6 +58,9 @@ class DescriptionStage(ProviderStage):
         async with journal.uow() as uow:
             run = journal.owned_run(ctx)
             now = journal.clock.now()
+            if not done:
+                # First of the writes: the unit may lock the user (usage.record_unit).
+                await self._usage.record_usage(uow, ctx, Bucket.AI_DRAFTS, now)
             existing, _, _ = await uow.products.artifacts(ctx.product_id)
             draft = DescriptionDraft(
                 id=existing.id if existing else self._ids.new_id(),
@@ -74,8 +77,6 @@ class DescriptionStage(ProviderStage):
                 updated_at=now,
             )
             await uow.products.save_description_draft(ctx.product_id, draft)
-            if not done:
-                await self._usage.record_usage(uow, ctx, Bucket.AI_DRAFTS, now)
             summary = DescriptionSummary(
                 id=draft.id,
                 status=draft.status.value,

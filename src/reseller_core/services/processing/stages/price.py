@@ -192,6 +192,9 @@ class PriceStage(ProviderStage):
         async with journal.uow() as uow:
             run = journal.owned_run(ctx)
             now = journal.clock.now()
+            if record_usage:
+                # First of the writes: the unit may lock the user (usage.record_unit).
+                await self._usage.record_usage(uow, ctx, Bucket.PRICE_RESEARCH, now)
             _, existing, _ = await uow.products.artifacts(ctx.product_id)
             research = PriceResearch(
                 id=existing.id if existing else self._ids.new_id(),
@@ -211,8 +214,6 @@ class PriceStage(ProviderStage):
                 updated_at=now,
             )
             await uow.products.save_price_research(ctx.product_id, research)
-            if record_usage:
-                await self._usage.record_usage(uow, ctx, Bucket.PRICE_RESEARCH, now)
             summary = PriceProgress(
                 id=research.id,
                 status=research.status.value,

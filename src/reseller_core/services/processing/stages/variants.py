@@ -144,6 +144,8 @@ class VariantStage:
         async with journal.uow() as uow:
             run = journal.owned_run(ctx)
             now = journal.clock.now()
+            # First of the writes: the unit may lock the user (usage.record_unit).
+            await self._usage.record_usage(uow, ctx, Bucket.BACKGROUND_REMOVALS, now)
             current = await uow.images.for_product(ctx.product_id)
             existing = next(
                 (
@@ -179,7 +181,6 @@ class VariantStage:
                     **fields,
                 )
                 await uow.images.add_many([variant])
-            await self._usage.record_usage(uow, ctx, Bucket.BACKGROUND_REMOVALS, now)
             entry = VariantEntry(
                 id=variant.id,
                 kind=variant.kind.value,
