@@ -182,3 +182,59 @@ async def test_two_units_beyond_the_plan_at_once_spend_two_credits(fx_core: Rese
     assert user.addon_credits["ai_drafts"] == 3
     report = await fx_core.usage(user)
     assert report.usage["ai_drafts"] == 7
+
+
+@pytest.mark.parametrize("change", ["marketplaces", "plan"])
+async def test_a_change_to_the_user_while_a_unit_spends_a_credit_keeps_it_spent(
+    fx_core: ResellerCore, change: str
+) -> None:
+    """A seller's settings or an operator's plan change writes the user's row back whole; it
+    waits for the unit's transaction and reads the balance that unit left."""
+    email = f"settings-{secrets.token_hex(4)}@example.com"
+    issued = await fx_core.register(email, PASSWORD)
+    await fx_core.confirm_email(email)
+    await fx_core.set_plan(email, "free")
+    user = await fx_core.add_credits(email, "ai_drafts", 5)
+    deps = fx_core.container.deps
+
+    def unit(quantity: int) -> UsageEvent:
+        return UsageEvent(
+            id=deps.ids.new_id(),
+            user_id=user.id,
+            product_id=None,
+            run_id=None,
+            bucket="ai_drafts",
+            quantity=quantity,
+            created_at=datetime.now(UTC),
+        )
+
+    async with deps.uow() as uow:
+        await uow.usage.record(unit(5))  # the plan's 5
+        await uow.commit()
+
+    recorded, release = asyncio.Event(), asyncio.Event()
+
+    async def spend() -> None:
+        async with deps.uow() as uow:
+            await record_unit(uow, unit(1), trial_limits_plan=deps.config.trial_limits_plan)
+            recorded.set()
+            await release.wait()
+            await uow.commit()
+
+    async def write_user() -> Any:
+        await recorded.wait()
+        if change == "marketplaces":
+            return await fx_core.set_marketplaces(user, ["ebay"])
+        return await fx_core.set_plan(email, "free")
+
+    both = asyncio.gather(spend(), write_user())
+    await recorded.wait()
+    await asyncio.sleep(0.2)
+    release.set()
+    _, written = await asyncio.wait_for(both, timeout=10)
+
+    assert written.addon_credits["ai_drafts"] == 4
+    stored = await fx_core.user(issued.user.id)
+    assert stored.addon_credits["ai_drafts"] == 4
+    if change == "marketplaces":
+        assert stored.selected_marketplaces == ("ebay",)

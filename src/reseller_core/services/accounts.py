@@ -357,6 +357,9 @@ class AccountService:
             errors.add("selected_marketplaces", message)
         errors.raise_if_any()
         async with self._uow() as uow:
+            # The whole row is written back: locked first, so a credit a run spends
+            # meanwhile (usage.record_unit) is not written over with the balance read here.
+            await uow.users.lock(user.id)
             current = await uow.users.get(user.id)
             if current is None:
                 raise Unauthorized()

@@ -100,6 +100,10 @@ class PlanService:
         now = self._clock.now().replace(microsecond=0)
         async with self._uow() as uow:
             user = await self._by_email(uow, email)
+            # The whole row is written back: locked and read again, so a credit a run
+            # spends meanwhile (usage.record_unit) is not written over.
+            await uow.users.lock(user.id)
+            user = await uow.users.get(user.id) or user
             trial_ends_at: datetime | None
             if trial_days is not None:
                 status, trial_ends_at = PlanStatus.TRIALING, now + timedelta(days=trial_days)
