@@ -184,15 +184,17 @@ async def test_two_units_beyond_the_plan_at_once_spend_two_credits(fx_core: Rese
     assert report.usage["ai_drafts"] == 7
 
 
-@pytest.mark.parametrize("change", ["marketplaces", "plan"])
+@pytest.mark.parametrize("change", ["marketplaces", "plan", "confirmation"])
 async def test_a_change_to_the_user_while_a_unit_spends_a_credit_keeps_it_spent(
     fx_core: ResellerCore, change: str
 ) -> None:
-    """A seller's settings or an operator's plan change writes the user's row back whole; it
-    waits for the unit's transaction and reads the balance that unit left."""
+    """A seller's settings, an operator's plan change or an address's confirmation writes
+    the user's row back whole; it waits for the unit's transaction and reads the balance
+    that unit left."""
     email = f"settings-{secrets.token_hex(4)}@example.com"
     issued = await fx_core.register(email, PASSWORD)
-    await fx_core.confirm_email(email)
+    if change != "confirmation":
+        await fx_core.confirm_email(email)
     await fx_core.set_plan(email, "free")
     user = await fx_core.add_credits(email, "ai_drafts", 5)
     deps = fx_core.container.deps
@@ -225,6 +227,8 @@ async def test_a_change_to_the_user_while_a_unit_spends_a_credit_keeps_it_spent(
         await recorded.wait()
         if change == "marketplaces":
             return await fx_core.set_marketplaces(user, ["ebay"])
+        if change == "confirmation":
+            return await fx_core.confirm_email(email)
         return await fx_core.set_plan(email, "free")
 
     both = asyncio.gather(spend(), write_user())
@@ -238,3 +242,5 @@ async def test_a_change_to_the_user_while_a_unit_spends_a_credit_keeps_it_spent(
     assert stored.addon_credits["ai_drafts"] == 4
     if change == "marketplaces":
         assert stored.selected_marketplaces == ("ebay",)
+    if change == "confirmation":
+        assert stored.confirmed_at is not None

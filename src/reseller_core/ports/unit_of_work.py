@@ -72,9 +72,11 @@ class UserRepository(Protocol):
     async def lock(self, user_id: str) -> None:
         """Take the user's write lock, held until the unit of work ends.
 
-        Writes of one user that decide from what they read (limits, a repeated finalize)
-        take it before reading, so a second one waits for the first to commit and then
-        reads what it wrote. SQLite's writers are serialised already; PostgreSQL locks the
+        Writes of one user that decide from what they read (limits, a repeated finalize,
+        an add-on credit spent) take it before reading, so a second one waits for the first
+        to commit and then reads what it wrote. So does every write of the whole row
+        (``update``) from a read: without the lock it would write back a balance read before
+        another writer's commit. SQLite's writers are serialised already; PostgreSQL locks the
         user's row.
         """
         ...

@@ -308,6 +308,8 @@ class AccountService:
             token = await uow.tokens.find_confirmation(token_digest(raw))
             if token is None or token.used_at is not None or token.expires_at <= now:
                 raise invalid
+            # Locked before the read, as every write of the whole user row is (update_me).
+            await uow.users.lock(token.user_id)
             user = await uow.users.get(token.user_id)
             if user is None or not await uow.tokens.use_confirmation(token.id, now):
                 raise invalid
@@ -324,6 +326,10 @@ class AccountService:
             user = await uow.users.get_by_email(normalise_email(email))
             if user is None:
                 raise NotFound("User not found")
+            if user.confirmed_at is None:
+                # Locked and read again before the whole row is written back (update_me).
+                await uow.users.lock(user.id)
+                user = await uow.users.get(user.id) or user
             if user.confirmed_at is None:
                 user = msgspec.structs.replace(user, confirmed_at=now, updated_at=now)
                 await uow.users.update(user)
