@@ -256,7 +256,7 @@ class GeminiFake(VendorFake):
                     "candidatesTokenCount": output,
                     "totalTokenCount": prompt + output,
                 },
-                "modelVersion": "gemini-2.5-flash",
+                "modelVersion": "gemini-3.5-flash-lite",
                 "responseId": "fake-response-1",
             },
         )
@@ -406,7 +406,7 @@ class AnthropicFake(VendorFake):
                 "id": "msg_fake1",
                 "type": "message",
                 "role": "assistant",
-                "model": "claude-sonnet-4-5-20250929",
+                "model": "claude-sonnet-4-6",
                 "content": content,
                 "stop_reason": "tool_use" if arguments is not None else "end_turn",
                 "stop_sequence": None,

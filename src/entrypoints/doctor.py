@@ -3,8 +3,10 @@
 For each provider the settings choose, one line: what it is, then ``ok`` or what is
 missing (the variable to set, the extra to install) or what the service said. A hosted
 provider is asked one cheap question (a model lookup, an account lookup) that costs no
-tokens and no search or edit credit. Key values are never printed: only the names of the
-variables they come from.
+tokens and no search or edit credit. A model its vendor has deprecated is named with the
+announcement (its retirement date, what answers after it, the recommended replacement);
+one past its retirement date with nothing answering in its place is a problem. Key values
+are never printed: only the names of the variables they come from.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from reseller_entrypoints.settings import Settings, load_settings
 
-Line = tuple[str, str | None]
+
+class Line(NamedTuple):
+    """One provider's (or model's) line of the report."""
+
+    what: str
+    problem: str | None
+    """None when usable."""
+    notice: str | None = None
+    """Something an operator should know of a usable one (a model its vendor deprecated)."""
 
 
 async def _llm(settings: Settings, timeout: float) -> list[Line]:
@@ -25,7 +35,7 @@ async def _llm(settings: Settings, timeout: float) -> list[Line]:
         from reseller_adapters.ai.llm.provider import OPERATIONS, LLMConfig, PydanticAIProvider
     except ImportError:
         return [
-            (
+            Line(
                 f"ai_provider llm ({settings.ai_model})",
                 "Pydantic AI is not installed: pip install 'reseller-core[gemini]' "
                 "(or [openai], [anthropic])",
@@ -45,9 +55,12 @@ async def _llm(settings: Settings, timeout: float) -> list[Line]:
     try:
         provider = PydanticAIProvider(config)
     except (ValueError, RuntimeError) as exc:
-        return [(f"ai_provider llm ({settings.ai_model})", str(exc))]
+        return [Line(f"ai_provider llm ({settings.ai_model})", str(exc))]
     try:
-        return [(f"ai_provider llm {name}", problem) for name, problem in await provider.probe()]
+        return [
+            Line(f"ai_provider llm {probe.name}", probe.problem, probe.notice)
+            for probe in await provider.probe()
+        ]
     finally:
         await provider.aclose()
 
@@ -56,24 +69,24 @@ async def _hosted(label: str, build: Callable[[], Any], timeout: float) -> list[
     try:
         adapter = build()
     except ValueError as exc:
-        return [(label, str(exc))]
+        return [Line(label, str(exc))]
     try:
         await asyncio.wait_for(adapter.check(), timeout=timeout)
     except Exception as exc:
-        return [(label, str(exc) or type(exc).__name__)]
+        return [Line(label, str(exc) or type(exc).__name__)]
     finally:
         await adapter.aclose()
-    return [(label, None)]
+    return [Line(label, None)]
 
 
 async def diagnose(settings: Settings, timeout: float = 10.0) -> list[Line]:
-    """(what, None when usable else the problem) for every configured provider."""
+    """A line for every configured provider: what it is, None when usable else the problem."""
     lines: list[Line] = []
     checks: list[Awaitable[list[Line]]] = []
     if settings.ai_provider == "llm":
         checks.append(_llm(settings, timeout))
     else:
-        lines.append((f"ai_provider {settings.ai_provider}", None))
+        lines.append(Line(f"ai_provider {settings.ai_provider}", None))
     if settings.search_provider == "serpapi":
         from reseller_adapters.search.serpapi import SerpApiSearchProvider
 
@@ -89,7 +102,7 @@ async def diagnose(settings: Settings, timeout: float = 10.0) -> list[Line]:
             )
         )
     else:
-        lines.append((f"search_provider {settings.search_provider}", None))
+        lines.append(Line(f"search_provider {settings.search_provider}", None))
     if settings.image_editor == "photoroom":
         from reseller_adapters.images.photoroom import PhotoroomImageEditor
 
@@ -105,7 +118,7 @@ async def diagnose(settings: Settings, timeout: float = 10.0) -> list[Line]:
             )
         )
     else:
-        lines.append((f"image_editor {settings.image_editor}", None))
+        lines.append(Line(f"image_editor {settings.image_editor}", None))
     for found in await asyncio.gather(*checks):
         lines.extend(found)
     return lines
@@ -120,12 +133,14 @@ def doctor(args: argparse.Namespace) -> int:
         for value in (settings.ai_api_key, settings.serpapi_api_key, settings.photoroom_api_key)
         if value
     ]
-    for what, problem in lines:
+    for what, problem, notice in lines:
         text = f"{what}: {'ok' if problem is None else problem}"
+        if problem is None and notice:
+            text += f"; {notice}"
         for secret in secrets:
             text = text.replace(secret, "[redacted]")
         print(text, file=sys.stdout if problem is None else sys.stderr)
-    return 0 if all(problem is None for _, problem in lines) else 1
+    return 0 if all(line.problem is None for line in lines) else 1
 
 
 def add_command(commands: Any, command: Callable[..., argparse.ArgumentParser]) -> None:

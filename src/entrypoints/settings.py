@@ -31,7 +31,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ai_provider: str = "offline"
     ai_latency_s: float = 0.0
     """Simulated latency added to every AI call (demos, crash-recovery tests)."""
-    ai_model: str = "google-gla:gemini-2.5-flash"
+    ai_model: str = "google-gla:gemini-3.5-flash-lite"
     """``vendor:model`` of the ``llm`` provider (google-gla, openai, anthropic, ollama)."""
     ai_model_recognition: str | None = None
     ai_model_reconciliation: str | None = None

@@ -19,9 +19,9 @@ pytest.importorskip("pydantic_ai", reason="the dev extra installs pydantic-ai-sl
 from reseller_adapters.ai.llm.provider import LLMConfig, PydanticAIProvider
 
 MODELS = {
-    "gemini": "google-gla:gemini-2.5-flash",
+    "gemini": "google-gla:gemini-3.5-flash-lite",
     "openai": "openai:gpt-4.1-mini",
-    "anthropic": "anthropic:claude-sonnet-4-5",
+    "anthropic": "anthropic:claude-sonnet-4-6",
 }
 KEY = "live-looking-key-AIzaSyFAKE0123456789abcdef"
 BACKOFF = 0.01
@@ -239,18 +239,18 @@ async def test_token_counts_become_the_call_cost(gemini: GeminiFake) -> None:
     with collect_usage() as usages:
         await harness.provider.recognize([IMAGE], SELLER_FACTS)
     assert [(u.model, u.input_tokens, u.output_tokens, u.images) for u in usages] == [
-        ("gemini-2.5-flash", 1_000_000, 500_000, 1)
+        ("gemini-3.5-flash-lite", 1_000_000, 500_000, 1)
     ]
     assert str(estimate_cost(usages)) == "0.30000000"
 
 
 async def test_each_operation_uses_its_own_model(gemini: GeminiFake) -> None:
-    harness = Harness(gemini, operation_models={"recognition": "google-gla:gemini-2.5-pro"})
+    harness = Harness(gemini, operation_models={"recognition": "google-gla:gemini-3.8-flash"})
     recognition = await harness.provider.recognize([IMAGE], SELLER_FACTS)
     await harness.provider.describe(SELLER_FACTS, recognition)
     paths = [request["path"] for request in gemini.requests]
     assert paths == [
-        "/v1beta/models/gemini-2.5-pro:generateContent",
-        "/v1beta/models/gemini-2.5-flash:generateContent",
+        "/v1beta/models/gemini-3.8-flash:generateContent",
+        "/v1beta/models/gemini-3.5-flash-lite:generateContent",
     ]
-    assert harness.provider.model == "gemini-2.5-flash"
+    assert harness.provider.model == "gemini-3.5-flash-lite"

@@ -17,9 +17,9 @@ pytest.importorskip("pydantic_ai", reason="the dev extra installs pydantic-ai-sl
 from reseller_adapters.ai.llm.provider import LLMConfig, PydanticAIProvider
 
 LIVE = {
-    "gemini": (("GOOGLE_API_KEY", "GEMINI_API_KEY"), "google-gla:gemini-2.5-flash"),
+    "gemini": (("GOOGLE_API_KEY", "GEMINI_API_KEY"), "google-gla:gemini-3.5-flash-lite"),
     "openai": (("OPENAI_API_KEY",), "openai:gpt-4.1-mini"),
-    "anthropic": (("ANTHROPIC_API_KEY",), "anthropic:claude-sonnet-4-5"),
+    "anthropic": (("ANTHROPIC_API_KEY",), "anthropic:claude-sonnet-4-6"),
 }
 
 

@@ -21,9 +21,9 @@ pytest.importorskip("pydantic_ai", reason="the dev extra installs pydantic-ai-sl
 from reseller_adapters.ai.llm.provider import LLMConfig, PydanticAIProvider
 
 MODELS = {
-    "gemini": "google-gla:gemini-2.5-flash",
+    "gemini": "google-gla:gemini-3.5-flash-lite",
     "openai": "openai:gpt-4.1-mini",
-    "anthropic": "anthropic:claude-sonnet-4-5",
+    "anthropic": "anthropic:claude-sonnet-4-6",
 }
 TEST_KEY = "test-key-not-a-secret-0123456789"
 

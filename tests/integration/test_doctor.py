@@ -18,9 +18,9 @@ KEYS = {
     "anthropic": "sk-ant-doctor-key-0033",
 }
 MODELS = {
-    "gemini": "google-gla:gemini-2.5-flash",
+    "gemini": "google-gla:gemini-3.5-flash-lite",
     "openai": "openai:gpt-4.1-mini",
-    "anthropic": "anthropic:claude-sonnet-4-5",
+    "anthropic": "anthropic:claude-sonnet-4-6",
 }
 VARIABLES = {
     "gemini": "GOOGLE_API_KEY",
@@ -102,3 +102,48 @@ def test_missing_and_refused_keys_are_named_not_shown(
     assert "Photoroom refused the key check: HTTP 403" in out.err
     assert "wrong-key-for-the-doctor" not in out.out + out.err
     assert "wrong-photoroom-key-9" not in out.out + out.err
+
+
+@pytest.mark.parametrize(
+    ("vendor_name", "model", "exit_code", "said"),
+    [
+        (
+            "gemini",
+            "google-gla:gemini-2.5-flash",
+            0,
+            ": ok; retired by its vendor on 2026-12-01; gemini-3.5-flash-lite answers in its place",
+        ),
+        (
+            "anthropic",
+            "anthropic:claude-sonnet-4-5",
+            1,
+            ": the model is retired by its vendor on 2026-11-30; requests to it fail; "
+            "the vendor recommends claude-sonnet-5-5",
+        ),
+    ],
+)
+def test_a_model_its_vendor_retired_is_named_with_the_announcement(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    hosted: tuple[SerpApiFake, PhotoroomFake],
+    vendor_name: str,
+    model: str,
+    exit_code: int,
+    said: str,
+) -> None:
+    serp, room = hosted
+    fake = FAKES[vendor_name]().start()
+    try:
+        fake.key = KEYS[vendor_name]
+        configure(monkeypatch, fake, serp, room)
+        monkeypatch.setenv("RESELLER_AI_MODEL", model)
+        monkeypatch.setenv(VARIABLES[vendor_name], KEYS[vendor_name])
+        monkeypatch.setenv("RESELLER_SERPAPI_API_KEY", SERP_KEY)
+        monkeypatch.setenv("RESELLER_PHOTOROOM_API_KEY", PHOTOROOM_KEY)
+        assert main(["doctor", "--timeout", "4"]) == exit_code
+    finally:
+        fake.stop()
+    out = capsys.readouterr()
+    [line] = [line for line in (out.out + out.err).splitlines() if "ai_provider" in line]
+    assert said in line, line
+    assert (line in out.out.splitlines()) == (exit_code == 0)

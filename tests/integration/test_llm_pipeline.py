@@ -61,7 +61,7 @@ def photoroom() -> Iterator[PhotoroomFake]:
 def llm_env(gemini: GeminiFake, timeout_s: float = 2.0, **env: object) -> Env:
     provider = PydanticAIProvider(
         LLMConfig(
-            model="google-gla:gemini-2.5-flash",
+            model="google-gla:gemini-3.5-flash-lite",
             api_key=GEMINI_KEY,
             base_url=gemini.base_url,
             timeout_s=timeout_s,
@@ -88,7 +88,7 @@ async def test_a_run_completes_on_the_llm_adapter(gemini: GeminiFake) -> None:
 
     run = env.run(run_id)
     assert run.status == RunStatus.COMPLETED, run.payload
-    assert run.payload["provider"] == "llm" and run.payload["model"] == "gemini-2.5-flash"
+    assert run.payload["provider"] == "llm" and run.payload["model"] == "gemini-3.5-flash-lite"
     row = env.row(run_id)
     assert row.description_draft.suggested_title.startswith("Acme Trail Runner")
     assert row.price_research.suggested_target_price is not None

@@ -40,6 +40,7 @@ FALLBACK_RATE: Final = ModelRate(
 
 LLM_RATES: Final[Mapping[str, ModelRate]] = {
     "gemini-2.5-flash": FALLBACK_RATE,
+    "gemini-3.5-flash-lite": FALLBACK_RATE,
     "gemini-2.5-flash-image": FALLBACK_RATE,
     "gemini-2.0-pro": ModelRate(
         input_per_million=Decimal("1.25"), output_per_million=Decimal("10.00")

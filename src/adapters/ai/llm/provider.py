@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import httpx2
 from pydantic_ai import Agent, BinaryContent
@@ -28,8 +30,10 @@ from reseller_adapters.ai.llm import prompts, schemas
 from reseller_adapters.ai.llm.errors import CallState, classify, retry_delay
 from reseller_adapters.ai.llm.vendors import (
     CALL_STATE,
+    Deprecation,
     ModelName,
     build_model,
+    deprecation_of,
     http_client,
     probe_model,
 )
@@ -67,13 +71,25 @@ GROUNDED_FINDINGS_MAX: Final = 6000
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
+logger = logging.getLogger(__name__)
+
+
+class ModelProbe(NamedTuple):
+    """One model's answer to ``PydanticAIProvider.probe``."""
+
+    name: str
+    """``vendor:model``."""
+    problem: str | None
+    """None when the model is usable, else why not."""
+    notice: str | None = None
+    """What its vendor has announced (a deprecation) when it is usable all the same."""
 
 
 @dataclass(frozen=True, slots=True)
 class LLMConfig:
     """The adapter's settings (``RESELLER_AI_*``)."""
 
-    model: str = "google-gla:gemini-2.5-flash"
+    model: str = "google-gla:gemini-3.5-flash-lite"
     operation_models: Mapping[str, str] = field(default_factory=dict)
     api_key: str | None = None
     base_url: str | None = None
@@ -124,8 +140,10 @@ class PydanticAIProvider:
         *,
         client: httpx2.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
+        today: Callable[[], date] = lambda: datetime.now(UTC).date(),
     ) -> None:
         self._config = config
+        self._today = today
         self._sleep = sleep
         self._client = client or http_client(config.timeout_s, config.max_response_bytes)
         self._names = {
@@ -143,6 +161,8 @@ class PydanticAIProvider:
             self._models[operation] = models[key]
         self.model = self._names["description"].name
         self.vendor = self._names["description"].vendor
+        for model_name, deprecation in self._deprecations().items():
+            logger.warning("the AI model %s is %s", model_name, deprecation.text)
         self._settings: ModelSettings = {
             "max_retries": 0,
             "timeout": config.timeout_s,
@@ -155,9 +175,24 @@ class PydanticAIProvider:
     def model_for(self, operation: str) -> ModelName:
         return self._names[operation]
 
-    async def probe(self) -> list[tuple[str, str | None]]:
-        """Each distinct model: ``vendor:model`` and None when usable, else why not."""
-        results: list[tuple[str, str | None]] = []
+    def _deprecations(self) -> dict[str, Deprecation]:
+        """Each distinct model its vendor has deprecated, by ``vendor:model``."""
+        today = self._today()
+        found: dict[str, Deprecation] = {}
+        for operation, name in self._names.items():
+            deprecation = deprecation_of(self._models[operation], today)
+            if deprecation is not None:
+                found[str(name)] = deprecation
+        return found
+
+    async def probe(self) -> list[ModelProbe]:
+        """Each distinct model: usable or why not, and what its vendor has announced.
+
+        A model past its retirement date with nothing answering in its place is unusable
+        even where the lookup still finds it.
+        """
+        deprecations = self._deprecations()
+        results: list[ModelProbe] = []
         for name in dict.fromkeys(self._names.values()):
             problem = await probe_model(
                 name,
@@ -165,12 +200,20 @@ class PydanticAIProvider:
                 base_url=self._config.base_url,
                 client=self._client,
             )
-            results.append((str(name), problem))
+            deprecation = deprecations.get(str(name))
+            if deprecation is not None and problem is not None:
+                problem = f"{problem}; the model is {deprecation.text}"
+            elif deprecation is not None and deprecation.retired:
+                problem = f"the model is {deprecation.text}"
+            notice = deprecation.text if deprecation is not None and problem is None else None
+            results.append(ModelProbe(str(name), problem, notice))
         return results
 
     async def check(self) -> None:
         """Raise when a model in use is unusable (``reseller check``): see ``probe``."""
-        problems = [f"{name}: {problem}" for name, problem in await self.probe() if problem]
+        problems = [
+            f"{probe.name}: {probe.problem}" for probe in await self.probe() if probe.problem
+        ]
         if problems:
             raise RuntimeError("; ".join(problems))
 

@@ -1,7 +1,7 @@
 """Model names → Pydantic AI models on one size-capped HTTP client per vendor.
 
-``RESELLER_AI_MODEL`` names a model as ``vendor:model`` (``google-gla:gemini-2.5-flash``,
-``openai:gpt-4.1-mini``, ``anthropic:claude-sonnet-4-5``, ``ollama:qwen2.5vl``); a bare
+``RESELLER_AI_MODEL`` names a model as ``vendor:model`` (``google-gla:gemini-3.5-flash-lite``,
+``openai:gpt-4.1-mini``, ``anthropic:claude-sonnet-4-6``, ``ollama:qwen2.5vl``); a bare
 name is a Gemini model. A base URL points any vendor at another endpoint: an
 OpenAI-compatible server (vLLM, llama.cpp, LM Studio) for ``openai:``, a proxy, or a test's
 loopback fake. The SDKs' own retries are off: the adapter retries as spec 30 §5.6 says.
@@ -13,10 +13,12 @@ import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Final
+from datetime import date
+from typing import Final, NamedTuple
 
 import httpx2
 from pydantic_ai.models import Model
+from pydantic_ai.profiles import ModelDeprecation
 
 from reseller_adapters.ai.llm.errors import CallState
 
@@ -172,6 +174,43 @@ async def probe_model(
     if response.status_code >= 400:
         return f"the vendor answered HTTP {response.status_code}"
     return None
+
+
+class Deprecation(NamedTuple):
+    """What a model's vendor has announced about it, in words for an operator."""
+
+    text: str
+    retired: bool
+    """Past its retirement date with nothing answering in its place: requests fail."""
+
+
+def deprecation_of(model: Model, today: date) -> Deprecation | None:
+    """The vendor's deprecation of ``model`` as Pydantic AI's model profile records it.
+
+    Vendors retire models on announced dates; after that a request fails, or the vendor
+    answers it with another model. None when nothing is announced.
+    """
+    announced = model.profile.get("deprecation")
+    return None if announced is None else describe_deprecation(announced, today)
+
+
+def describe_deprecation(announced: ModelDeprecation, today: date) -> Deprecation:
+    """The announcement in one line: the date, what answers after it, the replacement."""
+    retires, rerouted = announced.retirement_date, announced.rerouted_to
+    retired = retires is not None and retires <= today
+    if retires is None:
+        text = "deprecated by its vendor"
+    elif not retired:
+        text = f"deprecated by its vendor, retiring on {retires.isoformat()}"
+    elif rerouted:
+        text = f"retired by its vendor on {retires.isoformat()}; {rerouted} answers in its place"
+    else:
+        text = f"retired by its vendor on {retires.isoformat()}; requests to it fail"
+    if announced.replacement:
+        text += f"; the vendor recommends {announced.replacement}"
+    if announced.source_url:
+        text += f" ({announced.source_url})"
+    return Deprecation(text, retired and not rerouted)
 
 
 def build_model(
