@@ -4,7 +4,9 @@ One line per adapter (kind, name, where it points), so an operator reading the f
 of a log knows what this process talks to. URLs lose their passwords; keys and secrets are
 never part of a description. A dependency that does not answer at start does not stop the
 process (it may come back; readiness reports it meanwhile), but it is logged as a warning
-naming it, instead of surfacing later as a 503 nobody can explain.
+naming it, instead of surfacing later as a 503 nobody can explain. An adapter may have
+more to say at start (the LLM adapter: a model its vendor has deprecated): its optional
+``startup_warnings()`` returns lines, each logged as a warning.
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ def _describe(adapter: Any) -> str:
     if transport is not None:
         parts.append(f"through the task queue to {_describe(transport)}")
     return ", ".join(parts) or type(adapter).__name__
+
+
+def _startup_warnings(adapter: Any) -> list[str]:
+    """The adapter's own ``startup_warnings()``, if it has them."""
+    warnings = getattr(adapter, "startup_warnings", None)
+    if not callable(warnings):
+        return []
+    try:
+        return [str(line) for line in warnings()]
+    except Exception as error:  # a plugin's warnings must not stop start-up
+        return [f"startup_warnings failed: {type(error).__name__}"]
 
 
 def adapter_lines(container: Container) -> list[tuple[str, str, str]]:
@@ -76,6 +89,14 @@ async def report_startup(container: Container, role: str) -> None:
             description,
             extra={"adapter_kind": kind, "adapter": name},
         )
+    adapters = {
+        "ai_provider": container.deps.ai,
+        "image_editor": container.deps.image_editor,
+        "search_provider": container.deps.search,
+    }
+    for kind, adapter in adapters.items():
+        for warning in _startup_warnings(adapter):
+            log.warning("%s %s: %s", role, kind, warning, extra={"adapter_kind": kind})
     for dependency, state in (await container.readiness()).items():
         if state != "ok":
             log.warning(

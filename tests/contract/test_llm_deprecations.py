@@ -1,4 +1,4 @@
-"""Models their vendors deprecate: the announcement in the log, in ``probe`` and its dates.
+"""Models their vendors deprecate: the announcement at start-up, in ``probe``, and its dates.
 
 The announcements come from Pydantic AI's table of the vendors' deprecation notices, so
 these tests name real models: ``gemini-2.5-flash`` (retired on 2026-12-01, Google answers
@@ -9,7 +9,6 @@ so the tests mean the same on any date.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from datetime import date
 
@@ -85,10 +84,9 @@ def test_an_announcement_in_one_line(announced: ModelDeprecation, expected: Depr
 
 
 async def test_a_model_answered_by_its_successor_is_usable_with_a_notice(
-    gemini: VendorFake, caplog: pytest.LogCaptureFixture
+    gemini: VendorFake,
 ) -> None:
-    with caplog.at_level(logging.WARNING, "reseller_adapters.ai.llm.provider"):
-        llm = provider(gemini, "google-gla:gemini-2.5-flash")
+    llm = provider(gemini, "google-gla:gemini-2.5-flash")
     try:
         [probe] = await llm.probe()
         await llm.check()  # usable: no error
@@ -98,8 +96,7 @@ async def test_a_model_answered_by_its_successor_is_usable_with_a_notice(
     assert probe.notice is not None
     assert "retired by its vendor on 2026-12-01" in probe.notice
     assert "gemini-3.5-flash-lite answers in its place" in probe.notice
-    warned = [r.getMessage() for r in caplog.records]
-    assert warned == [f"the AI model gemini:gemini-2.5-flash is {probe.notice}"]
+    assert llm.startup_warnings() == [f"the AI model gemini:gemini-2.5-flash is {probe.notice}"]
 
 
 async def test_a_retired_model_nothing_answers_for_is_a_problem(anthropic: VendorFake) -> None:
@@ -132,13 +129,10 @@ async def test_a_model_is_a_problem_from_its_retirement_date_on(anthropic: Vendo
     assert "retired by its vendor on 2027-01-22" in late.problem
 
 
-async def test_current_models_carry_no_notice(
-    gemini: VendorFake, caplog: pytest.LogCaptureFixture
-) -> None:
-    with caplog.at_level(logging.WARNING, "reseller_adapters.ai.llm.provider"):
-        llm = provider(
-            gemini, "google-gla:gemini-3.5-flash-lite", recognition="google-gla:gemini-3.8-flash"
-        )
+async def test_current_models_carry_no_notice(gemini: VendorFake) -> None:
+    llm = provider(
+        gemini, "google-gla:gemini-3.5-flash-lite", recognition="google-gla:gemini-3.8-flash"
+    )
     try:
         probes = await llm.probe()
     finally:
@@ -147,7 +141,7 @@ async def test_current_models_carry_no_notice(
         ModelProbe("gemini:gemini-3.8-flash", None),
         ModelProbe("gemini:gemini-3.5-flash-lite", None),
     ]
-    assert not caplog.records
+    assert llm.startup_warnings() == []
 
 
 async def test_a_problem_from_the_vendor_keeps_the_announcement(anthropic: VendorFake) -> None:

@@ -57,3 +57,36 @@ async def test_each_adapter_is_named_and_a_dependency_down_is_a_warning(
     # Only the storage is down for sure (a loaded machine may also time out the SQLite probe).
     [warning] = [r for r in down if r.dependency == "storage"]  # type: ignore[attr-defined]
     assert "server started while storage is unavailable" in warning.getMessage()
+
+
+async def test_a_model_its_vendor_deprecated_is_a_warning_at_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("pydantic_ai", reason="the dev extra installs pydantic-ai-slim")
+    settings = load_settings(
+        {},
+        data_dir=str(tmp_path),
+        ai_provider="llm",
+        ai_model="google-gla:gemini-2.5-flash",
+        ai_api_key=SECRET,
+        ai_base_url=f"http://127.0.0.1:{free_port()}",
+    )
+    container = await build_container(settings)
+    try:
+        with caplog.at_level(logging.INFO, logger="reseller.startup"):
+            await report_startup(container, "worker")
+    finally:
+        await container.close()
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "reseller.startup"
+        and getattr(r, "adapter_kind", None) == "ai_provider"
+        and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 1
+    assert warnings[0].startswith(
+        "worker ai_provider: the AI model gemini:gemini-2.5-flash is retired by its vendor on "
+        "2026-12-01; gemini-3.5-flash-lite answers in its place"
+    )
+    assert SECRET not in "\n".join(r.getMessage() for r in caplog.records)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -71,7 +70,6 @@ GROUNDED_FINDINGS_MAX: Final = 6000
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
-logger = logging.getLogger(__name__)
 
 
 class ModelProbe(NamedTuple):
@@ -161,8 +159,6 @@ class PydanticAIProvider:
             self._models[operation] = models[key]
         self.model = self._names["description"].name
         self.vendor = self._names["description"].vendor
-        for model_name, deprecation in self._deprecations().items():
-            logger.warning("the AI model %s is %s", model_name, deprecation.text)
         self._settings: ModelSettings = {
             "max_retries": 0,
             "timeout": config.timeout_s,
@@ -174,6 +170,13 @@ class PydanticAIProvider:
 
     def model_for(self, operation: str) -> ModelName:
         return self._names[operation]
+
+    def startup_warnings(self) -> list[str]:
+        """For the start-up report: each model in use that its vendor has deprecated."""
+        return [
+            f"the AI model {name} is {deprecation.text}"
+            for name, deprecation in self._deprecations().items()
+        ]
 
     def _deprecations(self) -> dict[str, Deprecation]:
         """Each distinct model its vendor has deprecated, by ``vendor:model``."""
