@@ -14,7 +14,7 @@ from datetime import date
 
 import pytest
 
-from tests.vendor_fakes import FAKES, VendorFake
+from tests.vendor_fakes import VendorFake, running
 
 pytest.importorskip("pydantic_ai", reason="the dev extra installs pydantic-ai-slim")
 
@@ -28,20 +28,15 @@ DAY = date(2026, 12, 2)
 URL = "https://example.com/deprecations"
 
 
-@pytest.fixture
-def gemini() -> Iterator[VendorFake]:
-    fake = FAKES["gemini"]().start()
-    fake.key = KEY
-    yield fake
-    fake.stop()
+def keyed(vendor: str) -> Iterator[VendorFake]:
+    """The vendor's fake, accepting only ``KEY``."""
+    with running(vendor) as fake:
+        fake.key = KEY
+        yield fake
 
 
-@pytest.fixture
-def anthropic() -> Iterator[VendorFake]:
-    fake = FAKES["anthropic"]().start()
-    fake.key = KEY
-    yield fake
-    fake.stop()
+gemini = pytest.fixture(lambda: (yield from keyed("gemini")))
+anthropic = pytest.fixture(lambda: (yield from keyed("anthropic")))
 
 
 def provider(fake: VendorFake, model: str, day: date = DAY, **models: str) -> PydanticAIProvider:

@@ -8,11 +8,24 @@ from pathlib import Path
 import pytest
 
 from reseller_entrypoints.bootstrap import build_container
-from reseller_entrypoints.settings import load_settings
+from reseller_entrypoints.settings import Settings, load_settings
 from reseller_entrypoints.startup_report import report_startup
 from tests.services import free_port
 
 SECRET = "s3-secret-never-logged"
+
+
+async def reported(
+    settings: Settings, role: str, caplog: pytest.LogCaptureFixture
+) -> list[logging.LogRecord]:
+    """The start-up report of a container built on ``settings``, as logged."""
+    container = await build_container(settings)
+    try:
+        with caplog.at_level(logging.INFO, logger="reseller.startup"):
+            await report_startup(container, role)
+    finally:
+        await container.close()
+    return [r for r in caplog.records if r.name == "reseller.startup"]
 
 
 async def test_each_adapter_is_named_and_a_dependency_down_is_a_warning(
@@ -31,13 +44,7 @@ async def test_each_adapter_is_named_and_a_dependency_down_is_a_warning(
         smtp_username="mailer",
         smtp_password=SECRET,
     )
-    container = await build_container(settings)
-    try:
-        with caplog.at_level(logging.INFO, logger="reseller.startup"):
-            await report_startup(container, "server")
-    finally:
-        await container.close()
-    records = [r for r in caplog.records if r.name == "reseller.startup"]
+    records = await reported(settings, "server", caplog)
     kinds = [getattr(r, "adapter_kind", None) for r in records if r.levelno == logging.INFO]
     assert kinds == [
         "database",
@@ -71,18 +78,11 @@ async def test_a_model_its_vendor_deprecated_is_a_warning_at_start(
         ai_api_key=SECRET,
         ai_base_url=f"http://127.0.0.1:{free_port()}",
     )
-    container = await build_container(settings)
-    try:
-        with caplog.at_level(logging.INFO, logger="reseller.startup"):
-            await report_startup(container, "worker")
-    finally:
-        await container.close()
+    records = await reported(settings, "worker", caplog)
     warnings = [
         r.getMessage()
-        for r in caplog.records
-        if r.name == "reseller.startup"
-        and getattr(r, "adapter_kind", None) == "ai_provider"
-        and r.levelno == logging.WARNING
+        for r in records
+        if getattr(r, "adapter_kind", None) == "ai_provider" and r.levelno == logging.WARNING
     ]
     assert len(warnings) == 1
     assert warnings[0].startswith(
