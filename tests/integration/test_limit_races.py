@@ -12,7 +12,7 @@ import contextlib
 import secrets
 import tempfile
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -21,8 +21,10 @@ from benchmarks.dataset import photo, upload_product
 
 from reseller_adapters.persistence.sqlalchemy.usage_repository import SqlUsageRepository
 from reseller_core.domain.runs import RunStatus
-from reseller_core.errors import InvalidProductState, LimitExceeded
+from reseller_core.domain.users import ConfirmationToken, User
+from reseller_core.errors import InvalidProductState, LimitExceeded, ValidationFailed
 from reseller_core.ports import UsageEvent
+from reseller_core.services._tokens import token_digest
 from reseller_core.services.processing.usage import record_unit
 from reseller_entrypoints.embedded import ResellerCore
 
@@ -244,3 +246,60 @@ async def test_a_change_to_the_user_while_a_unit_spends_a_credit_keeps_it_spent(
         assert stored.selected_marketplaces == ("ebay",)
     if change == "confirmation":
         assert stored.confirmed_at is not None
+
+
+@pytest.mark.parametrize("confirmation", ["by token", "by the operator"])
+async def test_a_confirmation_during_a_resend_takes_the_locks_in_the_resends_order(
+    fx_core: ResellerCore, confirmation: str
+) -> None:
+    """A resend invalidates the user's tokens, then inserts one (whose key check locks the
+    user on PostgreSQL). A confirmation that locked the user first and then waited for a
+    token would wait in a cycle with it: PostgreSQL would abort one of the two."""
+    email = f"resend-{secrets.token_hex(4)}@example.com"
+    issued = await fx_core.register(email, PASSWORD)
+    deps = fx_core.container.deps
+    raw = secrets.token_urlsafe(16)
+    now = datetime.now(UTC)
+
+    def confirmation_token(secret: str) -> ConfirmationToken:
+        return ConfirmationToken(
+            id=deps.ids.new_id(),
+            user_id=issued.user.id,
+            token_hash=token_digest(secret),
+            sent_to=email,
+            expires_at=now + timedelta(hours=1),
+            used_at=None,
+            created_at=now,
+        )
+
+    async with deps.uow() as uow:
+        await uow.tokens.add_confirmation(confirmation_token(raw))
+        await uow.commit()
+
+    invalidated, release = asyncio.Event(), asyncio.Event()
+
+    async def resend() -> None:
+        async with deps.uow() as uow:
+            await uow.tokens.invalidate_confirmations(issued.user.id, now)
+            invalidated.set()
+            await release.wait()
+            await uow.tokens.add_confirmation(confirmation_token(secrets.token_urlsafe(16)))
+            await uow.commit()
+
+    async def confirm() -> User:
+        await invalidated.wait()
+        if confirmation == "by token":
+            return await fx_core.confirm(raw)
+        return await fx_core.confirm_email(email)
+
+    both = asyncio.gather(resend(), confirm(), return_exceptions=True)
+    await invalidated.wait()
+    await asyncio.sleep(0.2)  # the confirmation is waiting for a lock by now
+    release.set()
+    resent, confirmed = await asyncio.wait_for(both, timeout=10)
+    assert resent is None, resent
+    if confirmation == "by token":
+        # The resend invalidated the token before the confirmation could use it.
+        assert isinstance(confirmed, ValidationFailed), confirmed
+    else:
+        assert isinstance(confirmed, User) and confirmed.confirmed_at is not None, confirmed

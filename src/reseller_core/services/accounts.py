@@ -308,10 +308,15 @@ class AccountService:
             token = await uow.tokens.find_confirmation(token_digest(raw))
             if token is None or token.used_at is not None or token.expires_at <= now:
                 raise invalid
-            # Locked before the read, as every write of the whole user row is (update_me).
+            if not await uow.tokens.use_confirmation(token.id, now):
+                raise invalid
+            # The user is locked before it is read, as for every write of its whole row
+            # (update_me), and after the token: a resend takes the user's tokens, then the
+            # user (its new token's key check), and locks taken in the other order could
+            # wait for each other.
             await uow.users.lock(token.user_id)
             user = await uow.users.get(token.user_id)
-            if user is None or not await uow.tokens.use_confirmation(token.id, now):
+            if user is None:
                 raise invalid
             if user.confirmed_at is None:
                 user = msgspec.structs.replace(user, confirmed_at=now, updated_at=now)
@@ -327,13 +332,14 @@ class AccountService:
             if user is None:
                 raise NotFound("User not found")
             if user.confirmed_at is None:
-                # Locked and read again before the whole row is written back (update_me).
+                # The tokens first, then the user, locked and read again before its whole
+                # row is written back: the order of ``confirm``.
+                await uow.tokens.invalidate_confirmations(user.id, now)
                 await uow.users.lock(user.id)
                 user = await uow.users.get(user.id) or user
             if user.confirmed_at is None:
                 user = msgspec.structs.replace(user, confirmed_at=now, updated_at=now)
                 await uow.users.update(user)
-                await uow.tokens.invalidate_confirmations(user.id, now)
             await uow.commit()
         return user
 
