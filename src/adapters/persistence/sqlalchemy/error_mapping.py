@@ -1,7 +1,10 @@
 """Database exceptions → domain errors, applied around every statement and commit.
 
 Integrity violations (a taken e-mail, a duplicate SKU or token hash) become ``Conflict``;
-an unreachable, locked or failing database becomes ``DependencyUnavailable("database")``
+so does a transaction PostgreSQL rolled back because it lost to a concurrent one (a
+deadlock, a serialization failure): it can succeed when tried again, which is what
+``Conflict`` tells the caller (HTTP 409; the product use cases retry it themselves). An
+unreachable, locked or failing database becomes ``DependencyUnavailable("database")``
 (HTTP 503). Anything else (a programming error) propagates untouched, so bugs stay loud.
 """
 
@@ -50,6 +53,11 @@ does not exist (3D000, e.g. dropped under us), insufficient resources (53) and o
 intervention such as a shutdown or a terminated backend (57P)."""
 
 
+_ROLLED_BACK_SQLSTATE_PREFIX = "40"
+"""PostgreSQL's "transaction rollback" class: serialization_failure (40001) and
+deadlock_detected (40P01) among them. The transaction lost a race and was undone whole."""
+
+
 def _sqlstate(error: BaseException) -> str | None:
     state = getattr(error, "sqlstate", None) or getattr(error, "pgcode", None)
     return state if isinstance(state, str) else None
@@ -70,6 +78,16 @@ def is_unavailable_cause(error: BaseException) -> bool:
         return True
     state = _sqlstate(error)
     return state is not None and state.startswith(_UNAVAILABLE_SQLSTATE_PREFIXES)
+
+
+def lost_a_race(error: BaseException) -> bool:
+    """True when the database rolled the transaction back in favour of a concurrent one."""
+    orig = error.orig if isinstance(error, sa_exc.DBAPIError) else None
+    for cause in (orig, orig.__cause__ if orig is not None else None):
+        state = _sqlstate(cause) if cause is not None else None
+        if state is not None and state.startswith(_ROLLED_BACK_SQLSTATE_PREFIX):
+            return True
+    return False
 
 
 def is_unavailable(error: BaseException, dialect: str) -> bool:
@@ -100,6 +118,8 @@ def translated_errors(dialect: str, conflict_detail: str | None = None) -> Itera
     except sa_exc.IntegrityError as error:
         raise Conflict(conflict_detail) from error
     except (sa_exc.DBAPIError, OSError, TimeoutError) as error:
+        if lost_a_race(error):
+            raise Conflict() from error
         if is_unavailable(error, dialect):
             raise DependencyUnavailable(DATABASE) from error
         raise
