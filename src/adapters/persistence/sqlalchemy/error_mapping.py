@@ -3,7 +3,7 @@
 Integrity violations (a taken e-mail, a duplicate SKU or token hash) become ``Conflict``;
 so does a transaction PostgreSQL rolled back because it lost to a concurrent one (a
 deadlock, a serialization failure): it can succeed when tried again, which is what
-``Conflict`` tells the caller (HTTP 409; the product use cases retry it themselves). An
+``Conflict`` tells the caller (HTTP 409; finalize and reprocess retry it themselves). An
 unreachable, locked or failing database becomes ``DependencyUnavailable("database")``
 (HTTP 503). Anything else (a programming error) propagates untouched, so bugs stay loud.
 """
