@@ -65,6 +65,7 @@ from reseller_core.ports import (
 from reseller_core.services._tokens import bearer_digest, token_digest
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.results import AuthContext, ResendResult
+from reseller_core.services.user_lock import locked_user
 
 log = logging.getLogger(__name__)
 
@@ -310,12 +311,9 @@ class AccountService:
                 raise invalid
             if not await uow.tokens.use_confirmation(token.id, now):
                 raise invalid
-            # The user is locked before it is read, as for every write of its whole row
-            # (update_me), and after the token: a resend takes the user's tokens, then the
-            # user (its new token's key check), and locks taken in the other order could
-            # wait for each other.
-            await uow.users.lock(token.user_id)
-            user = await uow.users.get(token.user_id)
+            # The user after the token: a resend takes the user's tokens, then the user
+            # (its new token's key check), and the other order could deadlock with it.
+            user = await locked_user(uow, token.user_id)
             if user is None:
                 raise invalid
             if user.confirmed_at is None:
@@ -332,11 +330,9 @@ class AccountService:
             if user is None:
                 raise NotFound("User not found")
             if user.confirmed_at is None:
-                # The tokens first, then the user, locked and read again before its whole
-                # row is written back: the order of ``confirm``.
+                # The tokens first, then the user: the order of ``confirm``.
                 await uow.tokens.invalidate_confirmations(user.id, now)
-                await uow.users.lock(user.id)
-                user = await uow.users.get(user.id) or user
+                user = await locked_user(uow, user.id) or user
             if user.confirmed_at is None:
                 user = msgspec.structs.replace(user, confirmed_at=now, updated_at=now)
                 await uow.users.update(user)
@@ -369,10 +365,7 @@ class AccountService:
             errors.add("selected_marketplaces", message)
         errors.raise_if_any()
         async with self._uow() as uow:
-            # The whole row is written back: locked first, so a credit a run spends
-            # meanwhile (usage.record_unit) is not written over with the balance read here.
-            await uow.users.lock(user.id)
-            current = await uow.users.get(user.id)
+            current = await locked_user(uow, user.id)
             if current is None:
                 raise Unauthorized()
             updated = msgspec.structs.replace(

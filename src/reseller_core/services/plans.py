@@ -17,6 +17,7 @@ from reseller_core.domain.users import Plan, PlanStatus, User, normalise_email
 from reseller_core.errors import FieldErrors, NotFound, Unauthorized, ValidationFailed
 from reseller_core.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from reseller_core.services.config import CoreConfig
+from reseller_core.services.user_lock import locked_user
 
 PLAN_PERIODS = ("monthly", "annual")
 MAX_TRIAL_DAYS = 366
@@ -100,10 +101,7 @@ class PlanService:
         now = self._clock.now().replace(microsecond=0)
         async with self._uow() as uow:
             user = await self._by_email(uow, email)
-            # The whole row is written back: locked and read again, so a credit a run
-            # spends meanwhile (usage.record_unit) is not written over.
-            await uow.users.lock(user.id)
-            user = await uow.users.get(user.id) or user
+            user = await locked_user(uow, user.id) or user
             trial_ends_at: datetime | None
             if trial_days is not None:
                 status, trial_ends_at = PlanStatus.TRIALING, now + timedelta(days=trial_days)
@@ -135,10 +133,7 @@ class PlanService:
             raise ValidationFailed(errors)
         async with self._uow() as uow:
             user = await self._by_email(uow, email)
-            # Lock like a limit check does, so a grant and a consuming run do not overwrite
-            # each other's balance.
-            await uow.usage.in_flight(user.id, self._clock.now())
-            user = await uow.users.get(user.id) or user
+            user = await locked_user(uow, user.id) or user
             balance = {**user.addon_credits}
             balance[bucket] = max(0, int(balance.get(bucket, 0))) + amount
             updated = msgspec.structs.replace(

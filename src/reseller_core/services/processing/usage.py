@@ -49,6 +49,7 @@ from reseller_core.ports.usage import (
 )
 from reseller_core.services.config import CoreConfig
 from reseller_core.services.processing.context import RunContext
+from reseller_core.services.user_lock import locked_user
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -66,8 +67,7 @@ async def record_unit(uow: UnitOfWork, event: UsageEvent, *, trial_limits_plan: 
     """
     user = await uow.users.get(event.user_id)
     if user is not None and int(user.addon_credits.get(event.bucket, 0)) > 0:
-        await uow.users.lock(user.id)
-        user = await uow.users.get(user.id)
+        user = await locked_user(uow, user.id)
     if user is not None:
         credits = int(user.addon_credits.get(event.bucket, 0))
         if credits > 0:
