@@ -10,7 +10,7 @@ from reseller_adapters.ai import OfflineAIProvider
 from reseller_adapters.images import OfflineImageEditor
 from reseller_adapters.search.offline import OfflineSearchProvider
 from reseller_core.domain.plans import DailyUsage, day_window
-from reseller_core.domain.runs import ProcessingRun, RunStatus
+from reseller_core.domain.runs import RunStatus
 from reseller_core.ports.search import SearchMatch
 from reseller_core.ports.usage import charges_nothing
 from reseller_core.services.config import CoreConfig
@@ -18,6 +18,7 @@ from reseller_core.services.processing.context import RunContext
 from reseller_core.services.processing.progress import RunProgress
 from reseller_core.services.processing.usage import UsageMeter
 from reseller_core.testing import FixedClock, SequentialIds
+from reseller_core.testing.conformance.uow_builders import build_product, build_run, build_user
 from reseller_core.testing.memory_uow import MemoryDatabase, memory_uow_factory
 
 
@@ -48,17 +49,7 @@ async def test_only_paid_calls_count_toward_the_search_ceiling(free: bool) -> No
         uow=memory_uow_factory(db), ids=SequentialIds(), clock=clock, config=CoreConfig()
     )
     ctx = RunContext(
-        run=ProcessingRun(
-            id="01J00000000000000000000RUN",
-            product_id="01J00000000000000000000PRD",
-            user_id="01J00000000000000000000USR",
-            status=RunStatus.RUNNING,
-            step="queued",
-            marketplaces=(),
-            attempts=1,
-            created_at=clock.now(),
-            updated_at=clock.now(),
-        ),
+        run=build_run(build_product(build_user()), status=RunStatus.RUNNING, attempts=1),
         progress=RunProgress(),
     )
     search = OfflineSearchProvider() if free else HostedSearch()
